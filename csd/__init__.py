@@ -1,0 +1,18 @@
+"""csd: rank models from a multi-benchmark score table by simulating Swiss-system
+tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
+
+from csd._src.datasets import shipped_table
+from csd._src.errors import InputError
+from csd._src.outcomes import win_probabilities
+from csd._src.simulate import SimulationResult, simulate
+from csd._src.table import ScoreTable, load_table
+
+__all__ = [
+    "InputError",
+    "ScoreTable",
+    "SimulationResult",
+    "load_table",
+    "shipped_table",
+    "simulate",
+    "win_probabilities",
+]

@@ -1,0 +1,242 @@
+"""The host side of the engine: options to static rules, chunks over devices, exact totals.
+
+`run_engine` is the one place that calls the jitted kernel. It cuts the runs into chunks
+of a fixed shape (the last one padded and masked), spreads each chunk over the available
+devices, and adds the integer sums of every chunk in int64 on the host.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from fractions import Fraction
+from functools import lru_cache
+from typing import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from csd._src import engine, rng
+from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
+from csd._src.ordering import RANKINGS, choose_ranking
+from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
+from csd._src.pairing import PAIRINGS
+from csd._src.table import ScoreTable
+
+MAX_DENOMINATOR = 64
+DEFAULT_CHUNK_ELEMENTS = 1 << 22  # runs x models x schedules per chunk
+
+
+@dataclasses.dataclass(frozen=True)
+class Tournament:
+    """A checked tournament: what plays, under which rules, and the names to report.
+
+    Attributes:
+      models: (M,) names; rounds: (K,) names (benchmarks).
+      outcomes: engine outcomes (`TensorOutcomes` or `ScoreOutcomes`).
+      rules: static `engine.Rules`.
+      ticks_per_point: the common denominator of the points (a win is this many ticks).
+      seed_key: (M,) uint32 seed priorities for the seeded pairing rules.
+    """
+
+    models: tuple[str, ...]
+    rounds: tuple[str, ...]
+    outcomes: object
+    rules: engine.Rules
+    ticks_per_point: int
+    seed_key: np.ndarray
+
+
+def build_tournament(
+    table_or_probs,
+    *,
+    pairing: str = "random",
+    tie: str = "coin",
+    bye_points: float = 0.0,
+    draw_points: float = 0.5,
+    min_active: int = 1,
+    ranking: str = "auto",
+) -> Tournament:
+    """Checks the options and turns a `ScoreTable` or an (M, M, K) tensor into a `Tournament`.
+
+    Raises:
+      InputError: naming the option at fault.
+    """
+    check_choice("pairing", pairing, PAIRINGS)
+    check_choice("ranking", ranking, ("auto",) + RANKINGS)
+    if isinstance(table_or_probs, ScoreTable):
+        outcomes, random_games = table_outcomes(table_or_probs, tie)
+        models, rounds = table_or_probs.models, table_or_probs.benchmarks
+        strength = table_or_probs.mean_scores()
+    else:
+        probs = check_probabilities(table_or_probs)
+        outcomes, random_games = tensor_outcomes(probs)
+        models = tuple(f"model_{m}" for m in range(probs.shape[0]))
+        rounds = tuple(f"round_{k}" for k in range(probs.shape[2]))
+        strength = probs.mean(axis=(1, 2))
+    n_models = len(models)
+    if n_models >= 1 << 16:
+        raise InputError(f"the table has {n_models} models; at most 65535 are supported")
+    min_active = check_int("min_active", min_active, 1)
+    points = [Fraction(1), _points_fraction("draw_points", draw_points), _points_fraction("bye_points", bye_points)]
+    denominator = math.lcm(*(p.denominator for p in points))
+    win, draw, bye = (int(p * denominator) for p in points)
+    rules = engine.Rules(
+        n_models=n_models,
+        n_rounds=len(rounds),
+        pairing=pairing,
+        min_active=min_active,
+        win_ticks=win,
+        draw_ticks=draw,
+        bye_ticks=bye,
+        random_games=random_games,
+        ranking=choose_ranking(n_models) if ranking == "auto" else ranking,
+    )
+    return Tournament(models, rounds, outcomes, rules, denominator, _seed_key(strength))
+
+
+def elimination_schedules(schedules: Sequence, n_rounds: int) -> np.ndarray:
+    """(S, K) int32 from a list of schedules, each an int (every round) or K ints.
+
+    Raises:
+      InputError: naming the schedule and the round at fault.
+    """
+    rows = []
+    for number, schedule in enumerate(schedules):
+        name = "elimination" if len(schedules) == 1 else f"elimination schedule {number}"
+        row = np.full(n_rounds, schedule) if np.ndim(schedule) == 0 else np.asarray(schedule)
+        if row.ndim != 1 or len(row) != n_rounds:
+            raise InputError(
+                f"{name}: has {len(row) if row.ndim == 1 else row.shape} entries but the "
+                f"tournament has {n_rounds} rounds (one per benchmark); give one int or {n_rounds} ints"
+            )
+        for k, value in enumerate(row):
+            check_int(f"{name}, round {k + 1} (T)", value, 0)
+        rows.append(row.astype(np.int64))
+    if not rows:
+        raise InputError("elimination: give at least one schedule")
+    return np.clip(np.array(rows), 0, np.iinfo(np.int32).max).astype(np.int32)
+
+
+@dataclasses.dataclass
+class Totals:
+    """Exact int64 sums over all runs so far (fields as `engine.ChunkStats`)."""
+
+    n_runs: int
+    score_sum: np.ndarray
+    score_sq_sum: np.ndarray
+    diff_sq_sum: np.ndarray
+    rank_count: np.ndarray
+    survival_count: np.ndarray
+    round_score_sum: np.ndarray
+
+    def add(self, stats: engine.ChunkStats) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(stats, field.name)
+            setattr(self, field.name, getattr(self, field.name) + np.asarray(value, dtype=np.int64))
+
+
+def run_engine(
+    tournament: Tournament,
+    schedules: np.ndarray,
+    *,
+    n_runs: int,
+    seed: int,
+    stream: int = 0,
+    chunk_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    stop: Callable[[Totals], bool] | None = None,
+    max_runs: int | None = None,
+) -> Totals:
+    """Plays `n_runs` runs (or, with `stop`, chunks until `stop(totals)` or `max_runs`).
+
+    Args:
+      tournament: from `build_tournament`.
+      schedules: (S, K) int32 from `elimination_schedules`.
+      n_runs: runs to play (with `stop`: the fewest runs before `stop` is asked).
+      seed: an int in [0, 2**64); stream: an int in [0, 2**32), for independent streams.
+      chunk_size: runs per kernel call (default: sized for memory); results do not depend
+        on it.
+      progress: called with (runs done, runs planned) after each chunk.
+      stop: asked after each chunk once `n_runs` are done; True ends the loop.
+      max_runs: the most runs `stop` may lead to (default 100 * n_runs).
+    """
+    n_runs = check_int("n_runs", n_runs, 1)
+    seed = check_int("seed", seed, 0)
+    if seed >= 1 << 64:
+        raise InputError(f"seed={seed} must be < 2**64")
+    limit = n_runs if stop is None else check_int("max_runs", max_runs or 100 * n_runs, n_runs)
+    if limit >= 1 << 32:
+        raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
+    chunk = _chunk_size(tournament.rules, len(schedules), limit, chunk_size)
+    kernel, place = _compiled_kernel(), _placer(len(jax.devices()))
+    static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))
+    words = jnp.asarray(rng.seed_words(seed)), jnp.uint32(check_int("stream", stream, 0))
+    totals = None
+    done = 0
+    while done < limit:
+        index = done + np.arange(chunk, dtype=np.int64)
+        runs = place(index.astype(np.uint32), index < limit)
+        stats = kernel(tournament.rules, *static, *words, *runs)
+        totals = _empty_totals(stats) if totals is None else totals
+        totals.add(stats)
+        done = min(done + chunk, limit)
+        if progress is not None:
+            progress(done, limit)
+        if done >= n_runs and (stop is None or stop(totals)):
+            break
+    return totals
+
+
+def _points_fraction(option: str, value) -> Fraction:
+    """`value` in [0, 1] as a fraction with a small denominator, or InputError."""
+    number = check_unit_interval(option, value)
+    fraction = Fraction(number).limit_denominator(MAX_DENOMINATOR)
+    if abs(float(fraction) - number) > 1e-9:
+        raise InputError(
+            f"{option}={value!r} must be a fraction with denominator <= {MAX_DENOMINATOR} (e.g. 0.5, 1/3)"
+        )
+    return fraction
+
+
+def _seed_key(strength: np.ndarray) -> np.ndarray:
+    """(M,) uint32 seed priorities: the strongest model gets M, then M-1, ...; ties by row."""
+    n_models = len(strength)
+    order = np.lexsort((np.arange(n_models), -np.asarray(strength)))
+    key = np.empty(n_models, dtype=np.uint32)
+    key[order] = n_models - np.arange(n_models)
+    return key
+
+
+def _chunk_size(rules: engine.Rules, n_schedules: int, n_runs: int, requested: int | None) -> int:
+    """Runs per chunk: as asked (or sized for memory), capped so that int32 sums of squared
+    scores cannot overflow, and rounded up to a multiple of the device count."""
+    max_ticks = rules.n_rounds * max(rules.win_ticks, rules.bye_ticks)
+    overflow_cap = (2**31 - 1) // max(1, max_ticks * max_ticks)
+    if requested is None:
+        requested = max(256, DEFAULT_CHUNK_ELEMENTS // (rules.n_models * n_schedules))
+        requested = min(requested, n_runs)
+    requested = check_int("chunk_size", requested, 1)
+    devices = len(jax.devices())
+    chunk = min(requested, overflow_cap)
+    return -(-chunk // devices) * devices
+
+
+@lru_cache(maxsize=1)
+def _compiled_kernel():
+    return jax.jit(engine.chunk_stats, static_argnums=0)
+
+
+@lru_cache(maxsize=8)
+def _placer(n_devices: int):
+    """A function putting (run_index, valid) on the devices, split along the runs."""
+    if n_devices == 1:
+        return lambda *arrays: tuple(jnp.asarray(a) for a in arrays)
+    sharding = NamedSharding(Mesh(np.array(jax.devices()), ("runs",)), PartitionSpec("runs"))
+    return lambda *arrays: tuple(jax.device_put(a, sharding) for a in arrays)
+
+
+def _empty_totals(stats: engine.ChunkStats) -> Totals:
+    return Totals(**{name: np.zeros(np.shape(value), np.int64) for name, value in stats._asdict().items()})

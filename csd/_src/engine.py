@@ -1,0 +1,224 @@
+"""The Monte Carlo kernel: one chunk of runs under S elimination schedules.
+
+One tournament is a `lax.scan` over the K rounds of a per-run step that is `vmap`ped over
+the runs of a chunk; the schedules are a second `vmap` with the same random numbers
+(common random numbers). The chunk returns exact integer sums, so totals over chunks do not
+depend on the chunk size or on how the runs are spread over devices.
+
+Scores are integer ticks: a win is `win_ticks`, a draw `draw_ticks`, a bye `bye_ticks`
+(the points times a common denominator), so equal scores are exactly equal.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from csd._src import rng
+from csd._src.ordering import Order, order_models
+from csd._src.outcomes import pair_probabilities
+from csd._src.pairing import PAIRING_RULES, SEEDED_PAIRINGS
+
+ONE_HOT_MAX_MODELS = 64
+
+
+class Rules(NamedTuple):
+    """The static part of a tournament (hashable; a change recompiles).
+
+    Attributes:
+      n_models: M.
+      n_rounds: K.
+      pairing: a name from `pairing.PAIRINGS`.
+      min_active: never eliminate below this many active models.
+      win_ticks, draw_ticks, bye_ticks: points of a win, a draw and a bye, in ticks.
+      random_games: whether any game outcome is random (else no game draws are made).
+      ranking: `pairs` or `sort` (see `ordering`).
+    """
+
+    n_models: int
+    n_rounds: int
+    pairing: str
+    min_active: int
+    win_ticks: int
+    draw_ticks: int
+    bye_ticks: int
+    random_games: bool
+    ranking: str
+
+
+class State(NamedTuple):
+    """One run's state: score (M,) int32 ticks and active (M,) bool."""
+
+    score: jnp.ndarray
+    active: jnp.ndarray
+
+
+class ChunkStats(NamedTuple):
+    """Integer sums over the valid runs of a chunk, per schedule (S of them).
+
+    Attributes:
+      n_runs: () int32 valid runs.
+      score_sum: (S, M) sum of final scores (ticks).
+      score_sq_sum: (S, M) sum of squared final scores.
+      diff_sq_sum: (S, M) sum of (score under schedule s - score under schedule 0)^2.
+      rank_count: (S, M, M) [s, m, r] = runs where model m finished at rank r (0 = first,
+        ties share the better rank).
+      survival_count: (S, K, M) runs where the model was active after round k's elimination.
+      round_score_sum: (S, K, M) sum of scores after round k.
+    """
+
+    n_runs: jnp.ndarray
+    score_sum: jnp.ndarray
+    score_sq_sum: jnp.ndarray
+    diff_sq_sum: jnp.ndarray
+    rank_count: jnp.ndarray
+    survival_count: jnp.ndarray
+    round_score_sum: jnp.ndarray
+
+
+def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid) -> ChunkStats:
+    """Plays a chunk of C runs under S schedules and sums what the results need.
+
+    Args:
+      rules: static `Rules`.
+      outcomes: `TensorOutcomes` or `ScoreOutcomes`.
+      schedules: (S, K) int32; schedules[s, k] models are eliminated after round k.
+      seed_key: (M,) uint32 distinct seed priorities (higher = better seed), used by
+        the seeded pairing rules.
+      seed: (2,) uint32 seed words; stream: () uint32.
+      run_index: (C,) uint32 global run indices; valid: (C,) bool, False for padding.
+    """
+    keys = rng.run_keys(seed, stream, run_index)  # (C, 2)
+    play_all = jax.vmap(_play_tournament, in_axes=(None, None, 0, None, None))
+    final, survival, round_score = play_all(rules, outcomes, schedules, seed_key, (keys, valid))
+    return _summarize(rules, final, survival, round_score, valid)
+
+
+def _play_tournament(rules, outcomes, schedule, seed_key, runs):
+    """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M)."""
+    keys, valid = runs
+    n_runs = keys.shape[0]
+    start = State(
+        jnp.zeros((n_runs, rules.n_models), jnp.int32), jnp.ones((n_runs, rules.n_models), bool)
+    )
+    previous_cut = jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])  # (K,)
+    step = jax.vmap(_round, in_axes=(None, None, None, 0, 0, None, None))
+    weight = valid[:, None].astype(jnp.int32)
+
+    def body(state, round_and_cut):
+        round_index, cut = round_and_cut
+        state = step(rules, outcomes, seed_key, state, keys, round_index, cut)
+        return state, ((state.active * weight).sum(0), (state.score * weight).sum(0))
+
+    rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
+    final, (active_sum, score_sum) = lax.scan(body, start, (rounds, previous_cut))
+    last_cut = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
+    survival = jnp.concatenate([active_sum[1:], (last_cut * weight).sum(0)[None]])
+    return final, survival, score_sum
+
+
+def _round(rules: Rules, outcomes, seed_key, state: State, run_key, round_index, cut) -> State:
+    """Round `round_index` of one run: the elimination of `cut` models left from the round
+    before, then pairing and play. All arrays are (M,); run_key is (2,) uint32."""
+    round_key = rng.round_keys(run_key, round_index)
+    order = _order(rules, state, rng.model_keys(round_key[0], rules.n_models))
+    active, n_active = _eliminate(state.active, order.rank, cut, rules.min_active)
+    if rules.pairing in SEEDED_PAIRINGS:
+        order = _order(rules, State(state.score, active), seed_key)
+    opponent = PAIRING_RULES[rules.pairing](order, n_active)
+    points = _points(rules, outcomes, round_index, round_key[1], opponent)
+    return State(state.score + jnp.where(active, points, 0), active)
+
+
+def _final_cut(rules: Rules, state: State, run_key, cut) -> jnp.ndarray:
+    """(M,) bool active models after the elimination that follows the last round."""
+    round_key = rng.round_keys(run_key, rules.n_rounds)
+    order = _order(rules, state, rng.model_keys(round_key[0], rules.n_models))
+    return _eliminate(state.active, order.rank, cut, rules.min_active)[0]
+
+
+def _order(rules: Rules, state: State, key) -> Order:
+    """Active models by score (descending) then key (descending); eliminated ones last."""
+    return order_models(jnp.where(state.active, state.score, -1), key, rules.ranking)
+
+
+def _eliminate(active, rank, cut, min_active):
+    """Drops the `cut` lowest-placed active models, keeping at least `min_active`.
+
+    Args:
+      active: (M,) bool; rank: (M,) int32 positions with the active models first;
+      cut: () int32 models to eliminate.
+    Returns:
+      (active after the cut (M,) bool, number still active () int32).
+    """
+    n_active = active.sum(dtype=jnp.int32)
+    n_cut = jnp.clip(jnp.minimum(cut, n_active - min_active), 0)
+    n_kept = n_active - n_cut
+    return active & (rank < n_kept), n_kept
+
+
+def _points(rules: Rules, outcomes, round_index, pair_key, opponent) -> jnp.ndarray:
+    """(M,) int32 ticks each model earns against `opponent` ((M,) int32, -1 = bye)."""
+    players = jnp.arange(rules.n_models, dtype=jnp.int32)
+    has_game = opponent >= 0
+    opponents = jnp.where(has_game, opponent, players)
+    p_win, p_loss = pair_probabilities(outcomes, round_index, players, opponents)
+    low = jnp.minimum(players, opponents)
+    high = jnp.maximum(players, opponents)
+    if rules.random_games:
+        u = rng.pair_uniforms(pair_key, low, high, rules.n_models)
+    else:
+        u = jnp.zeros(rules.n_models, jnp.float32)
+    win, loss = _game_result(u, p_win, p_loss, players == low)
+    ticks = jnp.where(win, rules.win_ticks, jnp.where(loss, 0, rules.draw_ticks))
+    return jnp.where(has_game, ticks, rules.bye_ticks).astype(jnp.int32)
+
+
+def _game_result(u, p_win, p_loss, is_low):
+    """(win, loss) (M,) bool for the player, from the pair's uniform u.
+
+    The lower-indexed player of a pair wins if u < P(low wins); the higher-indexed one
+    wins if u >= 1 - P(high wins) and the lower one did not; the rest is a draw.
+    """
+    low_wins = jnp.where(is_low, u < p_win, u < p_loss)
+    high_wins = ~low_wins & (u >= 1 - jnp.where(is_low, p_loss, p_win))
+    return jnp.where(is_low, low_wins, high_wins), jnp.where(is_low, high_wins, low_wins)
+
+
+def _summarize(rules: Rules, final: State, survival, round_score, valid) -> ChunkStats:
+    """Sums over the runs of a chunk; final: State of (S, C, M) arrays."""
+    weight = valid[None, :, None].astype(jnp.int32)  # (1, C, 1)
+    score = final.score * weight
+    baseline_gap = final.score - final.score[:1]
+    rank = jax.vmap(jax.vmap(_final_rank, in_axes=(None, 0)), in_axes=(None, 0))(rules, final.score)
+    return ChunkStats(
+        n_runs=valid.sum(dtype=jnp.int32),
+        score_sum=score.sum(1),
+        score_sq_sum=(score * final.score).sum(1),
+        diff_sq_sum=(baseline_gap * baseline_gap * weight).sum(1),
+        rank_count=jax.vmap(_count_ranks, in_axes=(0, None))(rank, valid),
+        survival_count=survival,
+        round_score_sum=round_score,
+    )
+
+
+def _final_rank(rules: Rules, score) -> jnp.ndarray:
+    """(M,) int32: 0-based rank by final score, ties sharing the better rank."""
+    order = order_models(score, jnp.arange(rules.n_models, dtype=jnp.uint32), rules.ranking)
+    return order.start
+
+
+def _count_ranks(rank, valid) -> jnp.ndarray:
+    """(M, M) int32: [m, r] = valid runs where model m has rank r; rank: (C, M)."""
+    n_runs, n_models = rank.shape
+    if n_models <= ONE_HOT_MAX_MODELS:
+        one_hot = rank[:, :, None] == jnp.arange(n_models, dtype=jnp.int32)
+        return (one_hot & valid[:, None, None]).sum(0, dtype=jnp.int32)
+    cells = jnp.arange(n_models, dtype=jnp.int32) * n_models + rank  # (C, M)
+    counts = jnp.zeros(n_models * n_models, jnp.int32).at[cells.reshape(-1)].add(
+        jnp.repeat(valid.astype(jnp.int32), n_models)
+    )
+    return counts.reshape(n_models, n_models)

@@ -1,0 +1,143 @@
+"""What decides a game: a win-probability tensor, or a comparison of scores.
+
+Both are pytrees the engine reads with `pair_probabilities`; a hard score table becomes
+`ScoreOutcomes` (O(M K) memory) rather than an (M, M, K) tensor, and the two give the same
+games for the same random numbers.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+import numpy as np
+
+from csd._src.errors import InputError, check_choice
+from csd._src.table import ScoreTable
+
+TIE_RULES = ("coin", "draw")
+_TIE_WIN = {"coin": 0.5, "draw": 0.0}
+_TOLERANCE = 1e-6
+
+
+class TensorOutcomes(NamedTuple):
+    """Games drawn from a probability tensor.
+
+    Attributes:
+      win_prob: (K, M * M) float32; win_prob[k, i * M + j] = P(i beats j in round k).
+    """
+
+    win_prob: jnp.ndarray
+
+
+class ScoreOutcomes(NamedTuple):
+    """Games decided by scores: the higher score wins; equal scores tie.
+
+    Attributes:
+      levels: (K, M) int32 dense rank of each score inside its benchmark (higher is
+        better, equal scores equal levels, a missing score -1, below every present one).
+      tie_win: () float32 probability that either side wins a tie (0.5 coin, 0 draw).
+    """
+
+    levels: jnp.ndarray
+    tie_win: jnp.ndarray
+
+
+def score_levels(scores: np.ndarray) -> np.ndarray:
+    """(K, M) int32 dense ranks per benchmark of (M, K) scores; NaN becomes -1."""
+    levels = np.full(scores.T.shape, -1, dtype=np.int32)
+    for k, column in enumerate(scores.T):
+        present = ~np.isnan(column)
+        levels[k, present] = np.unique(column[present], return_inverse=True)[1]
+    return levels
+
+
+def win_probabilities(table: ScoreTable, tie: str = "coin") -> np.ndarray:
+    """The win-probability tensor of a hard score table.
+
+    Args:
+      table: a `ScoreTable`; under the `loss` policy a missing score loses to any present
+        score and ties with another missing one.
+      tie: `coin` (an exact tie is a fair coin flip) or `draw` (a certain draw).
+
+    Returns:
+      P: (M, M, K) float64; P[i, j, k] is 1 if i scored higher than j on benchmark k,
+      0 if lower, and for a tie 0.5 (`coin`) or 0 (`draw`, the rest being the draw).
+
+    Example:
+      >>> import numpy as np, csd
+      >>> table = csd.ScoreTable(("a", "b"), ("x",), np.array([[2.0], [1.0]]))
+      >>> csd.win_probabilities(table)[:, :, 0].tolist()
+      [[0.0, 1.0], [0.0, 0.0]]
+    """
+    check_choice("tie", tie, TIE_RULES)
+    levels = score_levels(table.scores)  # (K, M)
+    above = levels[:, :, None] > levels[:, None, :]  # (K, M, M)
+    level_tie = levels[:, :, None] == levels[:, None, :]
+    probs = np.where(above, 1.0, np.where(level_tie, _TIE_WIN[tie], 0.0))
+    probs[:, np.arange(table.shape[0]), np.arange(table.shape[0])] = 0.0
+    return np.ascontiguousarray(probs.transpose(1, 2, 0))
+
+
+def check_probabilities(probs) -> np.ndarray:
+    """`probs` as a float64 (M, M, K) array after checking it is a valid tensor.
+
+    Raises:
+      InputError: naming the first bad entry (i, j, k).
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 3 or probs.shape[0] != probs.shape[1]:
+        raise InputError(f"P must have shape (M, M, K), got {probs.shape}")
+    if probs.shape[0] < 2 or probs.shape[2] < 1:
+        raise InputError(f"P needs at least 2 models and 1 round, got shape {probs.shape}")
+    checks = (
+        (~np.isfinite(probs), "is not a finite number"),
+        ((probs < 0) | (probs > 1), "is outside [0, 1]"),
+        (probs + probs.transpose(1, 0, 2) > 1 + _TOLERANCE, "plus P[j, i, k] exceeds 1"),
+    )
+    for bad, reason in checks:
+        if bad.any():
+            i, j, k = np.argwhere(bad)[0]
+            raise InputError(f"P[{i}, {j}, {k}] = {probs[i, j, k]!r} {reason}")
+    diagonal = probs[np.arange(probs.shape[0]), np.arange(probs.shape[0])]
+    if (diagonal != 0).any():
+        i, k = np.argwhere(diagonal != 0)[0]
+        raise InputError(f"P[{i}, {i}, {k}] = {diagonal[i, k]!r}: a model cannot play itself (must be 0)")
+    return probs
+
+
+def tensor_outcomes(probs: np.ndarray) -> tuple[TensorOutcomes, bool]:
+    """Engine outcomes of a checked (M, M, K) tensor, and whether any game is random."""
+    n_models, _, n_rounds = probs.shape
+    flat = probs.transpose(2, 0, 1).reshape(n_rounds, n_models * n_models)
+    random_games = bool(((probs > 0) & (probs < 1)).any())
+    return TensorOutcomes(jnp.asarray(flat, dtype=jnp.float32)), random_games
+
+
+def table_outcomes(table: ScoreTable, tie: str) -> tuple[ScoreOutcomes, bool]:
+    """Engine outcomes of a hard score table, and whether any game is random (a coin tie)."""
+    check_choice("tie", tie, TIE_RULES)
+    levels = score_levels(table.scores)
+    has_tie = any(len(np.unique(row)) < len(row) for row in levels)
+    outcomes = ScoreOutcomes(jnp.asarray(levels), jnp.float32(_TIE_WIN[tie]))
+    return outcomes, has_tie and tie == "coin"
+
+
+def pair_probabilities(outcomes, round_index, players: jnp.ndarray, opponents: jnp.ndarray):
+    """(P(player wins), P(opponent wins)), each (M,) float32, for games in one round.
+
+    Args:
+      outcomes: `TensorOutcomes` or `ScoreOutcomes`.
+      round_index: () int32.
+      players, opponents: (M,) int32 model indices.
+    """
+    if isinstance(outcomes, TensorOutcomes):
+        n_models = players.shape[0]
+        row = outcomes.win_prob[round_index]  # (M * M,)
+        return row[players * n_models + opponents], row[opponents * n_models + players]
+    levels = outcomes.levels[round_index]  # (M,)
+    mine, theirs = levels[players], levels[opponents]
+    tie = mine == theirs
+    win = jnp.where(mine > theirs, 1.0, jnp.where(tie, outcomes.tie_win, 0.0))
+    loss = jnp.where(mine < theirs, 1.0, jnp.where(tie, outcomes.tie_win, 0.0))
+    return win.astype(jnp.float32), loss.astype(jnp.float32)
