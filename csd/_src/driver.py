@@ -20,7 +20,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from csd._src import engine, rng
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
-from csd._src.ordering import RANKINGS, choose_ranking
+from csd._src.ordering import PAIRS_MODEL_MULTIPLE, RANKINGS, choose_layout, choose_ranking
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
 from csd._src.pairing import PAIRINGS
 from csd._src.table import ScoreTable
@@ -58,43 +58,58 @@ def build_tournament(
     draw_points: float = 0.5,
     min_active: int = 1,
     ranking: str = "auto",
+    wide_keys: bool | None = None,
 ) -> Tournament:
     """Checks the options and turns a `ScoreTable` or an (M, M, K) tensor into a `Tournament`.
+
+    Args:
+      ranking: `auto`, `pairs` or `sort` (see `ordering`); wide_keys: see
+        `ordering.choose_layout`. Both only change speed, and the results only where 32-bit
+        keys tie (see `ordering`).
 
     Raises:
       InputError: naming the option at fault.
     """
     check_choice("pairing", pairing, PAIRINGS)
     check_choice("ranking", ranking, ("auto",) + RANKINGS)
-    if isinstance(table_or_probs, ScoreTable):
-        outcomes, random_games = table_outcomes(table_or_probs, tie)
+    is_table = isinstance(table_or_probs, ScoreTable)
+    if is_table:
         models, rounds = table_or_probs.models, table_or_probs.benchmarks
-        strength = table_or_probs.mean_scores()
     else:
         probs = check_probabilities(table_or_probs)
-        outcomes, random_games = tensor_outcomes(probs)
         models = tuple(f"model_{m}" for m in range(probs.shape[0]))
         rounds = tuple(f"round_{k}" for k in range(probs.shape[2]))
+    n_players = len(models)
+    if n_players >= 1 << 16:
+        raise InputError(f"the table has {n_players} models; at most 65535 are supported")
+    method = choose_ranking(n_players) if ranking == "auto" else ranking
+    n_slots = -(-n_players // PAIRS_MODEL_MULTIPLE) * PAIRS_MODEL_MULTIPLE if method == "pairs" else n_players
+    if is_table:
+        outcomes, facts = table_outcomes(table_or_probs, tie, n_slots)
+        strength = table_or_probs.mean_scores()
+    else:
+        outcomes, facts = tensor_outcomes(probs, n_slots)
         strength = probs.mean(axis=(1, 2))
-    n_models = len(models)
-    if n_models >= 1 << 16:
-        raise InputError(f"the table has {n_models} models; at most 65535 are supported")
-    min_active = check_int("min_active", min_active, 1)
-    points = [Fraction(1), _points_fraction("draw_points", draw_points), _points_fraction("bye_points", bye_points)]
+    points = [
+        Fraction(1),
+        _points_fraction("draw_points", draw_points) if facts.draws else Fraction(0),
+        _points_fraction("bye_points", bye_points),
+    ]
     denominator = math.lcm(*(p.denominator for p in points))
     win, draw, bye = (int(p * denominator) for p in points)
     rules = engine.Rules(
-        n_models=n_models,
+        n_models=n_slots,
+        n_players=n_players,
         n_rounds=len(rounds),
         pairing=pairing,
-        min_active=min_active,
+        min_active=check_int("min_active", min_active, 1),
         win_ticks=win,
         draw_ticks=draw,
         bye_ticks=bye,
-        random_games=random_games,
-        ranking=choose_ranking(n_models) if ranking == "auto" else ranking,
+        random_games=facts.random_games,
+        layout=choose_layout(n_slots, len(rounds) * max(win, bye), method, wide_keys),
     )
-    return Tournament(models, rounds, outcomes, rules, denominator, _seed_key(strength))
+    return Tournament(models, rounds, outcomes, rules, denominator, _seed_key(strength, n_slots))
 
 
 def elimination_schedules(schedules: Sequence, n_rounds: int) -> np.ndarray:
@@ -132,10 +147,15 @@ class Totals:
     survival_count: np.ndarray
     round_score_sum: np.ndarray
 
-    def add(self, stats: engine.ChunkStats) -> None:
+    def add(self, stats: engine.ChunkStats, n_players: int) -> None:
+        """Adds a chunk's sums, dropping the padding slots beyond the first `n_players`."""
         for field in dataclasses.fields(self):
-            value = getattr(stats, field.name)
-            setattr(self, field.name, getattr(self, field.name) + np.asarray(value, dtype=np.int64))
+            value = np.asarray(getattr(stats, field.name), dtype=np.int64)
+            if field.name == "rank_count":
+                value = value[:, :n_players, :n_players]
+            elif value.ndim:
+                value = value[..., :n_players]
+            setattr(self, field.name, getattr(self, field.name) + value)
 
 
 def run_engine(
@@ -180,8 +200,8 @@ def run_engine(
         index = done + np.arange(chunk, dtype=np.int64)
         runs = place(index.astype(np.uint32), index < limit)
         stats = kernel(tournament.rules, *static, *words, *runs)
-        totals = _empty_totals(stats) if totals is None else totals
-        totals.add(stats)
+        totals = _empty_totals(len(schedules), tournament.rules) if totals is None else totals
+        totals.add(stats, tournament.rules.n_players)
         done = min(done + chunk, limit)
         if progress is not None:
             progress(done, limit)
@@ -201,13 +221,15 @@ def _points_fraction(option: str, value) -> Fraction:
     return fraction
 
 
-def _seed_key(strength: np.ndarray) -> np.ndarray:
-    """(M,) uint32 seed priorities: the strongest model gets M, then M-1, ...; ties by row."""
+def _seed_key(strength: np.ndarray, n_slots: int) -> np.ndarray:
+    """(n_slots,) uint32 distinct seed priorities: the strongest model gets n_slots, the
+    next n_slots - 1, ... (ties by row), padding slots the lowest; shifted into the top
+    bits, which are the ones the ordering keys keep."""
     n_models = len(strength)
     order = np.lexsort((np.arange(n_models), -np.asarray(strength)))
-    key = np.empty(n_models, dtype=np.uint32)
-    key[order] = n_models - np.arange(n_models)
-    return key
+    priority = np.arange(n_slots, 0, -1, dtype=np.uint32)
+    priority[order] = n_slots - np.arange(n_models)
+    return priority << np.uint32(32 - n_slots.bit_length())
 
 
 def _chunk_size(rules: engine.Rules, n_schedules: int, n_runs: int, requested: int | None) -> int:
@@ -238,5 +260,15 @@ def _placer(n_devices: int):
     return lambda *arrays: tuple(jax.device_put(a, sharding) for a in arrays)
 
 
-def _empty_totals(stats: engine.ChunkStats) -> Totals:
-    return Totals(**{name: np.zeros(np.shape(value), np.int64) for name, value in stats._asdict().items()})
+def _empty_totals(n_schedules: int, rules: engine.Rules) -> Totals:
+    per_model = (n_schedules, rules.n_players)
+    per_round = (n_schedules, rules.n_rounds, rules.n_players)
+    return Totals(
+        n_runs=0,
+        score_sum=np.zeros(per_model, np.int64),
+        score_sq_sum=np.zeros(per_model, np.int64),
+        diff_sq_sum=np.zeros(per_model, np.int64),
+        rank_count=np.zeros(per_model + (rules.n_players,), np.int64),
+        survival_count=np.zeros(per_round, np.int64),
+        round_score_sum=np.zeros(per_round, np.int64),
+    )

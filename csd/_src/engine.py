@@ -18,27 +18,27 @@ import jax.numpy as jnp
 from jax import lax
 
 from csd._src import rng
-from csd._src.ordering import Order, order_models
+from csd._src.ordering import KeyLayout, Order, order_keys, order_models, pack_keys
 from csd._src.outcomes import pair_probabilities
 from csd._src.pairing import PAIRING_RULES, SEEDED_PAIRINGS
-
-ONE_HOT_MAX_MODELS = 64
 
 
 class Rules(NamedTuple):
     """The static part of a tournament (hashable; a change recompiles).
 
     Attributes:
-      n_models: M.
+      n_models: M, the model slots (the real models, then padding that never plays).
+      n_players: the real models.
       n_rounds: K.
       pairing: a name from `pairing.PAIRINGS`.
       min_active: never eliminate below this many active models.
       win_ticks, draw_ticks, bye_ticks: points of a win, a draw and a bye, in ticks.
       random_games: whether any game outcome is random (else no game draws are made).
-      ranking: `pairs` or `sort` (see `ordering`).
+      layout: how the ordering packs its keys (see `ordering`).
     """
 
     n_models: int
+    n_players: int
     n_rounds: int
     pairing: str
     min_active: int
@@ -46,14 +46,21 @@ class Rules(NamedTuple):
     draw_ticks: int
     bye_ticks: int
     random_games: bool
-    ranking: str
+    layout: KeyLayout
 
 
 class State(NamedTuple):
-    """One run's state: score (M,) int32 ticks and active (M,) bool."""
+    """One run's state before a round, all (M,):
+
+    score: int32 ticks; active: bool;
+    keys: the ordering keys of the coming round (`ordering.pack_keys` of the scores of
+      the active models and the round's random keys). Carrying them through the scan makes
+      XLA materialize them once instead of rehashing inside every comparison.
+    """
 
     score: jnp.ndarray
     active: jnp.ndarray
+    keys: jnp.ndarray
 
 
 class ChunkStats(NamedTuple):
@@ -101,22 +108,22 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M)."""
     keys, valid = runs
     n_runs = keys.shape[0]
-    start = State(
-        jnp.zeros((n_runs, rules.n_models), jnp.int32), jnp.ones((n_runs, rules.n_models), bool)
-    )
+    score = jnp.zeros((n_runs, rules.n_models), jnp.int32)
+    # Padding runs have no active model, so they add nothing to any sum below.
+    active = (jnp.arange(rules.n_models) < rules.n_players)[None, :] & valid[:, None]
+    start = jax.vmap(_with_keys, in_axes=(None, 0, 0, 0, None))(rules, score, active, keys, 0)
     previous_cut = jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])  # (K,)
     step = jax.vmap(_round, in_axes=(None, None, None, 0, 0, None, None))
-    weight = valid[:, None].astype(jnp.int32)
 
     def body(state, round_and_cut):
         round_index, cut = round_and_cut
         state = step(rules, outcomes, seed_key, state, keys, round_index, cut)
-        return state, ((state.active * weight).sum(0), (state.score * weight).sum(0))
+        return state, (state.active.sum(0, dtype=jnp.int32), state.score.sum(0))
 
     rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
     final, (active_sum, score_sum) = lax.scan(body, start, (rounds, previous_cut))
     last_cut = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
-    survival = jnp.concatenate([active_sum[1:], (last_cut * weight).sum(0)[None]])
+    survival = jnp.concatenate([active_sum[1:], last_cut.sum(0, dtype=jnp.int32)[None]])
     return final, survival, score_sum
 
 
@@ -124,25 +131,33 @@ def _round(rules: Rules, outcomes, seed_key, state: State, run_key, round_index,
     """Round `round_index` of one run: the elimination of `cut` models left from the round
     before, then pairing and play. All arrays are (M,); run_key is (2,) uint32."""
     round_key = rng.round_keys(run_key, round_index)
-    order = _order(rules, state, rng.model_keys(round_key[0], rules.n_models))
+    order = order_keys(rules.layout, state.keys, rng.tag_mask(round_key[0]), with_size=True)
     active, n_active = _eliminate(state.active, order.rank, cut, rules.min_active)
     if rules.pairing in SEEDED_PAIRINGS:
-        order = _order(rules, State(state.score, active), seed_key)
+        order = order_models(rules.layout, _level(state.score, active), seed_key, jnp.uint32(0), with_size=True)
     opponent = PAIRING_RULES[rules.pairing](order, n_active)
     points = _points(rules, outcomes, round_index, round_key[1], opponent)
-    return State(state.score + jnp.where(active, points, 0), active)
+    return _with_keys(rules, state.score + jnp.where(active, points, 0), active, run_key, round_index + 1)
+
+
+def _with_keys(rules: Rules, score, active, run_key, round_index) -> State:
+    """The State before round `round_index` (K for the elimination after the last round)."""
+    round_key = rng.round_keys(run_key, round_index)[0]
+    rand = rng.model_keys(round_key, rules.n_models)
+    keys = pack_keys(rules.layout, _level(score, active), rand, rng.tag_mask(round_key))
+    return State(score, active, keys)
 
 
 def _final_cut(rules: Rules, state: State, run_key, cut) -> jnp.ndarray:
     """(M,) bool active models after the elimination that follows the last round."""
-    round_key = rng.round_keys(run_key, rules.n_rounds)
-    order = _order(rules, state, rng.model_keys(round_key[0], rules.n_models))
+    mask = rng.tag_mask(rng.round_keys(run_key, rules.n_rounds)[0])
+    order = order_keys(rules.layout, state.keys, mask)
     return _eliminate(state.active, order.rank, cut, rules.min_active)[0]
 
 
-def _order(rules: Rules, state: State, key) -> Order:
-    """Active models by score (descending) then key (descending); eliminated ones last."""
-    return order_models(jnp.where(state.active, state.score, -1), key, rules.ranking)
+def _level(score, active):
+    """(M,) int32 ordering level: the score of an active model, -1 for an eliminated one."""
+    return jnp.where(active, score, -1)
 
 
 def _eliminate(active, rank, cut, min_active):
@@ -190,15 +205,14 @@ def _game_result(u, p_win, p_loss, is_low):
 
 def _summarize(rules: Rules, final: State, survival, round_score, valid) -> ChunkStats:
     """Sums over the runs of a chunk; final: State of (S, C, M) arrays."""
-    weight = valid[None, :, None].astype(jnp.int32)  # (1, C, 1)
-    score = final.score * weight
-    baseline_gap = final.score - final.score[:1]
-    rank = jax.vmap(jax.vmap(_final_rank, in_axes=(None, 0)), in_axes=(None, 0))(rules, final.score)
+    score = final.score  # padding runs score 0
+    baseline_gap = score - score[:1]
+    rank = jax.vmap(jax.vmap(_final_rank, in_axes=(None, 0)), in_axes=(None, 0))(rules, score)
     return ChunkStats(
         n_runs=valid.sum(dtype=jnp.int32),
         score_sum=score.sum(1),
-        score_sq_sum=(score * final.score).sum(1),
-        diff_sq_sum=(baseline_gap * baseline_gap * weight).sum(1),
+        score_sq_sum=(score * score).sum(1),
+        diff_sq_sum=(baseline_gap * baseline_gap).sum(1),
         rank_count=jax.vmap(_count_ranks, in_axes=(0, None))(rank, valid),
         survival_count=survival,
         round_score_sum=round_score,
@@ -207,16 +221,14 @@ def _summarize(rules: Rules, final: State, survival, round_score, valid) -> Chun
 
 def _final_rank(rules: Rules, score) -> jnp.ndarray:
     """(M,) int32: 0-based rank by final score, ties sharing the better rank."""
-    order = order_models(score, jnp.arange(rules.n_models, dtype=jnp.uint32), rules.ranking)
-    return order.start
+    return order_models(rules.layout, score, jnp.zeros_like(score, jnp.uint32), jnp.uint32(0)).start
 
 
 def _count_ranks(rank, valid) -> jnp.ndarray:
-    """(M, M) int32: [m, r] = valid runs where model m has rank r; rank: (C, M)."""
-    n_runs, n_models = rank.shape
-    if n_models <= ONE_HOT_MAX_MODELS:
-        one_hot = rank[:, :, None] == jnp.arange(n_models, dtype=jnp.int32)
-        return (one_hot & valid[:, None, None]).sum(0, dtype=jnp.int32)
+    """(M, M) int32: [m, r] = valid runs where model m has rank r; rank: (C, M).
+
+    A scatter-add: on XLA:CPU a one-hot sum over the runs materializes (C, M, M)."""
+    n_models = rank.shape[1]
     cells = jnp.arange(n_models, dtype=jnp.int32) * n_models + rank  # (C, M)
     counts = jnp.zeros(n_models * n_models, jnp.int32).at[cells.reshape(-1)].add(
         jnp.repeat(valid.astype(jnp.int32), n_models)

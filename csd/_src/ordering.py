@@ -1,9 +1,21 @@
-"""Ordering the models of one run: by score (descending), then by a per-model key.
+"""Ordering the models of one run: active first, by level (score) descending, then by a
+per-model random key.
 
-Two interchangeable methods give identical results for the same inputs:
-- `pairs`: all-pairs comparisons, O(M^2) per run but branch-free and fast for small M
-  (XLA:CPU sorts short rows slowly, about 50x slower than this at M ~ 30);
-- `sort`: one sort of packed 64-bit keys, O(M log M), for large M.
+Each model's (active, level, key, tag) is packed into one unsigned integer, so the order
+is a single integer comparison. Two interchangeable methods use the packed keys:
+- `pairs`: all-pairs comparisons, O(M^2) per run but branch-free; on XLA:CPU this is much
+  faster than sorting short rows (a sort of (100000, 32) keys takes ~40 ms, a count ~2 ms);
+- `sort`: one sort of the packed keys, O(M log M), for large M.
+For the same layout both give identical orders.
+
+Key layouts (`KeyLayout`): a 64-bit word holds the whole 32-bit random key and so orders
+exactly like the random keys themselves (which are distinct inside a run and round). A
+32-bit word is half the work for `pairs`; it keeps the top `rand_bits` of the random key
+and breaks the rare ties by `tag = model ^ mask`, `mask` a random word of the run and
+round: whichever bit first tells two tagged models apart is flipped by the mask with
+probability 1/2, so a single tie is a fair coin and the order stays uniform. Only two
+ties in one run and round can share a mask bit; `choose_layout` takes 32 bits only where
+that has probability below 1e-6.
 """
 
 from __future__ import annotations
@@ -16,73 +28,189 @@ from jax import lax
 
 RANKINGS = ("pairs", "sort")
 PAIRS_MAX_MODELS = 192  # measured crossover on XLA:CPU (see benchmarks/)
+PAIRS_MODEL_MULTIPLE = 32  # XLA:CPU vectorizes the comparisons best for whole blocks of 32
+_BLOCK = 32  # XLA:CPU fuses a compare-and-sum only up to 32 terms: sum in blocks
+_DOUBLE_TIE_BOUND = 1e-6
+
+
+class KeyLayout(NamedTuple):
+    """How (active, level, random key, tag) are packed into one word (static).
+
+    Attributes:
+      wide: uint64 words (exact order of the random keys) instead of uint32.
+      level_bits: bits of the level field (levels 0 .. 2**level_bits - 1).
+      rand_bits: top bits of the 32-bit random key that are kept.
+      tag_bits: bits of the model tag (model index xor a random mask).
+      method: `pairs` or `sort`.
+    """
+
+    wide: bool
+    level_bits: int
+    rand_bits: int
+    tag_bits: int
+    method: str
 
 
 class Order(NamedTuple):
-    """Where each model stands when ordered by (level descending, key descending).
+    """Where each model stands; all fields (M,):
 
-    All fields are (M,) int32:
-      rank: position of the model (0 = first).
-      order: the model at each position (the inverse permutation of `rank`).
-      start: position of the first member of the model's group (equal level).
-      size: number of members of the model's group.
+    rank: int32 position of the model (0 = first; active models hold 0 .. n_active - 1).
+    order: int32 model at each position (the inverse permutation of `rank`).
+    start: int32 position of the first member of the model's group (same activity and
+      level); only meaningful for active models.
+    size: int32 members of the model's group, or None unless asked for (`with_size`).
+    group: uint32 code of the model's group (equal codes = same group).
     """
 
     rank: jnp.ndarray
     order: jnp.ndarray
     start: jnp.ndarray
-    size: jnp.ndarray
+    size: jnp.ndarray | None
+    group: jnp.ndarray
 
 
 def choose_ranking(n_models: int) -> str:
-    """The faster ranking method for `n_models` on this backend."""
+    """The faster ranking method for `n_models` on XLA:CPU."""
     return "pairs" if n_models <= PAIRS_MAX_MODELS else "sort"
 
 
-def order_models(level: jnp.ndarray, key: jnp.ndarray, method: str) -> Order:
-    """Orders models by level (descending), ties broken by key (descending).
+def choose_layout(n_models: int, max_level: int, method: str, wide: bool | None = None) -> KeyLayout:
+    """The packing for `n_models` and levels up to `max_level`.
 
     Args:
-      level: (M,) int32, e.g. the score of active models and -1 for eliminated ones.
-      key: (M,) uint32, distinct values.
-      method: `pairs` or `sort`.
+      wide: force 64-bit (True) or 32-bit (False) words; None picks 32 bits for `pairs`
+        where two ties in one run and round have probability below 1e-6.
     """
-    return _pairs_order(level, key) if method == "pairs" else _sort_order(level, key)
+    tag_bits = max(1, (n_models - 1).bit_length())
+    level_bits = max(1, max_level.bit_length())
+    narrow_rand_bits = 31 - level_bits - tag_bits
+    ties_per_round = n_models * (n_models - 1) / 2 / 2.0 ** max(narrow_rand_bits, 0)
+    if wide is None:
+        wide = method == "sort" or narrow_rand_bits < 16 or ties_per_round**2 / 2 > _DOUBLE_TIE_BOUND
+    if not wide and narrow_rand_bits < 1:
+        raise ValueError(f"no room for random bits in 32-bit keys ({n_models} models, levels to {max_level})")
+    if 1 + level_bits + 32 + tag_bits > 64:
+        raise ValueError(f"levels up to {max_level} with {n_models} models do not fit a 64-bit key")
+    if method == "pairs" and 3 * (n_models - 1).bit_length() > 31:
+        raise ValueError(f"the pairs ranking counts at most 1023 models, got {n_models}")
+    return KeyLayout(wide, level_bits, 32 if wide else narrow_rand_bits, tag_bits, method)
 
 
-def _pairs_order(level: jnp.ndarray, key: jnp.ndarray) -> Order:
-    higher = level[None, :] > level[:, None]  # (M, M): [i, j] = j is above i
-    same = level[None, :] == level[:, None]
-    ahead = higher | (same & (key[None, :] > key[:, None]))
-    rank = ahead.sum(axis=1, dtype=jnp.int32)
-    start = higher.sum(axis=1, dtype=jnp.int32)
-    size = same.sum(axis=1, dtype=jnp.int32)
-    return Order(rank, _inverse(rank), start, size)
+def order_models(layout: KeyLayout, level, rand, mask, with_size: bool = False) -> Order:
+    """Orders models by (active, level, random key) descending.
+
+    Args:
+      layout: a static `KeyLayout`.
+      level: (M,) int32 levels, -1 for an inactive model (levels < 2**layout.level_bits).
+      rand: (M,) uint32 distinct random keys.
+      mask: () uint32 random tag mask (only its low `tag_bits` bits are used).
+      with_size: also count the size of each model's group.
+    """
+    return order_keys(layout, pack_keys(layout, level, rand, mask), mask, with_size)
 
 
-def _sort_order(level: jnp.ndarray, key: jnp.ndarray) -> Order:
-    n_models = level.shape[0]
-    index_bits = max(1, (n_models - 1).bit_length())
-    with jax.enable_x64(True):
-        packed = (
-            ((level + 1).astype(jnp.uint64) << (32 + index_bits))
-            | (key.astype(jnp.uint64) << index_bits)
-            | jnp.arange(n_models, dtype=jnp.uint64)
+def pack_keys(layout: KeyLayout, level, rand, mask):
+    """(M,) uint32 or uint64 packed keys (arguments as `order_models`).
+
+    On XLA:CPU, materialize the keys (e.g. carry them through a loop) before `order_keys`:
+    otherwise the packing, and the hashing behind `rand`, is fused into the all-pairs
+    comparison and recomputed M times.
+    """
+    with jax.enable_x64(layout.wide):
+        word = jnp.uint64 if layout.wide else jnp.uint32
+        active = (level >= 0).astype(word)
+        tag = (jnp.arange(level.shape[0], dtype=jnp.uint32) ^ mask) & ((1 << layout.tag_bits) - 1)
+        return (
+            (active << _top_bit(layout))
+            | (jnp.maximum(level, 0).astype(word) << _group_shift(layout))
+            | ((rand >> (32 - layout.rand_bits)).astype(word) << layout.tag_bits)
+            | tag.astype(word)
         )
-        descending = ~jnp.sort(~packed)
-        order = (descending & ((1 << index_bits) - 1)).astype(jnp.int32)
-    sorted_level = level[order]
+
+
+def order_keys(layout: KeyLayout, keys, mask, with_size: bool = False) -> Order:
+    """The `Order` of packed keys (M,) (see `pack_keys`); mask as given to `pack_keys`."""
+    with jax.enable_x64(layout.wide):
+        if layout.method == "pairs":
+            return _pairs_order(keys, _group_shift(layout), with_size)
+        return _sort_order(keys, layout, mask, with_size)
+
+
+def _top_bit(layout: KeyLayout) -> int:
+    return layout.level_bits + layout.rand_bits + layout.tag_bits
+
+
+def _group_shift(layout: KeyLayout) -> int:
+    return layout.rand_bits + layout.tag_bits
+
+
+def _pairs_order(keys, shift: int, with_size: bool) -> Order:
+    n_models = keys.shape[0]
+    group = keys >> shift
+    floor = group << shift  # the smallest key the model's group can hold
+    ceiling = (group + 1) << shift  # the next group's floor (0 on overflow: nothing above)
+    # Each count leaves the model itself out, so it is at most M - 1.
+    above = lambda t: lambda other: other > t[:, None]  # noqa: E731
+    below = lambda t: lambda other: other < t[:, None]  # noqa: E731
+    tests = [above(keys), above(ceiling - 1)] + ([below(floor)] if with_size else [])
+    rank, start, *under = _count(keys, tests)
+    order = _sum_blocks(  # order[p] = the model i with rank[i] == p
+        lambda part, small: jnp.where(
+            rank[part][None, :].astype(small) == jnp.arange(n_models, dtype=small)[:, None],
+            jnp.arange(n_models, dtype=small)[part][None, :],
+            0,
+        ).sum(axis=1, dtype=small),
+        n_models,
+        1,
+    )
+    size = n_models - start - under[0] if with_size else None
+    return Order(rank, order, start, size, group.astype(jnp.uint32))
+
+
+def _sort_order(keys, layout: KeyLayout, mask, with_size: bool) -> Order:
+    n_models = keys.shape[0]
+    descending = ~jnp.sort(~keys)
+    tag = (descending & ((1 << layout.tag_bits) - 1)).astype(jnp.uint32)
+    order = (tag ^ (mask & ((1 << layout.tag_bits) - 1))).astype(jnp.int32)
+    group = descending >> _group_shift(layout)  # per position
     positions = jnp.arange(n_models, dtype=jnp.int32)
-    boundary = sorted_level[1:] != sorted_level[:-1]  # (M - 1,)
+    boundary = group[1:] != group[:-1]
     first = jnp.concatenate([jnp.ones(1, bool), boundary])
-    last = jnp.concatenate([boundary, jnp.ones(1, bool)])
     group_start = lax.cummax(jnp.where(first, positions, 0))
-    group_end = lax.cummin(jnp.where(last, positions + 1, n_models), reverse=True)
-    rank = _inverse(order)
-    return Order(rank, order, group_start[rank], (group_end - group_start)[rank])
+    rank = jnp.zeros(n_models, jnp.int32).at[order].set(positions, unique_indices=True)
+    size = None
+    if with_size:
+        last = jnp.concatenate([boundary, jnp.ones(1, bool)])
+        group_end = lax.cummin(jnp.where(last, positions + 1, n_models), reverse=True)
+        size = (group_end - group_start)[rank]
+    return Order(rank, order, group_start[rank], size, (keys >> _group_shift(layout)).astype(jnp.uint32))
 
 
-def _inverse(permutation: jnp.ndarray) -> jnp.ndarray:
-    """(M,) int32 inverse of a permutation of 0..M-1."""
-    n = permutation.shape[0]
-    return jnp.zeros(n, jnp.int32).at[permutation].set(jnp.arange(n, dtype=jnp.int32))
+def _count(keys, tests) -> list[jnp.ndarray]:
+    """For each test, (M,) int32 [i] = #{j : test(keys[j])[i, j]}, all in one pass.
+
+    Each test maps a block of keys (B,) to a (M, B) bool; every count must be <= M - 1.
+    The counts are packed into bit fields of one sum, in int16 where they fit (twice the
+    SIMD lanes of int32 on CPU).
+    """
+    n_models = keys.shape[0]
+    width = (n_models - 1).bit_length()
+
+    def term(part, small):
+        fields = [test(keys[part][None, :]).astype(small) << (f * width) for f, test in enumerate(tests)]
+        return sum(fields).sum(axis=1, dtype=small)
+
+    packed = _sum_blocks(term, n_models, len(tests))
+    field = (1 << width) - 1
+    return [(packed >> (f * width)) & field for f in range(len(tests))]
+
+
+def _sum_blocks(term, n_models: int, n_fields: int) -> jnp.ndarray:
+    """(M,) int32 sum of `term(part, dtype)` over slices `part` of at most 32 models.
+
+    `dtype` is int16 when `n_fields` fields of width bit_length(M - 1) fit in 15 bits, else
+    int32.
+    """
+    small = jnp.int16 if n_fields * (n_models - 1).bit_length() <= 15 else jnp.int32
+    total = sum(term(slice(s, s + _BLOCK), small) for s in range(0, n_models, _BLOCK))
+    return total.astype(jnp.int32)

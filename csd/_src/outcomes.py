@@ -13,6 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from csd._src.errors import InputError, check_choice
+from csd._src.gather import take
 from csd._src.table import ScoreTable
 
 TIE_RULES = ("coin", "draw")
@@ -106,21 +107,36 @@ def check_probabilities(probs) -> np.ndarray:
     return probs
 
 
-def tensor_outcomes(probs: np.ndarray) -> tuple[TensorOutcomes, bool]:
-    """Engine outcomes of a checked (M, M, K) tensor, and whether any game is random."""
+class OutcomeFacts(NamedTuple):
+    """What the kernel may skip: random_games (any game outcome random), draws (any draw
+    possible)."""
+
+    random_games: bool
+    draws: bool
+
+
+def tensor_outcomes(probs: np.ndarray, n_slots: int) -> tuple[TensorOutcomes, OutcomeFacts]:
+    """Engine outcomes of a checked (M, M, K) tensor, padded with models that never play
+    to `n_slots` >= M models."""
     n_models, _, n_rounds = probs.shape
-    flat = probs.transpose(2, 0, 1).reshape(n_rounds, n_models * n_models)
-    random_games = bool(((probs > 0) & (probs < 1)).any())
-    return TensorOutcomes(jnp.asarray(flat, dtype=jnp.float32)), random_games
+    padded = np.zeros((n_rounds, n_slots, n_slots))
+    padded[:, :n_models, :n_models] = probs.transpose(2, 0, 1)
+    facts = OutcomeFacts(
+        random_games=bool(((probs > 0) & (probs < 1)).any()),
+        draws=bool((probs + probs.transpose(1, 0, 2) < 1)[~np.eye(n_models, dtype=bool)].any()),
+    )
+    return TensorOutcomes(jnp.asarray(padded.reshape(n_rounds, -1), dtype=jnp.float32)), facts
 
 
-def table_outcomes(table: ScoreTable, tie: str) -> tuple[ScoreOutcomes, bool]:
-    """Engine outcomes of a hard score table, and whether any game is random (a coin tie)."""
+def table_outcomes(table: ScoreTable, tie: str, n_slots: int) -> tuple[ScoreOutcomes, OutcomeFacts]:
+    """Engine outcomes of a hard score table, padded as `tensor_outcomes`."""
     check_choice("tie", tie, TIE_RULES)
     levels = score_levels(table.scores)
     has_tie = any(len(np.unique(row)) < len(row) for row in levels)
-    outcomes = ScoreOutcomes(jnp.asarray(levels), jnp.float32(_TIE_WIN[tie]))
-    return outcomes, has_tie and tie == "coin"
+    padded = np.full((levels.shape[0], n_slots), -1, dtype=np.int32)
+    padded[:, : levels.shape[1]] = levels
+    outcomes = ScoreOutcomes(jnp.asarray(padded), jnp.float32(_TIE_WIN[tie]))
+    return outcomes, OutcomeFacts(random_games=has_tie and tie == "coin", draws=has_tie and tie == "draw")
 
 
 def pair_probabilities(outcomes, round_index, players: jnp.ndarray, opponents: jnp.ndarray):
@@ -134,9 +150,9 @@ def pair_probabilities(outcomes, round_index, players: jnp.ndarray, opponents: j
     if isinstance(outcomes, TensorOutcomes):
         n_models = players.shape[0]
         row = outcomes.win_prob[round_index]  # (M * M,)
-        return row[players * n_models + opponents], row[opponents * n_models + players]
+        return take(row, players * n_models + opponents), take(row, opponents * n_models + players)
     levels = outcomes.levels[round_index]  # (M,)
-    mine, theirs = levels[players], levels[opponents]
+    mine, theirs = take(levels, players), take(levels, opponents)
     tie = mine == theirs
     win = jnp.where(mine > theirs, 1.0, jnp.where(tie, outcomes.tie_win, 0.0))
     loss = jnp.where(mine < theirs, 1.0, jnp.where(tie, outcomes.tie_win, 0.0))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
+from csd._src.gather import take
 from csd._src.ordering import Order
 
 PAIRINGS = ("random", "float", "fold", "slide", "adjacent")
@@ -22,9 +23,8 @@ SEEDED_PAIRINGS = ("fold", "slide", "adjacent")
 def pair_random(order: Order, n_active: jnp.ndarray) -> jnp.ndarray:
     """The paper's rule: consecutive members of each score group play; an odd group's last
     member (a uniformly random one, as the key order is random) gets a bye."""
-    within = order.rank - order.start
     group_end = jnp.minimum(order.start + order.size, n_active)
-    leads = within % 2 == 0
+    leads = ((order.rank - order.start) & 1) == 0
     partner = jnp.where(leads, order.rank + 1, order.rank - 1)
     plays = jnp.where(leads, partner < group_end, True) & (order.rank < n_active)
     return _opponent_at(order, partner, plays)
@@ -45,8 +45,8 @@ def _seeded(pattern):
         start, end = _segment(order, n_active)
         size = end - start
         within = order.rank - start
-        bye = (size % 2 == 1) & (within == size - 1)
-        partner = start + pattern(within, size - size % 2)
+        bye = ((size & 1) == 1) & (within == size - 1)
+        partner = start + pattern(within, size & ~1)
         plays = ~bye & (order.rank < n_active)
         return _opponent_at(order, partner, plays)
 
@@ -92,19 +92,19 @@ def _segment(order: Order, n_active: jnp.ndarray):
     the lowest group's segment runs to n_active.
     """
     group_end = jnp.minimum(order.start + order.size, n_active)
-    floats_down = (order.rank == group_end - 1) & (group_end % 2 == 1) & (group_end < n_active)
-    below = order.order[jnp.minimum(group_end, order.rank.shape[0] - 1)]
-    below_end = jnp.minimum(order.start[below] + order.size[below], n_active)
-    start = jnp.where(floats_down, group_end - 1, order.start - order.start % 2)
+    floats_down = (order.rank == group_end - 1) & ((group_end & 1) == 1) & (group_end < n_active)
+    below = take(order.order, jnp.minimum(group_end, order.rank.shape[0] - 1))
+    below_end = jnp.minimum(take(order.start, below) + take(order.size, below), n_active)
+    start = jnp.where(floats_down, group_end - 1, order.start & ~1)
     end = _segment_end(jnp.where(floats_down, below_end, group_end), n_active)
     return start, end
 
 
 def _segment_end(group_end, n_active):
-    return jnp.where(group_end == n_active, n_active, group_end - group_end % 2)
+    return jnp.where(group_end == n_active, n_active, group_end & ~1)
 
 
 def _opponent_at(order: Order, position: jnp.ndarray, plays: jnp.ndarray) -> jnp.ndarray:
     n_models = order.rank.shape[0]
-    opponent = order.order[jnp.clip(position, 0, n_models - 1)]
+    opponent = take(order.order, jnp.clip(position, 0, n_models - 1))
     return jnp.where(plays, opponent, -1)

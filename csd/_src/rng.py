@@ -77,6 +77,13 @@ def model_keys(round_key: jnp.ndarray, n_models: int) -> jnp.ndarray:
     return triple32(round_key ^ salts)
 
 
+def tag_mask(round_key: jnp.ndarray) -> jnp.ndarray:
+    """() uint32 random mask of one run and round (round_key: () uint32, column 0 of
+    `round_keys`); it is the key of a model index that is never used, so it is independent
+    of the model keys."""
+    return triple32(round_key ^ lowbias32(_u32(0xFFFFFFFF) + _u32(_GOLDEN)))
+
+
 def pair_uniforms(round_key: jnp.ndarray, low: jnp.ndarray, high: jnp.ndarray, n_models: int) -> jnp.ndarray:
     """Uniforms on [0, 1) (a 2**-24 grid) for the pairs {low, high} of one run and round.
 
