@@ -1,18 +1,24 @@
 """csd: rank models from a multi-benchmark score table by simulating Swiss-system
 tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
 
+from csd._src.bootstrap import BootstrapResult, bootstrap
 from csd._src.datasets import shipped_table
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
 from csd._src.simulate import SimulationResult, simulate
+from csd._src.sweep import SweepResult, sweep
 from csd._src.table import ScoreTable, load_table
 
 __all__ = [
+    "BootstrapResult",
     "InputError",
     "ScoreTable",
     "SimulationResult",
+    "SweepResult",
+    "bootstrap",
     "load_table",
     "shipped_table",
     "simulate",
+    "sweep",
     "win_probabilities",
 ]

@@ -39,6 +39,8 @@ class Tournament:
       rules: static `engine.Rules`.
       ticks_per_point: the common denominator of the points (a win is this many ticks).
       seed_key: (M,) uint32 seed priorities for the seeded pairing rules.
+      n_replicates: None, or B when every leaf of `outcomes` has a leading axis of B
+        replicate tables (bootstrap), each played with its own random stream.
     """
 
     models: tuple[str, ...]
@@ -47,6 +49,7 @@ class Tournament:
     rules: engine.Rules
     ticks_per_point: int
     seed_key: np.ndarray
+    n_replicates: int | None = None
 
 
 def build_tournament(
@@ -90,11 +93,9 @@ def build_tournament(
     else:
         outcomes, facts = tensor_outcomes(probs, n_slots)
         strength = probs.mean(axis=(1, 2))
-    points = [
-        Fraction(1),
-        _points_fraction("draw_points", draw_points) if facts.draws else Fraction(0),
-        _points_fraction("bye_points", bye_points),
-    ]
+    draw = _points_fraction("draw_points", draw_points)
+    # Points that cannot occur do not refine the tick (fewer ticks, fewer key bits).
+    points = [Fraction(1), draw if facts.draws else Fraction(0), _points_fraction("bye_points", bye_points)]
     denominator = math.lcm(*(p.denominator for p in points))
     win, draw, bye = (int(p * denominator) for p in points)
     rules = engine.Rules(
@@ -127,17 +128,16 @@ def elimination_schedules(schedules: Sequence, n_rounds: int) -> np.ndarray:
                 f"{name}: has {len(row) if row.ndim == 1 else row.shape} entries but the "
                 f"tournament has {n_rounds} rounds (one per benchmark); give one int or {n_rounds} ints"
             )
-        for k, value in enumerate(row):
-            check_int(f"{name}, round {k + 1} (T)", value, 0)
-        rows.append(row.astype(np.int64))
+        rows.append([check_int(f"{name}, round {k + 1} (T)", value, 0) for k, value in enumerate(row.tolist())])
     if not rows:
         raise InputError("elimination: give at least one schedule")
-    return np.clip(np.array(rows), 0, np.iinfo(np.int32).max).astype(np.int32)
+    return np.minimum(np.array(rows, dtype=np.int64), np.iinfo(np.int32).max).astype(np.int32)
 
 
 @dataclasses.dataclass
 class Totals:
-    """Exact int64 sums over all runs so far (fields as `engine.ChunkStats`)."""
+    """Exact int64 sums over all runs so far (fields as `engine.ChunkStats`, with a leading
+    replicate axis B for a replicated tournament)."""
 
     n_runs: int
     score_sum: np.ndarray
@@ -152,8 +152,8 @@ class Totals:
         for field in dataclasses.fields(self):
             value = np.asarray(getattr(stats, field.name), dtype=np.int64)
             if field.name == "rank_count":
-                value = value[:, :n_players, :n_players]
-            elif value.ndim:
+                value = value[..., :n_players, :n_players]
+            elif field.name != "n_runs":
                 value = value[..., :n_players]
             setattr(self, field.name, getattr(self, field.name) + value)
 
@@ -164,7 +164,7 @@ def run_engine(
     *,
     n_runs: int,
     seed: int,
-    stream: int = 0,
+    stream: int | np.ndarray = 0,
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[Totals], bool] | None = None,
@@ -173,10 +173,12 @@ def run_engine(
     """Plays `n_runs` runs (or, with `stop`, chunks until `stop(totals)` or `max_runs`).
 
     Args:
-      tournament: from `build_tournament`.
+      tournament: from `build_tournament` (or `replicate`).
       schedules: (S, K) int32 from `elimination_schedules`.
       n_runs: runs to play (with `stop`: the fewest runs before `stop` is asked).
-      seed: an int in [0, 2**64); stream: an int in [0, 2**32), for independent streams.
+      seed: an int in [0, 2**64).
+      stream: an int in [0, 2**32) selecting an independent random stream; for a
+        replicated tournament, (B,) ints, one per replicate.
       chunk_size: runs per kernel call (default: sized for memory); results do not depend
         on it.
       progress: called with (runs done, runs planned) after each chunk.
@@ -190,17 +192,18 @@ def run_engine(
     limit = n_runs if stop is None else check_int("max_runs", max_runs or 100 * n_runs, n_runs)
     if limit >= 1 << 32:
         raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
-    chunk = _chunk_size(tournament.rules, len(schedules), limit, chunk_size)
-    kernel, place = _compiled_kernel(), _placer(len(jax.devices()))
+    batch = () if tournament.n_replicates is None else (tournament.n_replicates,)
+    chunk = _chunk_size(tournament.rules, len(schedules) * math.prod(batch), limit, chunk_size)
+    kernel, place = _compiled_kernel(bool(batch)), _placer(len(jax.devices()))
     static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))
-    words = jnp.asarray(rng.seed_words(seed)), jnp.uint32(check_int("stream", stream, 0))
-    totals = None
+    streams = [check_int("stream", value, 0) for value in np.ravel(stream)]
+    words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(streams if batch else streams[0], jnp.uint32)
+    totals = _empty_totals(batch, len(schedules), tournament.rules)
     done = 0
     while done < limit:
         index = done + np.arange(chunk, dtype=np.int64)
         runs = place(index.astype(np.uint32), index < limit)
         stats = kernel(tournament.rules, *static, *words, *runs)
-        totals = _empty_totals(len(schedules), tournament.rules) if totals is None else totals
         totals.add(stats, tournament.rules.n_players)
         done = min(done + chunk, limit)
         if progress is not None:
@@ -246,9 +249,22 @@ def _chunk_size(rules: engine.Rules, n_schedules: int, n_runs: int, requested: i
     return -(-chunk // devices) * devices
 
 
-@lru_cache(maxsize=1)
-def _compiled_kernel():
-    return jax.jit(engine.chunk_stats, static_argnums=0)
+def replicate(tournament: Tournament, outcomes, random_games: bool) -> Tournament:
+    """`tournament` with B replicate outcome tables (leaves with a leading axis B) instead
+    of its own; `random_games` must hold for any of them."""
+    n_replicates = jax.tree_util.tree_leaves(outcomes)[0].shape[0]
+    rules = tournament.rules._replace(random_games=random_games)
+    return dataclasses.replace(tournament, outcomes=outcomes, rules=rules, n_replicates=n_replicates)
+
+
+@lru_cache(maxsize=2)
+def _compiled_kernel(replicated: bool):
+    """The one jitted entry point: `engine.chunk_stats`, vmapped over replicate outcome
+    tables and their streams when `replicated`."""
+    if not replicated:
+        return jax.jit(engine.chunk_stats, static_argnums=0)
+    over_replicates = jax.vmap(engine.chunk_stats, in_axes=(None, 0, None, None, None, 0, None, None))
+    return jax.jit(over_replicates, static_argnums=0)
 
 
 @lru_cache(maxsize=8)
@@ -260,11 +276,11 @@ def _placer(n_devices: int):
     return lambda *arrays: tuple(jax.device_put(a, sharding) for a in arrays)
 
 
-def _empty_totals(n_schedules: int, rules: engine.Rules) -> Totals:
-    per_model = (n_schedules, rules.n_players)
-    per_round = (n_schedules, rules.n_rounds, rules.n_players)
+def _empty_totals(batch: tuple[int, ...], n_schedules: int, rules: engine.Rules) -> Totals:
+    per_model = batch + (n_schedules, rules.n_players)
+    per_round = batch + (n_schedules, rules.n_rounds, rules.n_players)
     return Totals(
-        n_runs=0,
+        n_runs=np.zeros(batch, np.int64),
         score_sum=np.zeros(per_model, np.int64),
         score_sq_sum=np.zeros(per_model, np.int64),
         diff_sq_sum=np.zeros(per_model, np.int64),

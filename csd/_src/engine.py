@@ -184,7 +184,7 @@ def _points(rules: Rules, outcomes, round_index, pair_key, opponent) -> jnp.ndar
     low = jnp.minimum(players, opponents)
     high = jnp.maximum(players, opponents)
     if rules.random_games:
-        u = rng.pair_uniforms(pair_key, low, high, rules.n_models)
+        u = rng.pair_uniforms(pair_key, low, high)
     else:
         u = jnp.zeros(rules.n_models, jnp.float32)
     win, loss = _game_result(u, p_win, p_loss, players == low)

@@ -53,6 +53,11 @@ def score_levels(scores: np.ndarray) -> np.ndarray:
     return levels
 
 
+def has_ties(levels: np.ndarray) -> bool:
+    """Whether two models share a level on some benchmark; levels: (K, M)."""
+    return any(len(np.unique(row)) < len(row) for row in levels)
+
+
 def win_probabilities(table: ScoreTable, tie: str = "coin") -> np.ndarray:
     """The win-probability tensor of a hard score table.
 
@@ -99,11 +104,11 @@ def check_probabilities(probs) -> np.ndarray:
     for bad, reason in checks:
         if bad.any():
             i, j, k = np.argwhere(bad)[0]
-            raise InputError(f"P[{i}, {j}, {k}] = {probs[i, j, k]!r} {reason}")
+            raise InputError(f"P[{i}, {j}, {k}] = {float(probs[i, j, k])!r} {reason}")
     diagonal = probs[np.arange(probs.shape[0]), np.arange(probs.shape[0])]
     if (diagonal != 0).any():
         i, k = np.argwhere(diagonal != 0)[0]
-        raise InputError(f"P[{i}, {i}, {k}] = {diagonal[i, k]!r}: a model cannot play itself (must be 0)")
+        raise InputError(f"P[{i}, {i}, {k}] = {float(diagonal[i, k])!r}: a model cannot play itself (must be 0)")
     return probs
 
 
@@ -132,7 +137,7 @@ def table_outcomes(table: ScoreTable, tie: str, n_slots: int) -> tuple[ScoreOutc
     """Engine outcomes of a hard score table, padded as `tensor_outcomes`."""
     check_choice("tie", tie, TIE_RULES)
     levels = score_levels(table.scores)
-    has_tie = any(len(np.unique(row)) < len(row) for row in levels)
+    has_tie = has_ties(levels)
     padded = np.full((levels.shape[0], n_slots), -1, dtype=np.int32)
     padded[:, : levels.shape[1]] = levels
     outcomes = ScoreOutcomes(jnp.asarray(padded), jnp.float32(_TIE_WIN[tie]))

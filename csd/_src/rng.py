@@ -84,15 +84,15 @@ def tag_mask(round_key: jnp.ndarray) -> jnp.ndarray:
     return triple32(round_key ^ lowbias32(_u32(0xFFFFFFFF) + _u32(_GOLDEN)))
 
 
-def pair_uniforms(round_key: jnp.ndarray, low: jnp.ndarray, high: jnp.ndarray, n_models: int) -> jnp.ndarray:
+def pair_uniforms(round_key: jnp.ndarray, low: jnp.ndarray, high: jnp.ndarray) -> jnp.ndarray:
     """Uniforms on [0, 1) (a 2**-24 grid) for the pairs {low, high} of one run and round.
 
     Args:
       round_key: () uint32, column 1 of `round_keys`.
-      low, high: (M,) int32 model indices with low < high (any values where unused).
+      low, high: (M,) int32 model indices < 2**16 with low < high (any values where unused).
     Returns:
       (M,) float32; the same pair always gets the same number.
     """
-    slot = low.astype(jnp.uint32) * _u32(n_models) + high.astype(jnp.uint32)
+    slot = (low.astype(jnp.uint32) << 16) | high.astype(jnp.uint32)
     bits = triple32(round_key ^ lowbias32(slot))
     return (bits >> (32 - UNIFORM_BITS)).astype(jnp.float32) * jnp.float32(2.0**-UNIFORM_BITS)

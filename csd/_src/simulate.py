@@ -199,14 +199,24 @@ def _result(tournament: Tournament, totals: Totals, schedule: int, config: dict)
 
 
 def _stderr(totals: Totals, tournament: Tournament) -> np.ndarray:
-    """(S, M) standard errors of the mean final score, in points."""
-    n = int(totals.n_runs)
-    if n < 2:
-        return np.full(totals.score_sum.shape, np.nan)
-    # n * sum of squared deviations, exactly, in Python integers.
-    scaled = [n * int(q) - int(s) * int(s) for s, q in zip(totals.score_sum.flat, totals.score_sq_sum.flat)]
-    variance = np.array(scaled, dtype=np.float64).reshape(totals.score_sum.shape) / (n * (n - 1.0))
-    return np.sqrt(variance / n) / tournament.ticks_per_point
+    """(..., S, M) standard errors of the mean final score, in points."""
+    return mean_stderr(totals.score_sum, totals.score_sq_sum, totals.n_runs) / tournament.ticks_per_point
+
+
+def mean_stderr(total: np.ndarray, total_sq: np.ndarray, n_runs) -> np.ndarray:
+    """Standard error of a mean, sd / sqrt(n) (ddof 1), from exact integer sums.
+
+    Args:
+      total, total_sq: int64 arrays (..., X): sums of the values and of their squares.
+      n_runs: int or int array broadcasting against (..., 1): the number of values.
+    """
+    n = np.asarray(n_runs, dtype=object)[..., None] if np.ndim(n_runs) else int(n_runs)
+    # n * (sum of squared deviations), exactly, in Python integers.
+    scaled = n * total_sq.astype(object) - total.astype(object) ** 2
+    n_float = np.asarray(n, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        variance = scaled.astype(np.float64) / (n_float * (n_float - 1))
+        return np.where(n_float >= 2, np.sqrt(variance / n_float), np.nan)
 
 
 def _places(scores: np.ndarray) -> np.ndarray:

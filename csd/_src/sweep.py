@@ -1,0 +1,254 @@
+"""Failure Sensitivity Analysis: one kernel call over several elimination schedules.
+
+All schedules play the same runs with the same random numbers (common random numbers):
+the model keys of a run and round, and the outcome of any pair that meets, are shared. The
+elimination after a round removes the boundary group's lowest-key members, which sit at
+the end of that group's pairing order, so the remaining pairs of the round are the same
+pairs as with no elimination. The drop of a model, E[S|T] - E[S|T0], is then estimated
+from per-run differences, with a standard error from their spread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Sequence
+
+import numpy as np
+
+from csd._src.driver import Totals, build_tournament, elimination_schedules, run_engine
+from csd._src.errors import InputError, check_choice
+from csd._src.simulate import SimulationResult, _places, _result, mean_stderr
+
+COUPLINGS = ("common", "independent")
+RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepResult:
+    """E[S_m] under S elimination schedules and each model's drop against the first.
+
+    Attributes:
+      models: (M,) names; rounds: (K,) benchmark names.
+      schedules: (S, K) int, schedule s eliminates schedules[s, k] models after round k.
+      labels: (S,) short names of the schedules (`T=1`, or `schedule 2`).
+      expected_score, stderr: (S, M) E[S_m | schedule s] and its Monte Carlo SE.
+      drop: (S, M) E[S_m | s] - E[S_m | 0]; drop_stderr (S, M) its SE from the per-run
+        differences (the schedules share their random numbers under `common` coupling).
+      independent_drop_stderr: (S, M) the SE the drop would have with independent runs,
+        sqrt(stderr[s]**2 + stderr[0]**2): the ratio to `drop_stderr` is the gain of
+        the coupling.
+      relative_drop, relative_drop_stderr: (S, M) drop / E[S_m | 0] and its SE (NaN where
+        E[S_m | 0] = 0; the SE treats the denominator as known).
+      risk_profile: (M,) `robust generalist`, `in between` or `aggressive specialist`, from
+        the last schedule's drop (see `risk_profiles`).
+      risk_residual: (M,) the last drop minus its peers' trend (the models closest in
+        E[S | 0]; see `risk_profiles`).
+      results: one `SimulationResult` per schedule.
+      n_runs: runs per schedule; config: the options.
+    """
+
+    models: tuple[str, ...]
+    rounds: tuple[str, ...]
+    schedules: np.ndarray
+    labels: tuple[str, ...]
+    expected_score: np.ndarray
+    stderr: np.ndarray
+    drop: np.ndarray
+    drop_stderr: np.ndarray
+    independent_drop_stderr: np.ndarray
+    relative_drop: np.ndarray
+    relative_drop_stderr: np.ndarray
+    risk_profile: tuple[str, ...]
+    risk_residual: np.ndarray
+    results: tuple[SimulationResult, ...]
+    n_runs: int
+    config: dict
+
+    def format_table(self, top: int | None = None) -> str:
+        """Models by E[S | first schedule]: E[S] per schedule, the last drop and profile."""
+        order = np.lexsort((np.arange(len(self.models)), -self.expected_score[0]))[:top]
+        width = max(len("model"), *(len(self.models[m]) for m in order))
+        header = f"{'model':<{width}}" + "".join(f"  {label:>15}" for label in self.labels)
+        header += f"  {'drop (last)':>16}  profile"
+        lines = [header]
+        for m in order:
+            cells = "".join(f"  {self.expected_score[s, m]:>7.3f} ± {self.stderr[s, m]:.3f}" for s in range(len(self.labels)))
+            drop = f"{self.drop[-1, m]:>+8.3f} ± {self.drop_stderr[-1, m]:.3f}"
+            lines.append(f"{self.models[m]:<{width}}{cells}  {drop:>16}  {self.risk_profile[m]}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """Plain lists and numbers, ready for JSON (NaN becomes None)."""
+        arrays = (
+            "expected_score stderr drop drop_stderr independent_drop_stderr relative_drop "
+            "relative_drop_stderr risk_residual"
+        ).split()
+        return {
+            "models": list(self.models),
+            "rounds": list(self.rounds),
+            "schedules": self.schedules.tolist(),
+            "labels": list(self.labels),
+            **{name: _json_array(getattr(self, name)) for name in arrays},
+            "risk_profile": list(self.risk_profile),
+            "rank": [_places(row).tolist() for row in self.expected_score],
+            "n_runs": self.n_runs,
+            "config": self.config,
+        }
+
+
+def sweep(
+    table_or_probs,
+    schedules: Sequence = (0, 1, 2),
+    *,
+    n_runs: int = 100_000,
+    coupling: str = "common",
+    pairing: str = "random",
+    tie: str = "coin",
+    bye_points: float = 0.0,
+    draw_points: float = 0.5,
+    min_active: int = 1,
+    seed: int = 0,
+    chunk_size: int | None = None,
+    risk_z: float = 3.0,
+    risk_spread: float = 0.5,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepResult:
+    """Failure Sensitivity Analysis: E[S_m] under several elimination schedules at once.
+
+    Args:
+      table_or_probs: a `ScoreTable` or an (M, M, K) win-probability tensor.
+      schedules: at least two schedules, each an int T (every round) or K ints; the
+        first is the reference the drops are taken against (the paper: 0, 1, 2).
+      coupling: `common` (one kernel call, shared random numbers: the drop's SE comes
+        from per-run differences) or `independent` (separate random streams per schedule,
+        for comparison).
+      risk_z, risk_spread: the risk-profile rule's thresholds (see `risk_profiles`).
+      The other options are those of `simulate`.
+
+    Returns:
+      A `SweepResult`.
+
+    Example:
+      >>> import numpy as np, csd
+      >>> table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
+      ...     [[4.0, 4, 4], [3, 3, 3], [2, 2, 2], [1, 1, 1]]))
+      >>> result = csd.sweep(table, schedules=[0, 1], n_runs=1000)
+      >>> result.expected_score.tolist()
+      [[2.0, 2.0, 1.0, 0.0], [2.0, 2.0, 1.0, 0.0]]
+    """
+    check_choice("coupling", coupling, COUPLINGS)
+    if np.ndim(schedules) == 0 or len(schedules) < 2:
+        raise InputError(f"schedules={schedules!r}: a sweep needs at least two schedules")
+    tournament = build_tournament(
+        table_or_probs, pairing=pairing, tie=tie, bye_points=bye_points, draw_points=draw_points, min_active=min_active
+    )
+    matrix = elimination_schedules(list(schedules), tournament.rules.n_rounds)
+    options = dict(n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress)
+    if coupling == "common":
+        totals = run_engine(tournament, matrix, **options)
+    else:
+        totals = _stack([run_engine(tournament, row[None], stream=s, **options) for s, row in enumerate(matrix)])
+    config = {
+        "schedules": matrix.tolist(),
+        "coupling": coupling,
+        "pairing": pairing,
+        "tie": tie,
+        "bye_points": bye_points,
+        "draw_points": draw_points,
+        "min_active": min_active,
+        "seed": seed,
+        "risk_z": risk_z,
+        "risk_spread": risk_spread,
+    }
+    results = tuple(_result(tournament, totals, s, {**config, "elimination": matrix[s].tolist()}) for s in range(len(matrix)))
+    return _sweep_result(tournament, totals, matrix, results, coupling, config, risk_z, risk_spread)
+
+
+def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z: float, spread: float):
+    """Classifies each model's drop against its peers in the field.
+
+    A model's peers are the k = max(3, M // 5) other models closest to it in
+    E[S | reference]: what a model can lose depends on what it has (a weak model has
+    little to lose, a strong one is rarely eliminated), so a drop is only compared with
+    the drops of similar models. The residual is the drop minus the peers' trend at the
+    model's E[S | reference] (a least-squares line through the peers, which also serves
+    the weakest and strongest models, whose peers all lie on one side). A
+    model differs from its peers only if |residual| > z * its drop SE (not Monte Carlo
+    noise) and |residual| > spread * the field's robust residual spread (1.4826 * MAD; not
+    a negligible difference). A positive residual (it loses less than its peers) is a
+    `robust generalist`, a negative one an `aggressive specialist`, the rest `in between`.
+
+    Args:
+      base, drop, drop_stderr: (M,) arrays.
+    Returns:
+      (profiles (M,) tuple of str, residuals (M,) float).
+    """
+    n_models = len(base)
+    n_peers = min(n_models - 1, max(3, n_models // 5))
+    distance = np.abs(base[:, None] - base[None, :]) + np.where(np.eye(n_models, dtype=bool), np.inf, 0.0)
+    peers = np.argsort(distance, axis=1, kind="stable")[:, :n_peers]  # (M, k)
+    residual = drop - np.array([_line_at(base[p], drop[p], x) for p, x in zip(peers, base)])
+    field_spread = 1.4826 * np.median(np.abs(residual - np.median(residual)))
+    differs = (np.abs(residual) > z * drop_stderr) & (np.abs(residual) > spread * field_spread)
+    labels = np.where(differs & (residual > 0), RISK_PROFILES[0], RISK_PROFILES[1])
+    labels = np.where(differs & (residual < 0), RISK_PROFILES[2], labels)
+    return tuple(labels.tolist()), residual
+
+
+def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
+    """The least-squares line through (x, y) evaluated at `at` (the mean of y if x is flat)."""
+    if np.ptp(x) == 0:
+        return float(y.mean())
+    slope, intercept = np.polyfit(x, y, 1)
+    return float(intercept + slope * at)
+
+
+def _sweep_result(tournament, totals: Totals, matrix, results, coupling, config, risk_z, risk_spread) -> SweepResult:
+    expected = np.stack([r.expected_score for r in results])
+    stderr = np.stack([r.stderr for r in results])
+    drop = expected - expected[:1]
+    independent = np.sqrt(stderr**2 + stderr[:1] ** 2)
+    if coupling == "common":
+        gap_sum = totals.score_sum - totals.score_sum[:1]
+        drop_stderr = mean_stderr(gap_sum, totals.diff_sq_sum, totals.n_runs) / tournament.ticks_per_point
+    else:
+        drop_stderr = independent
+    drop_stderr[0] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(expected[:1] != 0, drop / expected[:1], np.nan)
+        relative_stderr = np.where(expected[:1] != 0, drop_stderr / np.abs(expected[:1]), np.nan)
+    profiles, residual = risk_profiles(expected[0], drop[-1], drop_stderr[-1], risk_z, risk_spread)
+    return SweepResult(
+        models=tournament.models,
+        rounds=tournament.rounds,
+        schedules=matrix,
+        labels=_labels(matrix),
+        expected_score=expected,
+        stderr=stderr,
+        drop=drop,
+        drop_stderr=drop_stderr,
+        independent_drop_stderr=independent,
+        relative_drop=relative,
+        relative_drop_stderr=relative_stderr,
+        risk_profile=profiles,
+        risk_residual=residual,
+        results=results,
+        n_runs=results[0].n_runs,
+        config=config,
+    )
+
+
+def _labels(matrix: np.ndarray) -> tuple[str, ...]:
+    """`T=t` for constant schedules, `schedule s` otherwise."""
+    return tuple(f"T={row[0]}" if (row == row[0]).all() else f"schedule {s}" for s, row in enumerate(matrix))
+
+
+def _stack(parts: list[Totals]) -> Totals:
+    """One Totals with the schedules of `parts` (one schedule each) side by side; its
+    diff_sq_sum is zero (independent runs have no per-run differences)."""
+    fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Totals) if f.name != "n_runs"}
+    return Totals(n_runs=parts[0].n_runs, **fields)
+
+
+def _json_array(values: np.ndarray) -> list:
+    return np.where(np.isnan(values), None, values).tolist()
