@@ -1,6 +1,7 @@
 """csd: rank models from a multi-benchmark score table by simulating Swiss-system
 tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
 
+from csd import baselines
 from csd._src.datasets import shipped_table
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
@@ -11,6 +12,7 @@ __all__ = [
     "InputError",
     "ScoreTable",
     "SimulationResult",
+    "baselines",
     "load_table",
     "shipped_table",
     "simulate",
