@@ -2,6 +2,7 @@
 tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
 
 from csd import baselines
+from csd._src.compare import Comparison, OutlierResult, compare, outlier_test
 from csd._src.datasets import shipped_table
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
@@ -9,11 +10,15 @@ from csd._src.simulate import SimulationResult, simulate
 from csd._src.table import ScoreTable, load_table
 
 __all__ = [
+    "Comparison",
     "InputError",
+    "OutlierResult",
     "ScoreTable",
     "SimulationResult",
     "baselines",
+    "compare",
     "load_table",
+    "outlier_test",
     "shipped_table",
     "simulate",
     "win_probabilities",
