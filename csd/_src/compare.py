@@ -53,25 +53,13 @@ class Comparison:
         the first method's), ties in table order."""
         key = "csd" if "csd" in self.ranks else self.methods[0]
         order = np.lexsort((np.arange(len(self.models)), self.ranks[key]))
-        widths = [max(len(name), 4) for name in self.methods]
-        model_width = max(len("model"), *(len(m) for m in self.models))
-        lines = ["  ".join([f"{'model':<{model_width}}"] + [f"{n:>{w}}" for n, w in zip(self.methods, widths)])]
-        lines += [
-            "  ".join([f"{self.models[m]:<{model_width}}"]
-                      + [f"{self.ranks[n][m]:>{w}}" for n, w in zip(self.methods, widths)])
-            for m in order
-        ]
-        return "\n".join(lines)
+        rows = [[self.models[m], *(str(self.ranks[n][m]) for n in self.methods)] for m in order]
+        return _aligned([["model", *self.methods], *rows])
 
     def format_tau(self) -> str:
         """The Kendall tau-b matrix as aligned text."""
-        width = max(6, *(len(n) for n in self.methods))
-        lines = [" " * width + "".join(f"  {n:>{width}}" for n in self.methods)]
-        lines += [
-            f"{a:<{width}}" + "".join(f"  {self.kendall_tau[a][b]:>{width}.3f}" for b in self.methods)
-            for a in self.methods
-        ]
-        return "\n".join(lines)
+        rows = [[a, *(f"{self.kendall_tau[a][b]:.3f}" for b in self.methods)] for a in self.methods]
+        return _aligned([["", *self.methods], *rows])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,16 +94,12 @@ class OutlierResult:
 
     def format_table(self) -> str:
         """A title line, then one row per method: rank before, after, and the shift."""
-        width = max(len("method"), *(len(n) for n in self.shift))
-        lines = [
-            f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}",
-            f"{'method':<{width}}  {'before':>6}  {'after':>6}  {'shift':>6}",
+        title = f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
+        rows = [
+            [name, str(self.rank_before[name]), str(self.rank_after[name]), f"{shift:+d}"]
+            for name, shift in self.shift.items()
         ]
-        lines += [
-            f"{n:<{width}}  {self.rank_before[n]:>6}  {self.rank_after[n]:>6}  {self.shift[n]:>+6}"
-            for n in self.shift
-        ]
-        return "\n".join(lines)
+        return title + "\n" + _aligned([["method", "before", "after", "shift"], *rows])
 
 
 def compare(
@@ -255,7 +239,9 @@ def _method_names(methods: Sequence[str] | None) -> tuple[str, ...]:
     return names
 
 
-def _csd_scores(table: ScoreTable, csd_result: SimulationResult | None, **simulate_options) -> np.ndarray:
+def _csd_scores(
+    table: ScoreTable, csd_result: SimulationResult | None, **simulate_options
+) -> np.ndarray:
     """(M,) E[S] of `table`: from `csd_result` if given, else from a new simulation."""
     if csd_result is None:
         return simulate(table, **simulate_options).expected_score
@@ -290,6 +276,15 @@ def _outlier_columns(table: ScoreTable, row: int, benchmarks) -> list[int]:
     if not names:
         raise InputError("benchmarks is empty; name at least one, or pass None for the default")
     return sorted({_index_of("benchmark", name, table.benchmarks) for name in names})
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """Text columns: the first left-aligned, the others right-aligned, two spaces apart."""
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))])
+        for row in rows
+    )
 
 
 def _index_of(kind: str, name: str, names: tuple[str, ...]) -> int:
