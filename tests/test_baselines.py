@@ -116,6 +116,18 @@ def test_bradley_terry_is_finite_for_models_that_never_win_or_never_lose():
     assert strength[0] > strength[1] and strength[2] > strength[3]
 
 
+def test_bradley_terry_orders_models_by_total_wins_on_a_complete_table():
+    table = _table(np.random.default_rng(2).normal(size=(9, 6)))
+    wins, strength = baselines.borda(table), baselines.bradley_terry(table)
+    assert len(set(wins)) < len(wins)  # some models tie on total wins
+    for i in range(len(wins)):
+        for j in range(len(wins)):
+            if wins[i] == wins[j]:
+                assert strength[i] == strength[j]
+            else:
+                assert (wins[i] > wins[j]) == (strength[i] > strength[j])
+
+
 def test_bradley_terry_warns_when_it_runs_out_of_iterations():
     table = _table([[3.0, 1.0], [2.0, 3.0], [1.0, 2.0]])
     with pytest.warns(RuntimeWarning, match="did not converge"):

@@ -101,6 +101,11 @@ def bradley_terry(
     games (half a win to each side): a weak prior that pulls each pairwise odds ratio
     towards 1 by the weight of `prior` games against the K real ones.
 
+    Every pair meets once on every benchmark, so the likelihood sees the results only
+    through each model's total wins (its `borda` count): Bradley-Terry orders the models
+    as `borda` does and adds a log-odds scale; equal totals get exactly equal strengths,
+    and the MM iteration runs over the distinct totals.
+
     Args:
       table: the score table.
       max_iter: most MM iterations; a RuntimeWarning says if they did not converge.
@@ -108,7 +113,7 @@ def bradley_terry(
       prior: virtual drawn games per pair, > 0.
 
     Returns:
-      (M,) log-strengths, centered to mean 0.
+      (M,) log-strengths, centered to mean 0 over the models.
 
     Example:
       >>> import numpy as np, csd
@@ -121,26 +126,29 @@ def bradley_terry(
     check_int("max_iter", max_iter, 1)
     if not prior > 0:
         raise InputError(f"prior={prior!r} must be > 0 (it keeps the strengths finite)")
-    wins = pairwise_wins(table.scores) + prior / 2  # (M, M)
-    np.fill_diagonal(wins, 0.0)
-    games = wins + wins.T  # (M, M)
-    won = wins.sum(axis=1)  # (M,)
-    log_strength = np.zeros(table.shape[0])
+    n_models, n_benchmarks = table.shape
+    games_per_pair = n_benchmarks + prior
+    # G distinct win totals; group_of (M,) maps each model to its total's index.
+    totals, group_of, group_size = np.unique(borda(table), return_inverse=True, return_counts=True)
+    won = totals + prior / 2 * (n_models - 1)  # (G,) real and virtual wins of a model
+    log_strength = np.zeros(totals.size)  # (G,)
     for _ in range(max_iter):
         strength = np.exp(log_strength)
-        expected_rate = (games / (strength[:, None] + strength[None, :])).sum(axis=1)
+        # A model meets every model of each group once, itself excepted.
+        inverse_sums = group_size / (strength[:, None] + strength[None, :])  # (G, G)
+        expected_rate = games_per_pair * (inverse_sums.sum(axis=1) - 0.5 / strength)
         updated = np.log(won / expected_rate)
-        updated -= updated.mean()  # the likelihood does not see a common factor
+        updated -= (group_size * updated).sum() / n_models  # the likelihood ignores a common factor
         converged = np.abs(updated - log_strength).max() <= tol
         log_strength = updated
         if converged:
-            return log_strength
+            return log_strength[group_of]
     warnings.warn(
         f"bradley_terry: MM did not converge to tol={tol} in max_iter={max_iter} iterations",
         RuntimeWarning,
         stacklevel=2,
     )
-    return log_strength
+    return log_strength[group_of]
 
 
 def elo(
@@ -220,17 +228,6 @@ def benchmark_ranks(scores: np.ndarray) -> np.ndarray:
         better = count[::-1].cumsum()[::-1] - count  # models strictly above each level
         ranks[k] = 1.0 + better[column + 1] + (count[column + 1] - 1) / 2.0
     return ranks.T
-
-
-def pairwise_wins(scores: np.ndarray) -> np.ndarray:
-    """(M, M) float: wins[i, j] = benchmarks on which i beats j, a tie counting 1/2 (a
-    missing score loses to a present one and ties with a missing one); 0 on the diagonal."""
-    levels = score_levels(scores)  # (K, M)
-    wins = np.zeros((scores.shape[0], scores.shape[0]))
-    for column in levels:
-        wins += (column[:, None] > column[None, :]) + 0.5 * (column[:, None] == column[None, :])
-    np.fill_diagonal(wins, 0.0)
-    return wins
 
 
 def _present_mean(values: np.ndarray) -> np.ndarray:

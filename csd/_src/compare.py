@@ -117,6 +117,8 @@ def compare(
       table: the score table.
       methods: names from `csd` (E[S] of `csd.simulate`), `mean`, `normalized_mean`,
         `mean_rank`, `borda`, `bradley_terry`, `elo` (see `csd.baselines`); default all.
+        `elo` plays K * M * (M - 1) / 2 games in sequence: leave it out for thousands of
+        models.
       csd_result: a `SimulationResult` of this table to use for `csd` instead of simulating.
       n_runs, seed, simulate_options: passed to `csd.simulate` for `csd` (not allowed
         with `csd_result`); `seed` also seeds the Elo game orders.
