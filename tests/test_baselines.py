@@ -220,12 +220,19 @@ def test_compare_text_and_dict_outputs(livebench_comparison):
     assert len(livebench_comparison.format_tau().splitlines()) == 8
 
 
-def test_compare_uses_a_given_simulation_result():
-    table = _table([[3.0, 1, 2], [2.0, 3, 1], [1.0, 2, 3], [0.0, 0, 0]])
-    result = csd.simulate(table, n_runs=500, seed=4)
-    comparison = csd.compare(table, ["csd", "mean"], csd_result=result)
-    np.testing.assert_array_equal(comparison.scores["csd"], result.expected_score)
-    assert comparison.format_table().splitlines()[1].split()[0] == table.models[int(result.order()[0])]
+SMALL = _table([[3.0, 1, 2], [2.0, 3, 1], [1.0, 2, 3], [0.0, 0, 0]])
+
+
+@pytest.fixture(scope="module")
+def small_result():
+    return csd.simulate(SMALL, n_runs=500, seed=4)
+
+
+def test_compare_uses_a_given_simulation_result(small_result):
+    comparison = csd.compare(SMALL, ["csd", "mean"], csd_result=small_result)
+    np.testing.assert_array_equal(comparison.scores["csd"], small_result.expected_score)
+    best = SMALL.models[int(small_result.order()[0])]
+    assert comparison.format_table().splitlines()[1].split()[0] == best
 
 
 @pytest.mark.parametrize(
@@ -234,21 +241,20 @@ def test_compare_uses_a_given_simulation_result():
         (dict(methods=["mean", "glicko"]), "unknown method 'glicko'; choose from: csd, mean"),
         (dict(methods=["mean", "mean"]), "more than once"),
         (dict(methods=[]), "methods is empty"),
-        (dict(csd_result="placeholder", elimination=1), "would be ignored"),
+        (dict(use_result=True, elimination=1), "would be ignored"),
     ],
 )
-def test_compare_rejects_bad_options(kwargs, message):
-    table = _table([[1.0], [2.0]])
-    if kwargs.get("csd_result") == "placeholder":
-        kwargs["csd_result"] = csd.simulate(table, n_runs=10)
+def test_compare_rejects_bad_options(small_result, kwargs, message):
+    if kwargs.pop("use_result", False):
+        kwargs["csd_result"] = small_result
     with pytest.raises(csd.InputError, match=message):
-        csd.compare(table, **kwargs)
+        csd.compare(SMALL, **kwargs)
 
 
-def test_compare_rejects_a_result_for_other_models():
-    result = csd.simulate(_table([[1.0], [2.0]], ("p", "q")), n_runs=10)
-    with pytest.raises(csd.InputError, match=r"csd_result ranks models \['p', 'q'\]"):
-        csd.compare(_table([[1.0], [2.0]]), ["csd"], csd_result=result)
+def test_compare_rejects_a_result_for_other_models(small_result):
+    other = csd.ScoreTable(("p", "q", "r", "s"), SMALL.benchmarks, SMALL.scores)
+    with pytest.raises(csd.InputError, match=r"csd_result ranks models \['m0', 'm1', 'm2', 'm3'\]"):
+        csd.compare(other, ["csd"], csd_result=small_result)
 
 
 # ---- outlier test -----------------------------------------------------------------------
