@@ -123,6 +123,7 @@ def test_plots_never_touch_pyplot_and_import_csd_does_not_import_matplotlib(tmp_
          r"expected has shape \(3, 40\), expected \(1, 40\)"),
         (lambda p: plots.plot_rank_heatmap(MODELS, RANK_PROBS[:, :3], p), "rank_probs has shape"),
         (lambda p: plots.plot_survival(MODELS, ROUNDS[:2], SURVIVAL, p), "survival has shape"),
+        (lambda p: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, p, top=0), "top=0 must be >= 1"),
         (lambda p: plots.plot_bump(MODELS, {}, p), "ranks is empty"),
         (lambda p: plots.plot_bump(MODELS, {"csd": ["x"] * M}, p), r"ranks\['csd'\] must be numbers"),
         (lambda p: plots.plot_rank_heatmap([], np.zeros((0, 0)), p), "models is empty"),

@@ -15,7 +15,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from csd._src.errors import InputError
+from csd._src.errors import InputError, check_int
 
 try:
     from matplotlib import colormaps
@@ -208,6 +208,8 @@ def plot_survival(
     names = _names(models)
     round_names = [str(r) for r in rounds]
     survival = _array("survival", survival, (len(names), len(round_names)))
+    if top is not None:
+        check_int("top", top, 1)
     shown = _best_first(survival.sum(axis=1))[:top]
     colors = colormaps["turbo"](np.linspace(0.0, 1.0, len(shown)))
     figure = Figure(figsize=(10 + 0.12 * len(round_names), 6), layout="constrained")
