@@ -1,7 +1,9 @@
 """csd: rank models from a multi-benchmark score table by simulating Swiss-system
 tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
 
+from csd import baselines
 from csd._src.bootstrap import BootstrapResult, bootstrap
+from csd._src.compare import Comparison, OutlierResult, compare, outlier_test
 from csd._src.datasets import shipped_table
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
@@ -11,12 +13,17 @@ from csd._src.table import ScoreTable, load_table
 
 __all__ = [
     "BootstrapResult",
+    "Comparison",
     "InputError",
+    "OutlierResult",
     "ScoreTable",
     "SimulationResult",
     "SweepResult",
+    "baselines",
     "bootstrap",
+    "compare",
     "load_table",
+    "outlier_test",
     "shipped_table",
     "simulate",
     "sweep",

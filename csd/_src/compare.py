@@ -1,0 +1,295 @@
+"""CSD next to the static rankings: rank tables, Kendall tau, and the outlier test."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import Callable, Sequence
+
+import numpy as np
+
+from csd._src import baselines
+from csd._src.errors import InputError
+from csd._src.simulate import SimulationResult, _places, simulate
+from csd._src.table import ScoreTable
+
+METHODS = ("csd", "mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison:
+    """Several rankings of the same models.
+
+    Attributes:
+      models: (M,) names, in table order.
+      scores: method -> (M,) float scores, higher is better.
+      ranks: method -> (M,) int places, 1 is the best, tied scores share the better place.
+      kendall_tau: method -> method -> Kendall's tau-b of their scores (symmetric, 1 on
+        the diagonal).
+    """
+
+    models: tuple[str, ...]
+    scores: dict[str, np.ndarray]
+    ranks: dict[str, np.ndarray]
+    kendall_tau: dict[str, dict[str, float]]
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The method names, in the order they were asked for."""
+        return tuple(self.scores)
+
+    def to_dict(self) -> dict:
+        """Plain lists and numbers, ready for JSON (a model with no score has -inf)."""
+        return {
+            "models": list(self.models),
+            "methods": list(self.methods),
+            "scores": {name: values.tolist() for name, values in self.scores.items()},
+            "ranks": {name: values.tolist() for name, values in self.ranks.items()},
+            "kendall_tau": {name: dict(row) for name, row in self.kendall_tau.items()},
+        }
+
+    def format_table(self) -> str:
+        """One row per model, one rank column per method, sorted by the `csd` rank (or
+        the first method's), ties in table order."""
+        key = "csd" if "csd" in self.ranks else self.methods[0]
+        order = np.lexsort((np.arange(len(self.models)), self.ranks[key]))
+        rows = [[self.models[m], *(str(self.ranks[n][m]) for n in self.methods)] for m in order]
+        return _aligned([["model", *self.methods], *rows])
+
+    def format_tau(self) -> str:
+        """The Kendall tau-b matrix as aligned text."""
+        rows = [[a, *(f"{self.kendall_tau[a][b]:.3f}" for b in self.methods)] for a in self.methods]
+        return _aligned([["", *self.methods], *rows])
+
+
+@dataclasses.dataclass(frozen=True)
+class OutlierResult:
+    """How each method's rank of one model moves when some of its scores are replaced.
+
+    Attributes:
+      model: the perturbed model.
+      benchmarks: the benchmarks whose score was replaced.
+      value: the score put there.
+      rank_before, rank_after: method -> the model's place (1 is the best).
+      shift: method -> rank_after - rank_before (positive: the model fell).
+    """
+
+    model: str
+    benchmarks: tuple[str, ...]
+    value: float
+    rank_before: dict[str, int]
+    rank_after: dict[str, int]
+    shift: dict[str, int]
+
+    def to_dict(self) -> dict:
+        """Plain lists and numbers, ready for JSON."""
+        return {
+            "model": self.model,
+            "benchmarks": list(self.benchmarks),
+            "value": self.value,
+            "rank_before": dict(self.rank_before),
+            "rank_after": dict(self.rank_after),
+            "shift": dict(self.shift),
+        }
+
+    def format_table(self) -> str:
+        """A title line, then one row per method: rank before, after, and the shift."""
+        title = f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
+        rows = [
+            [name, str(self.rank_before[name]), str(self.rank_after[name]), f"{shift:+d}"]
+            for name, shift in self.shift.items()
+        ]
+        return title + "\n" + _aligned([["method", "before", "after", "shift"], *rows])
+
+
+def compare(
+    table: ScoreTable,
+    methods: Sequence[str] | None = None,
+    *,
+    csd_result: SimulationResult | None = None,
+    n_runs: int = 20_000,
+    seed: int = 0,
+    **simulate_options,
+) -> Comparison:
+    """Ranks the models of `table` by CSD and by static methods, side by side.
+
+    Args:
+      table: the score table.
+      methods: names from `csd` (E[S] of `csd.simulate`), `mean`, `normalized_mean`,
+        `mean_rank`, `borda`, `bradley_terry`, `elo` (see `csd.baselines`); default all.
+        `elo` plays K * M * (M - 1) / 2 games in sequence: leave it out for thousands of
+        models.
+      csd_result: a `SimulationResult` of this table to use for `csd` instead of simulating.
+      n_runs, seed, simulate_options: passed to `csd.simulate` for `csd` (not allowed
+        with `csd_result`); `seed` also seeds the Elo game orders.
+
+    Returns:
+      A `Comparison`.
+
+    Raises:
+      InputError: for an unknown or repeated method, or a `csd_result` of other models.
+
+    Example:
+      >>> import numpy as np, csd
+      >>> table = csd.ScoreTable(("a", "b", "c"), ("x", "y", "z"), np.array(
+      ...     [[3.0, 3, 1], [2.0, 2, 2], [1.0, 1, 3]]))
+      >>> comparison = csd.compare(table, ["csd", "mean", "borda"], n_runs=1000)
+      >>> comparison.ranks["borda"].tolist()
+      [1, 2, 3]
+      >>> comparison.kendall_tau["mean"]["borda"]
+      1.0
+    """
+    names = _method_names(methods)
+    if not isinstance(table, ScoreTable):
+        raise InputError(f"compare needs a ScoreTable, got {type(table).__name__}")
+    if csd_result is not None and simulate_options:
+        raise InputError(
+            f"csd_result is given, so simulate options {sorted(simulate_options)} would be ignored"
+        )
+    static = _static_methods(seed)
+    scores = {
+        name: (
+            _csd_scores(table, csd_result, n_runs=n_runs, seed=seed, **simulate_options)
+            if name == "csd"
+            else static[name](table)
+        )
+        for name in names
+    }
+    return _comparison(table.models, scores)
+
+
+def outlier_test(
+    table: ScoreTable,
+    model: str,
+    benchmarks: str | Sequence[str] | None = None,
+    value: float = 0.0,
+    methods: Sequence[str] | None = None,
+    *,
+    n_runs: int = 20_000,
+    seed: int = 0,
+    **simulate_options,
+) -> OutlierResult:
+    """Replaces some of `model`'s scores by `value` and reports each method's rank of it
+    before and after (the paper's outlier-robustness test, which zeroes scores).
+
+    Args:
+      table: the score table.
+      model: the model to perturb.
+      benchmarks: one name or several; default the single benchmark on which `model`
+        has its highest score (so the outlier costs its mean the most).
+      value: the score put in those cells (the paper: 0).
+      methods, n_runs, seed, simulate_options: as in `compare`; both tables are simulated
+        with the same seed, so the CSD shift is not blurred by fresh random numbers.
+        Zeros in the first rounds can leave the model alone in the lowest score group,
+        where the paper's `random` pairing gives it a bye every round; `pairing="float"`
+        lets it play on.
+
+    Returns:
+      An `OutlierResult`.
+
+    Raises:
+      InputError: for an unknown model or benchmark (listing the choices), or a model with
+        no score to pick a default benchmark from.
+
+    Example:
+      >>> import numpy as np, csd
+      >>> table = csd.ScoreTable(("a", "b", "c"), ("x", "y", "z"), np.array(
+      ...     [[9.0, 9, 9], [5.0, 5, 5], [4.0, 4, 4]]))
+      >>> result = csd.outlier_test(table, "a", ["x", "y"], methods=["mean", "borda"])
+      >>> result.shift
+      {'mean': 2, 'borda': 1}
+    """
+    row = _index_of("model", model, table.models)
+    columns = _outlier_columns(table, row, benchmarks)
+    scores = table.scores.copy()
+    scores[row, columns] = value
+    options = dict(methods=methods, n_runs=n_runs, seed=seed, **simulate_options)
+    before = compare(table, **options).ranks
+    after = compare(table.with_scores(scores), **options).ranks
+    return OutlierResult(
+        model=table.models[row],
+        benchmarks=tuple(table.benchmarks[k] for k in columns),
+        value=float(value),
+        rank_before={name: int(before[name][row]) for name in before},
+        rank_after={name: int(after[name][row]) for name in after},
+        shift={name: int(after[name][row] - before[name][row]) for name in before},
+    )
+
+
+def _static_methods(seed: int) -> dict[str, Callable[[ScoreTable], np.ndarray]]:
+    """Every method but `csd`, by name, each (table) -> (M,) scores."""
+    return {
+        "mean": baselines.mean_score,
+        "normalized_mean": baselines.normalized_mean,
+        "mean_rank": baselines.mean_rank,
+        "borda": baselines.borda,
+        "bradley_terry": baselines.bradley_terry,
+        "elo": functools.partial(baselines.elo, seed=seed),
+    }
+
+
+def _method_names(methods: Sequence[str] | None) -> tuple[str, ...]:
+    names = METHODS if methods is None else (methods,) if isinstance(methods, str) else tuple(methods)
+    if not names:
+        raise InputError(f"methods is empty; choose from: {', '.join(METHODS)}")
+    for name in names:
+        if name not in METHODS:
+            raise InputError(f"unknown method {name!r}; choose from: {', '.join(METHODS)}")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise InputError(f"method(s) {repeated} asked for more than once")
+    return names
+
+
+def _csd_scores(
+    table: ScoreTable, csd_result: SimulationResult | None, **simulate_options
+) -> np.ndarray:
+    """(M,) E[S] of `table`: from `csd_result` if given, else from a new simulation."""
+    if csd_result is None:
+        return simulate(table, **simulate_options).expected_score
+    if tuple(csd_result.models) != table.models:
+        raise InputError(
+            f"csd_result ranks models {list(csd_result.models)}, the table has {list(table.models)}"
+        )
+    return np.asarray(csd_result.expected_score, dtype=np.float64)
+
+
+def _comparison(models: tuple[str, ...], scores: dict[str, np.ndarray]) -> Comparison:
+    """The `Comparison` of (M,) `scores` by method: places and pairwise tau-b."""
+    return Comparison(
+        models=models,
+        scores=scores,
+        ranks={name: _places(values) for name, values in scores.items()},
+        kendall_tau={
+            a: {b: 1.0 if a == b else baselines.kendall_tau(scores[a], scores[b]) for b in scores}
+            for a in scores
+        },
+    )
+
+
+def _outlier_columns(table: ScoreTable, row: int, benchmarks) -> list[int]:
+    """The benchmark columns to perturb for model `row` (see `outlier_test`)."""
+    if benchmarks is None:
+        present = ~np.isnan(table.scores[row])
+        if not present.any():
+            raise InputError(f"model {table.models[row]!r} has no score; name the benchmarks to perturb")
+        return [int(np.argmax(np.where(present, table.scores[row], -np.inf)))]
+    names = (benchmarks,) if isinstance(benchmarks, str) else tuple(benchmarks)
+    if not names:
+        raise InputError("benchmarks is empty; name at least one, or pass None for the default")
+    return sorted({_index_of("benchmark", name, table.benchmarks) for name in names})
+
+
+def _aligned(rows: list[list[str]]) -> str:
+    """Text columns: the first left-aligned, the others right-aligned, two spaces apart."""
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))])
+        for row in rows
+    )
+
+
+def _index_of(kind: str, name: str, names: tuple[str, ...]) -> int:
+    if name not in names:
+        raise InputError(f"unknown {kind} {name!r}; the table has: {', '.join(names)}")
+    return names.index(name)

@@ -1,0 +1,22 @@
+"""Figures of CSD results (needs matplotlib: `pip install 'csd-swiss[plot]'`).
+
+Each function takes plain arrays (so any result can be drawn), writes a PNG and, with
+`svg=True`, an SVG, and returns the paths written. `import csd` does not import this
+module, so matplotlib stays optional.
+"""
+
+from csd._src.plots import (
+    plot_bump,
+    plot_expected_scores,
+    plot_rank_heatmap,
+    plot_risk_profile,
+    plot_survival,
+)
+
+__all__ = [
+    "plot_bump",
+    "plot_expected_scores",
+    "plot_rank_heatmap",
+    "plot_risk_profile",
+    "plot_survival",
+]

@@ -1,0 +1,329 @@
+"""Static baselines, the method comparison and the outlier test."""
+
+import math
+
+import numpy as np
+import pytest
+
+import csd
+from csd import baselines
+
+NAN = math.nan
+
+
+def _table(scores, models=None, benchmarks=None) -> csd.ScoreTable:
+    scores = np.asarray(scores, dtype=np.float64)
+    n_models, n_benchmarks = scores.shape
+    return csd.ScoreTable(
+        models or tuple(f"m{i}" for i in range(n_models)),
+        benchmarks or tuple(f"b{k}" for k in range(n_benchmarks)),
+        scores,
+    )
+
+
+# x: a beats b and c, who tie; y: a is missing, c beats b; z: all equal.
+HAND = _table([[3.0, NAN, 5.0], [1.0, 2.0, 5.0], [1.0, 4.0, 5.0]], ("a", "b", "c"), ("x", "y", "z"))
+
+
+def _reference_ranks(scores: np.ndarray) -> np.ndarray:
+    """(M, K) average ranks by plain loops: missing below every present score."""
+    n_models, n_benchmarks = scores.shape
+    key = np.where(np.isnan(scores), -np.inf, scores)
+    ranks = np.empty(scores.shape)
+    for k in range(n_benchmarks):
+        for m in range(n_models):
+            better = sum(key[o, k] > key[m, k] for o in range(n_models))
+            tied = sum(key[o, k] == key[m, k] for o in range(n_models) if o != m)
+            ranks[m, k] = 1 + better + tied / 2
+    return ranks
+
+
+def _random_table(rng, n_models=7, n_benchmarks=5) -> csd.ScoreTable:
+    """Scores on a coarse grid (many ties) with some missing cells."""
+    scores = rng.integers(0, 4, size=(n_models, n_benchmarks)).astype(float)
+    scores[rng.random(scores.shape) < 0.2] = NAN
+    return _table(scores)
+
+
+# ---- each baseline on the hand-worked table --------------------------------------------
+
+
+def test_mean_score_ignores_missing_cells():
+    np.testing.assert_allclose(baselines.mean_score(HAND), [4.0, 8 / 3, 10 / 3])
+
+
+def test_normalized_mean_maps_each_benchmark_to_unit_range_and_constant_to_half():
+    # x: (1, 0, 0); y: (-, 0, 1); z: constant, 0.5 each.
+    np.testing.assert_allclose(baselines.normalized_mean(HAND), [0.75, 1 / 6, 0.5])
+
+
+def test_mean_rank_averages_tied_ranks_and_puts_missing_last():
+    # x: ranks (1, 2.5, 2.5); y: (3, 2, 1); z: (2, 2, 2).
+    np.testing.assert_allclose(baselines.mean_rank(HAND), [-2.0, -6.5 / 3, -5.5 / 3])
+
+
+def test_borda_counts_models_beaten_with_half_for_ties():
+    # x: (2, 0.5, 0.5); y: (0, 1, 2); z: (1, 1, 1).
+    np.testing.assert_allclose(baselines.borda(HAND), [3.0, 2.5, 3.5])
+
+
+def test_model_without_any_score_ranks_last_in_the_averages():
+    table = _table([[NAN, NAN], [1.0, 2.0], [0.0, 0.0]])
+    for method in (baselines.mean_score, baselines.normalized_mean):
+        scores = method(table)
+        assert scores[0] == -np.inf and np.isfinite(scores[1:]).all()
+
+
+def test_rank_methods_match_a_plain_loop_reference_on_random_tables():
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        table = _random_table(rng)
+        ranks = _reference_ranks(table.scores)
+        np.testing.assert_allclose(baselines.mean_rank(table), -ranks.mean(axis=1))
+        np.testing.assert_allclose(baselines.borda(table), (table.shape[0] - ranks).sum(axis=1))
+
+
+# ---- Bradley-Terry ----------------------------------------------------------------------
+
+
+def test_bradley_terry_two_models_gives_the_odds_of_their_wins_plus_prior():
+    table = _table([[2.0, 2, 2, 1], [1.0, 1, 1, 2]])
+    for prior in (1.0, 0.01):
+        strength = baselines.bradley_terry(table, prior=prior)
+        assert strength[0] - strength[1] == pytest.approx(math.log((3 + prior / 2) / (1 + prior / 2)))
+        assert strength.sum() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_bradley_terry_recovers_known_strengths():
+    # Score = strength + Gumbel noise makes every pair follow Bradley-Terry exactly:
+    # P(i beats j) = 1 / (1 + exp(-(theta_i - theta_j))).
+    rng = np.random.default_rng(0)
+    theta = np.linspace(-1.5, 1.5, 8)
+    theta -= theta.mean()
+    n_benchmarks = 600
+    table = _table(theta[:, None] + rng.gumbel(size=(theta.size, n_benchmarks)))
+    estimate = baselines.bradley_terry(table)
+    # SE of each log-strength is about 1 / sqrt(7 * 600 * 0.2) = 0.035.
+    assert np.abs(estimate - theta).max() < 4 * 0.035
+    assert np.corrcoef(estimate, theta)[0, 1] > 0.99
+
+
+def test_bradley_terry_is_finite_for_models_that_never_win_or_never_lose():
+    table = _table([[3.0, 3.0], [2.0, 1.0], [1.0, 2.0], [0.0, 0.0]])
+    strength = baselines.bradley_terry(table)
+    assert np.isfinite(strength).all()
+    assert strength[1] == pytest.approx(strength[2])
+    assert strength[0] > strength[1] and strength[2] > strength[3]
+
+
+def test_bradley_terry_orders_models_by_total_wins_on_a_complete_table():
+    table = _table(np.random.default_rng(2).normal(size=(9, 6)))
+    wins, strength = baselines.borda(table), baselines.bradley_terry(table)
+    assert len(set(wins)) < len(wins)  # some models tie on total wins
+    for i in range(len(wins)):
+        for j in range(len(wins)):
+            if wins[i] == wins[j]:
+                assert strength[i] == strength[j]
+            else:
+                assert (wins[i] > wins[j]) == (strength[i] > strength[j])
+
+
+def test_bradley_terry_warns_when_it_runs_out_of_iterations():
+    table = _table([[3.0, 1.0], [2.0, 3.0], [1.0, 2.0]])
+    with pytest.warns(RuntimeWarning, match="did not converge"):
+        baselines.bradley_terry(table, max_iter=1)
+
+
+# ---- Elo --------------------------------------------------------------------------------
+
+
+def test_elo_single_game_moves_both_ratings_by_half_the_k_factor():
+    table = _table([[2.0], [1.0]])
+    np.testing.assert_allclose(baselines.elo(table, k_factor=32, initial=1000, n_orders=3), [1016, 984])
+
+
+def test_elo_is_reproducible_from_the_seed_and_depends_on_it():
+    table = _table(np.random.default_rng(1).random((6, 4)))
+    first = baselines.elo(table, n_orders=5, seed=11)
+    np.testing.assert_array_equal(first, baselines.elo(table, n_orders=5, seed=11))
+    assert not np.allclose(first, baselines.elo(table, n_orders=5, seed=12))
+
+
+def test_elo_keeps_the_mean_rating_and_orders_a_strict_table():
+    table = _table([[4.0, 4], [3.0, 3], [2.0, 2], [1.0, 1]])
+    ratings = baselines.elo(table, initial=1500, n_orders=20)
+    assert ratings.mean() == pytest.approx(1500)
+    assert (np.diff(ratings) < 0).all()
+
+
+# ---- Kendall tau ------------------------------------------------------------------------
+
+
+def test_kendall_tau_of_identical_and_reversed_rankings():
+    scores = np.array([0.3, 2.0, -1.0, 5.0, 4.0])
+    assert baselines.kendall_tau(scores, scores * 10) == pytest.approx(1.0)
+    assert baselines.kendall_tau(scores, -scores) == pytest.approx(-1.0)
+
+
+def test_kendall_tau_b_with_ties_matches_a_hand_count():
+    # Pairs: (0,1) discordant, (2,3) tied in b only, the other 4 concordant:
+    # (4 - 1) / sqrt(6 * 5).
+    tau = baselines.kendall_tau([1, 2, 3, 4], [2, 1, 4, 4])
+    assert tau == pytest.approx(3 / math.sqrt(30))
+
+
+def test_kendall_tau_handles_infinite_scores_and_is_nan_for_a_constant_vector():
+    assert baselines.kendall_tau([-np.inf, 1, 2], [0, 1, 2]) == pytest.approx(1.0)
+    assert math.isnan(baselines.kendall_tau([1, 1, 1], [0, 1, 2]))
+
+
+# ---- compare ----------------------------------------------------------------------------
+
+
+LIVEBENCH = csd.load_table(csd.shipped_table("livebench"))
+
+
+@pytest.fixture(scope="module")
+def livebench_comparison():
+    return csd.compare(LIVEBENCH, n_runs=2000, seed=0)
+
+
+def test_compare_runs_every_method_with_ranks_consistent_with_scores(livebench_comparison):
+    comparison = livebench_comparison
+    assert comparison.methods == ("csd", "mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
+    for name in comparison.methods:
+        scores, ranks = comparison.scores[name], comparison.ranks[name]
+        assert scores.shape == ranks.shape == (65,)
+        better = scores[:, None] < scores[None, :]  # better[i, j]: j scores higher than i
+        np.testing.assert_array_equal(ranks, better.sum(axis=1) + 1)
+    np.testing.assert_array_equal(comparison.scores["mean"], baselines.mean_score(LIVEBENCH))
+
+
+def test_compare_kendall_tau_is_symmetric_with_unit_diagonal(livebench_comparison):
+    tau, scores = livebench_comparison.kendall_tau, livebench_comparison.scores
+    for a in tau:
+        assert tau[a][a] == 1.0
+        for b in tau:
+            assert tau[a][b] == tau[b][a] == pytest.approx(baselines.kendall_tau(scores[a], scores[b]))
+    # Every method agrees broadly on LiveBench; borda and mean_rank give the same order.
+    assert min(min(row.values()) for row in tau.values()) > 0.7
+    assert tau["borda"]["mean_rank"] == pytest.approx(1.0)
+
+
+def test_compare_text_and_dict_outputs(livebench_comparison):
+    lines = livebench_comparison.format_table().splitlines()
+    assert len(lines) == 66 and lines[0].split() == ["model", *livebench_comparison.methods]
+    csd_ranks = [int(line.split()[1]) for line in lines[1:]]
+    assert csd_ranks == sorted(csd_ranks) and csd_ranks[0] == 1
+    as_dict = livebench_comparison.to_dict()
+    assert as_dict["ranks"]["elo"] == livebench_comparison.ranks["elo"].tolist()
+    assert len(livebench_comparison.format_tau().splitlines()) == 8
+
+
+SMALL = _table([[3.0, 1, 2], [2.0, 3, 1], [1.0, 2, 3], [0.0, 0, 0]])
+
+
+@pytest.fixture(scope="module")
+def small_result():
+    return csd.simulate(SMALL, n_runs=500, seed=4)
+
+
+def test_compare_uses_a_given_simulation_result(small_result):
+    comparison = csd.compare(SMALL, ["csd", "mean"], csd_result=small_result)
+    np.testing.assert_array_equal(comparison.scores["csd"], small_result.expected_score)
+    best = SMALL.models[int(small_result.order()[0])]
+    assert comparison.format_table().splitlines()[1].split()[0] == best
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(methods=["mean", "glicko"]), "unknown method 'glicko'; choose from: csd, mean"),
+        (dict(methods=["mean", "mean"]), "more than once"),
+        (dict(methods=[]), "methods is empty"),
+        (dict(use_result=True, elimination=1), "would be ignored"),
+    ],
+)
+def test_compare_rejects_bad_options(small_result, kwargs, message):
+    if kwargs.pop("use_result", False):
+        kwargs["csd_result"] = small_result
+    with pytest.raises(csd.InputError, match=message):
+        csd.compare(SMALL, **kwargs)
+
+
+def test_compare_rejects_a_result_for_other_models(small_result):
+    other = csd.ScoreTable(("p", "q", "r", "s"), SMALL.benchmarks, SMALL.scores)
+    with pytest.raises(csd.InputError, match=r"csd_result ranks models \['m0', 'm1', 'm2', 'm3'\]"):
+        csd.compare(other, ["csd"], csd_result=small_result)
+
+
+# ---- outlier test -----------------------------------------------------------------------
+
+
+def _star_table() -> csd.ScoreTable:
+    """16 models of steadily rising quality on 12 benchmarks; `star` is second best on
+    every benchmark, by a wide margin in score."""
+    rng = np.random.default_rng(5)
+    quality = np.linspace(40.0, 70.0, 15)
+    scores = quality[:, None] + rng.normal(0.0, 2.0, size=(15, 12))
+    star = scores.max(axis=0) - 1.0 + rng.uniform(-0.5, 0.0, 12)
+    star[[3, 7, 10]] -= [0.0, 0.5, 0.2]
+    models = tuple(f"m{i:02d}" for i in range(15)) + ("star",)
+    return _table(np.vstack([scores, star]), models)
+
+
+def test_outlier_moves_the_mean_rank_much_more_than_the_csd_rank():
+    table = _star_table()
+    zeroed = ("b2", "b6", "b10")
+    result = csd.outlier_test(table, "star", zeroed, n_runs=3000, seed=1)
+    assert result.benchmarks == zeroed and result.value == 0.0
+    assert result.rank_before["mean"] == result.rank_before["csd"] == 2
+    # Three zeros cost the mean ~18 points (about 8 places); CSD they cost three games.
+    assert result.shift["mean"] >= 6
+    assert result.shift["csd"] <= 2
+    assert result.shift["mean"] > result.shift["csd"]
+    for name, shift in result.shift.items():
+        assert shift == result.rank_after[name] - result.rank_before[name]
+    assert result.format_table().splitlines()[0] == "star: b2, b6, b10 set to 0"
+    assert result.to_dict()["shift"] == result.shift
+
+
+def test_outlier_default_zeroes_the_models_highest_score():
+    table = _table([[5.0, 9.0, NAN, 7.0], [1.0, 1.0, 1.0, 1.0]], ("a", "b"), ("w", "x", "y", "z"))
+    result = csd.outlier_test(table, "a", methods=["mean"], value=-1.0)
+    assert result.benchmarks == ("x",)
+    assert result.rank_before == {"mean": 1} and result.rank_after == {"mean": 1}
+
+
+@pytest.mark.parametrize(
+    "model, benchmarks, message",
+    [
+        ("nobody", None, r"unknown model 'nobody'; the table has: a, b"),
+        ("a", ["x", "q"], r"unknown benchmark 'q'; the table has: x, y"),
+        ("a", [], "benchmarks is empty"),
+        ("b", None, "model 'b' has no score"),
+    ],
+)
+def test_outlier_test_rejects_bad_names(model, benchmarks, message):
+    table = _table([[1.0, 2.0], [NAN, NAN]], ("a", "b"), ("x", "y"))
+    with pytest.raises(csd.InputError, match=message):
+        csd.outlier_test(table, model, benchmarks, methods=["mean"])
+
+
+# ---- bad inputs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: baselines.kendall_tau([1, 2], [1, 2, 3]), "a has 2 scores, b has 3"),
+        (lambda: baselines.kendall_tau([1, NAN], [1, 2]), r"a\[1\] is NaN"),
+        (lambda: baselines.kendall_tau([[1, 2]], [1, 2]), "must be 1-D"),
+        (lambda: baselines.bradley_terry(HAND, prior=0), "prior=0 must be > 0"),
+        (lambda: baselines.bradley_terry(HAND, max_iter=0), "max_iter=0 must be >= 1"),
+        (lambda: baselines.elo(HAND, n_orders=0), "n_orders=0 must be >= 1"),
+    ],
+)
+def test_baselines_reject_bad_arguments(call, message):
+    with pytest.raises(csd.InputError, match=message):
+        call()

@@ -1,0 +1,143 @@
+"""Plots: every figure is a real PNG (or SVG) of a size that fits its models, written
+atomically, from plain arrays; bad arrays raise InputError."""
+
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import csd
+from csd import plots
+from csd._src.plots import DPI
+
+M, K = 40, 12  # as many models as the paper's figures, and then some
+MODELS = [f"model-{m:02d}-with-a-long-name" for m in range(M)]
+ROUNDS = [f"benchmark_{k}" for k in range(K)]
+RNG = np.random.default_rng(0)
+EXPECTED = np.sort(RNG.uniform(0, K, size=(3, M)), axis=0)[::-1]  # (3, M), T=0 highest
+STDERR = RNG.uniform(0.01, 0.05, size=(3, M))
+RANK_PROBS = RNG.dirichlet(np.ones(M), size=M)  # (M, M)
+SURVIVAL = np.sort(RNG.uniform(size=(M, K)), axis=1)[:, ::-1]  # (M, K), non-increasing
+RANKS = {"csd": RNG.permutation(M) + 1, "mean": RNG.permutation(M) + 1, "elo": RNG.permutation(M) + 1}
+
+DRAW = {
+    "risk": lambda path, **kw: plots.plot_risk_profile(
+        MODELS, EXPECTED[0], EXPECTED[2] - EXPECTED[0], path, drop_stderr=STDERR[2], **kw),
+    "scores": lambda path, **kw: plots.plot_expected_scores(
+        MODELS, ["T=0", "T=1", "T=2"], EXPECTED, STDERR, path, **kw),
+    "heatmap": lambda path, **kw: plots.plot_rank_heatmap(MODELS, RANK_PROBS, path, **kw),
+    "survival": lambda path, **kw: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, path, **kw),
+    "bump": lambda path, **kw: plots.plot_bump(MODELS, RANKS, path, **kw),
+}
+PER_MODEL_ROWS = ("scores", "heatmap", "bump")  # one row per model: height grows with M
+
+
+def _png_size(path) -> tuple[int, int]:
+    with open(path, "rb") as handle:
+        header = handle.read(24)
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", header[16:24])
+
+
+@pytest.mark.parametrize("name", sorted(DRAW))
+def test_each_plot_writes_one_png_of_a_readable_size_and_nothing_else(tmp_path, name):
+    paths = DRAW[name](tmp_path / "figures" / name)
+    assert paths == [str(tmp_path / "figures" / f"{name}.png")]
+    assert os.listdir(tmp_path / "figures") == [f"{name}.png"]
+    width, height = _png_size(paths[0])
+    assert width >= 1000 and height >= 700
+    if name in PER_MODEL_ROWS:  # at least 0.2 inch per model row at 150 dpi
+        assert height >= M * 0.2 * DPI
+
+
+def test_svg_is_written_next_to_the_png_when_asked(tmp_path):
+    paths = DRAW["risk"](tmp_path / "risk.anything", svg=True)
+    assert paths == [str(tmp_path / "risk.png"), str(tmp_path / "risk.svg")]
+    text = Path(paths[1]).read_text(encoding="utf-8")
+    assert "<svg" in text and "model-00-with-a-long-name" in text
+    assert sorted(os.listdir(tmp_path)) == ["risk.png", "risk.svg"]
+
+
+def test_survival_top_draws_only_the_longest_survivors(tmp_path):
+    path = plots.plot_survival(MODELS, ROUNDS, SURVIVAL, tmp_path / "top", svg=True, top=5)[1]
+    text = Path(path).read_text(encoding="utf-8")
+    longest = np.argsort(-SURVIVAL.sum(axis=1), kind="stable")
+    assert all(MODELS[m] in text for m in longest[:5])
+    assert not any(MODELS[m] in text for m in longest[5:])
+
+
+def test_risk_profile_names_only_the_chosen_models(tmp_path):
+    chosen = MODELS[:3]
+    path = DRAW["risk"](tmp_path / "risk", svg=True, labels=chosen)[1]
+    text = Path(path).read_text(encoding="utf-8")
+    assert all(name in text for name in chosen)
+    assert not any(name in text for name in MODELS[3:])
+
+
+def test_a_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkeypatch):
+    DRAW["heatmap"](tmp_path / "heat")
+    before = (tmp_path / "heat.png").read_bytes()
+
+    def broken_savefig(self, stream, **kwargs):
+        stream.write(b"half a figure")
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Figure, "savefig", broken_savefig)
+    with pytest.raises(RuntimeError, match="disk full"):
+        DRAW["heatmap"](tmp_path / "heat")
+    assert os.listdir(tmp_path) == ["heat.png"]
+    assert (tmp_path / "heat.png").read_bytes() == before
+
+
+def test_plots_never_touch_pyplot_and_import_csd_does_not_import_matplotlib(tmp_path):
+    script = (
+        "import sys, csd\n"
+        "assert 'matplotlib' not in sys.modules\n"
+        "import matplotlib\n"
+        "raw_backend = lambda: dict.__getitem__(matplotlib.rcParams, 'backend')  # unresolved\n"
+        "backend = raw_backend()\n"
+        "import csd.plots\n"
+        f"csd.plots.plot_bump(['a', 'b'], {{'csd': [1, 2], 'mean': [2, 1]}}, {str(tmp_path / 'b')!r})\n"
+        "assert 'matplotlib.pyplot' not in sys.modules\n"
+        "assert raw_backend() == backend\n"
+    )
+    env = {name: value for name, value in os.environ.items() if name != "MPLBACKEND"}
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env)
+    assert completed.returncode == 0, completed.stderr
+    assert os.listdir(tmp_path) == ["b.png"]
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda p: plots.plot_risk_profile(MODELS, EXPECTED[0], EXPECTED[0][:-1], p),
+         r"drop has shape \(39,\), expected \(40,\)"),
+        (lambda p: plots.plot_risk_profile(MODELS, EXPECTED[0], EXPECTED[0], p, labels=["nobody"]),
+         r"labels \['nobody'\] are not among the models"),
+        (lambda p: plots.plot_expected_scores(MODELS, ["T=0"], EXPECTED, STDERR, p),
+         r"expected has shape \(3, 40\), expected \(1, 40\)"),
+        (lambda p: plots.plot_rank_heatmap(MODELS, RANK_PROBS[:, :3], p), "rank_probs has shape"),
+        (lambda p: plots.plot_survival(MODELS, ROUNDS[:2], SURVIVAL, p), "survival has shape"),
+        (lambda p: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, p, top=0), "top=0 must be >= 1"),
+        (lambda p: plots.plot_bump(MODELS, {}, p), "ranks is empty"),
+        (lambda p: plots.plot_bump(MODELS, {"csd": ["x"] * M}, p), r"ranks\['csd'\] must be numbers"),
+        (lambda p: plots.plot_rank_heatmap([], np.zeros((0, 0)), p), "models is empty"),
+    ],
+)
+def test_bad_arrays_raise_input_error_and_write_nothing(tmp_path, call, message):
+    with pytest.raises(csd.InputError, match=message):
+        call(tmp_path / "figure")
+    assert os.listdir(tmp_path) == []
+
+
+def test_plots_draw_real_results(tmp_path):
+    table = csd.load_table(csd.shipped_table("livebench"))
+    comparison = csd.compare(table, ["mean", "normalized_mean", "borda"])
+    paths = plots.plot_bump(table.models, comparison.ranks, tmp_path / "bump")
+    width, height = _png_size(paths[0])
+    assert height >= 65 * 0.2 * DPI and width >= 1000
