@@ -110,7 +110,7 @@ def sweep(
     seed: int = 0,
     chunk_size: int | None = None,
     risk_z: float = 3.0,
-    risk_spread: float = 0.5,
+    risk_spread: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> SweepResult:
     """Failure Sensitivity Analysis: E[S_m] under several elimination schedules at once.
@@ -137,7 +137,7 @@ def sweep(
       [[2.0, 2.0, 1.0, 0.0], [2.0, 2.0, 1.0, 0.0]]
     """
     check_choice("coupling", coupling, COUPLINGS)
-    if np.ndim(schedules) == 0 or len(schedules) < 2:
+    if np.isscalar(schedules) or len(schedules) < 2:
         raise InputError(f"schedules={schedules!r}: a sweep needs at least two schedules")
     tournament = build_tournament(
         table_or_probs, pairing=pairing, tie=tie, bye_points=bye_points, draw_points=draw_points, min_active=min_active
@@ -167,12 +167,13 @@ def sweep(
 def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z: float, spread: float):
     """Classifies each model's drop against its peers in the field.
 
-    A model's peers are the k = max(3, M // 5) other models closest to it in
+    A model's peers are the k = min(M - 1, 50, max(8, M // 5)) other models closest to it in
     E[S | reference]: what a model can lose depends on what it has (a weak model has
     little to lose, a strong one is rarely eliminated), so a drop is only compared with
     the drops of similar models. The residual is the drop minus the peers' trend at the
-    model's E[S | reference] (a least-squares line through the peers, which also serves
-    the weakest and strongest models, whose peers all lie on one side). A
+    model's E[S | reference]: a Theil-Sen line through the peers (median slope, median
+    intercept), which serves the weakest and strongest models too, whose peers all lie on
+    one side, and which one odd peer cannot tilt. A
     model differs from its peers only if |residual| > z * its drop SE (not Monte Carlo
     noise) and |residual| > spread * the field's robust residual spread (1.4826 * MAD; not
     a negligible difference). A positive residual (it loses less than its peers) is a
@@ -184,7 +185,7 @@ def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z
       (profiles (M,) tuple of str, residuals (M,) float).
     """
     n_models = len(base)
-    n_peers = min(n_models - 1, max(3, n_models // 5))
+    n_peers = min(n_models - 1, 50, max(8, n_models // 5))
     distance = np.abs(base[:, None] - base[None, :]) + np.where(np.eye(n_models, dtype=bool), np.inf, 0.0)
     peers = np.argsort(distance, axis=1, kind="stable")[:, :n_peers]  # (M, k)
     residual = drop - np.array([_line_at(base[p], drop[p], x) for p, x in zip(peers, base)])
@@ -196,11 +197,12 @@ def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z
 
 
 def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
-    """The least-squares line through (x, y) evaluated at `at` (the mean of y if x is flat)."""
-    if np.ptp(x) == 0:
-        return float(y.mean())
-    slope, intercept = np.polyfit(x, y, 1)
-    return float(intercept + slope * at)
+    """The Theil-Sen line through (x, y) evaluated at `at`: the median of the pairwise
+    slopes, then the median intercept (0 slope where every x is equal)."""
+    i, j = np.triu_indices(len(x), 1)
+    steep = x[j] != x[i]
+    slope = float(np.median((y[j] - y[i])[steep] / (x[j] - x[i])[steep])) if steep.any() else 0.0
+    return float(np.median(y - slope * x) + slope * at)
 
 
 def _sweep_result(tournament, totals: Totals, matrix, results, coupling, config, risk_z, risk_spread) -> SweepResult:
