@@ -1,0 +1,299 @@
+"""The command line `csd-run` / `python -m csd`, run in subprocesses from outside the repository."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tomllib
+
+import csd
+import csd.cli
+from csd._src.config import DataConfig, prepare_table
+
+REPO = Path(__file__).resolve().parents[1]
+N_RUNS = "n_runs=2000"
+OUTPUTS = ("results.json", "results.csv", "report.md")
+
+
+def run_cli(*args: str, cwd: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m csd ARGS` with the working tree on the path, from `cwd`."""
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env.pop("HYDRA_FULL_ERROR", None)
+    if "stderr" not in kwargs:
+        kwargs["capture_output"] = True
+    return subprocess.run(
+        [sys.executable, "-m", "csd", *args], cwd=cwd, env=env, text=True, timeout=timeout, **kwargs
+    )
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in OUTPUTS}
+
+
+@pytest.fixture(scope="module")
+def simulate_run(tmp_path_factory):
+    """One simulate run on the shipped LiveBench table, started outside the repository."""
+    cwd = tmp_path_factory.mktemp("elsewhere")
+    out = cwd / "run"
+    proc = run_cli(N_RUNS, "elimination.t=1", "seed=3", f"hydra.run.dir={out}", cwd=cwd)
+    assert proc.returncode == 0, proc.stderr
+    return cwd, out, proc
+
+
+def test_console_script_points_at_main():
+    scripts = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts["csd-run"] == "csd.cli:main"
+    assert callable(csd.cli.main)
+
+
+def test_configs_folder_is_the_packaged_one_and_every_yaml_is_package_data():
+    assert (REPO / "configs").resolve() == (REPO / "csd" / "configs").resolve()
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["csd"]
+    package = REPO / "csd"
+    shipped = {p for pattern in globs for p in package.glob(pattern)}
+    assert set((package / "configs").rglob("*.yaml")) <= shipped
+
+
+def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
+    cwd, out, proc = simulate_run
+    assert not str(cwd).startswith(str(REPO))  # the configs are found from anywhere
+    for name in OUTPUTS:
+        assert (out / name).is_file()
+    assert not list(out.glob(".*.tmp"))
+    results = json.loads((out / "results.json").read_text())
+    for key in (
+        "config",
+        "models",
+        "expected_score",
+        "stderr",
+        "rank",
+        "rank_probs",
+        "champion_prob",
+        "survival",
+        "expected_score_by_round",
+        "rounds",
+        "n_runs",
+        "table",
+        "simulation",
+        "rank_interval",
+        "job",
+    ):
+        assert key in results, key
+    assert results["mode"] == "simulate"
+    assert results["config"]["n_runs"] == 2000 and results["config"]["seed"] == 3
+    assert results["config"]["elimination"] == {"kind": "constant", "t": 1, "min_active": 1}
+    assert results["simulation"]["elimination"] == [1] * 21
+    assert len(results["models"]) == 65 and len(results["rounds"]) == 21
+    assert results["table"]["missing_report"] == "0 missing cell(s), policy 'loss'"
+    assert list(results["table"]["tiers"]) == list(
+        json.loads((REPO / "csd" / "data" / "livebench_2025_12_23_categories.json").read_text())
+    )
+    scores = np.array(results["expected_score"])
+    assert results["rank"][int(np.argmax(scores))] == 1
+
+    lines = (out / "results.csv").read_text().splitlines()
+    assert lines[0] == "rank,model,expected_score,stderr,champion_prob,rank_low,rank_high"
+    assert len(lines) == 66
+    csv_scores = [float(line.split(",")[2]) for line in lines[1:]]
+    assert csv_scores == sorted(csv_scores, reverse=True)
+
+    report = (out / "report.md").read_text()
+    assert "| rank | model | E[S] | SE |" in report
+    assert "policy 'loss'" in report
+    best = results["models"][int(np.argmax(scores))]
+    assert re.search(rf"^\s+1\s+{re.escape(best)}\s", proc.stdout, re.MULTILINE)  # the table on the terminal
+    assert proc.stderr == ""  # no progress bar when stderr is not a terminal
+
+
+def test_cli_scores_equal_the_library_on_the_same_options(tmp_path):
+    csv = tmp_path / "my.csv"
+    csv.write_text("model,b1,b2,b3,b4\na,9,1,5,7\nb,8,2,6,\nc,7,3,4,6\nd,6,4,3,5\ne,5,5,2,4\n")
+    out = tmp_path / "run"
+    proc = run_cli(
+        "data.path=my.csv",
+        "elimination=constant",
+        "elimination.t=2",
+        N_RUNS,
+        "seed=0",
+        "data.order=easy-first",
+        "pairing=float",
+        f"hydra.run.dir={out}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    prepared = prepare_table(DataConfig(path=str(csv), order="easy-first"))
+    assert (
+        results["rounds"] == list(prepared.table.benchmarks) == ["b1", "b4", "b3", "b2"]
+    )  # means 7, 5.5, 4, 3
+    assert results["table"]["n_missing"] == 1
+    expected = csd.simulate(prepared.table, n_runs=2000, seed=0, elimination=2, pairing="float")
+    np.testing.assert_array_equal(results["expected_score"], expected.expected_score)
+    np.testing.assert_array_equal(results["stderr"], expected.stderr)
+
+
+def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
+    sweep_dir = tmp_path / "multirun"
+    proc = run_cli("-m", "elimination.t=0,1", N_RUNS, f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = [json.loads((sweep_dir / str(n) / "results.json").read_text()) for n in (0, 1)]
+    assert [r["simulation"]["elimination"][0] for r in runs] == [0, 1]
+
+    proc = run_cli("mode=collect", "dir=multirun", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    merged_dir = sweep_dir / "collect"
+    for name in OUTPUTS:
+        assert (merged_dir / name).is_file()
+    merged = json.loads((merged_dir / "results.json").read_text())
+    assert merged["mode"] == "collect"
+    assert merged["schedules"] == ["T=0", "T=1"]
+    assert merged["models"] == runs[0]["models"]
+    expected = np.array([r["expected_score"] for r in runs])
+    stderr = np.array([r["stderr"] for r in runs])
+    np.testing.assert_allclose(merged["expected_score"], expected)
+    np.testing.assert_allclose(merged["drop"][1], expected[1] - expected[0])
+    np.testing.assert_allclose(merged["drop_stderr"][1], np.hypot(stderr[0], stderr[1]))
+    assert np.all(np.array(merged["drop"][0]) == 0)
+    header = (merged_dir / "results.csv").read_text().splitlines()[0].split(",")
+    assert header[:4] == ["rank", "model", "expected_score[T=0]", "stderr[T=0]"]
+    assert "drop_stderr[T=1]" in header
+    report = (merged_dir / "report.md").read_text()
+    assert "sqrt(SE_a^2 + SE_b^2)" in report and "drop T=1" in report
+    assert "drop T=1" in proc.stdout
+
+
+def test_experiments_compose_the_papers_settings(tmp_path):
+    proc = run_cli("experiment=paper", "--cfg", "all", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"^n_runs: 100000$", proc.stdout, re.MULTILINE)
+    assert re.search(r"^\s+elimination\.t: 0,1,2$", proc.stdout, re.MULTILINE)  # -m runs T = 0, 1, 2
+    proc = run_cli("experiment=paper_fsa", "--cfg", "job", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "mode: sweep" in proc.stdout and re.search(r"schedules:\n\s+- 0\n\s+- 1\n\s+- 2", proc.stdout)
+
+
+def test_slurm_launcher_config_composes(tmp_path):
+    proc = run_cli("hydra/launcher=slurm", "hydra.launcher.partition=gpu", "--cfg", "hydra", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "_target_: hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher" in proc.stdout
+    assert "partition: gpu" in proc.stdout and "gpus_per_node: 1" in proc.stdout
+    proc = run_cli("hydra/launcher=slurm", "--info", "defaults", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "hydra/launcher/submitit_slurm" in proc.stdout
+    proc = run_cli("--cfg", "job", cwd=tmp_path)
+    assert proc.returncode == 0 and "n_runs: 100000" in proc.stdout
+
+
+def test_multirun_through_submitit_local_executor(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_submitit_launcher")  # the `cluster` extra
+    sweep_dir = tmp_path / "multirun"
+    proc = run_cli(
+        "-m",
+        "hydra/launcher=submitit_local",
+        "elimination.t=1",
+        N_RUNS,
+        f"hydra.sweep.dir={sweep_dir}",
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((sweep_dir / "0" / "results.json").read_text())
+    assert results["simulation"]["elimination"][0] == 1 and results["job"]["num"] == 0
+    assert list((sweep_dir / ".submitit").iterdir())
+
+
+BAD_INPUTS = {
+    "missing file": (["data.path=nope.csv"], "nope.csv: cannot read the table"),
+    "bad csv": (["data.path=bad.csv"], "bad.csv, line 3: expected 3 fields, found 2"),
+    "schedule length": (
+        ["elimination=schedule", "elimination.t=[0,1,2]"],
+        "elimination.t has 3 entries but the table has 21 rounds",
+    ),
+    "schedule unset": (["elimination=schedule"], "elimination.t is required"),
+    "negative T": (["elimination.t=-1"], "elimination.t=-1 must be >= 0"),
+    "zero runs": (["n_runs=0"], "n_runs=0 must be >= 1"),
+    "negative runs": (["n_runs=-5"], "n_runs=-5 must be >= 1"),
+    "unknown pairing": (
+        ["pairing=swiss"],
+        "pairing=swiss is not allowed; choose one of: adjacent, float, fold, random, slide",
+    ),
+    "unknown pairing rule": (
+        ["pairing.rule=swiss"],
+        "pairing.rule='swiss' is not allowed; choose one of: random, float",
+    ),
+    "unknown key": (["n_run=5"], "unknown option n_run; allowed at the top level: "),
+    "unknown data key": (
+        ["data.file=x.csv"],
+        "unknown option data.file; allowed in data: table, path, missing, order, tiers",
+    ),
+    "bad order": (
+        ["data.order=hard"],
+        "data.order='hard' is not allowed; choose one of: given, easy-first, random",
+    ),
+    "unparsable override": (["elimination.t=[1,2"], "cannot parse the override 'elimination.t=[1,2'"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUTS))
+def test_bad_input_is_one_line_and_leaves_earlier_results_alone(simulate_run, case):
+    cwd, out, _ = simulate_run
+    (cwd / "bad.csv").write_text("model,a,b\nx,1,2\ny,3\n")
+    before = snapshot(out)
+    args, message = BAD_INPUTS[case]
+    proc = run_cli(*args, N_RUNS if "n_runs" not in args[0] else args[0], f"hydra.run.dir={out}", cwd=cwd)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("csd-run: error: "), proc.stderr
+    assert message in lines[0]
+    assert snapshot(out) == before
+
+
+def test_progress_bar_draws_on_a_terminal_only(tmp_path):
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        proc = run_cli(
+            N_RUNS,
+            "chunk_size=500",
+            f"hydra.run.dir={tmp_path / 'run'}",
+            cwd=tmp_path,
+            stderr=follower,
+            stdout=subprocess.PIPE,
+        )
+        os.close(follower)
+        follower = None
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+        if follower is not None:
+            os.close(follower)
+    assert proc.returncode == 0
+    assert b"simulate [" in drawn and b"2,000/2,000 runs" in drawn
+
+
+def test_help_lists_the_groups(tmp_path):
+    proc = run_cli("--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    for line in (
+        "data: epoch_hub_small, livebench, openllm_v2",
+        "elimination: constant, none, schedule",
+        "pairing: adjacent, float, fold, random, slide",
+        "experiment: paper, paper_fsa",
+    ):
+        assert line in proc.stdout

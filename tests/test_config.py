@@ -1,0 +1,292 @@
+"""The typed run config, table preparation, collect's checks and the output helpers (in-process)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+import csd
+from csd._src import outputs
+from csd._src.config import DataConfig, EliminationConfig, RunConfig, prepare_table, schedule_label
+from csd._src.runs import Context, run_collect
+
+CATEGORIES = json.loads(
+    (Path(csd.__file__).parent / "data" / "livebench_2025_12_23_categories.json").read_text()
+)
+
+
+def composed(*overrides: str) -> dict:
+    with initialize_config_module(config_module="csd.configs", version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides))
+    return OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False)
+
+
+def test_shipped_yaml_defaults_equal_the_dataclass_defaults():
+    assert RunConfig.from_dict(composed()) == RunConfig()
+
+
+@pytest.mark.parametrize(
+    "group,options",
+    [
+        ("data", ["livebench", "epoch_hub_small", "openllm_v2"]),
+        ("pairing", ["random", "float", "fold", "slide", "adjacent"]),
+        ("elimination", ["constant", "none"]),
+        ("experiment", ["paper", "paper_fsa"]),
+    ],
+)
+def test_every_shipped_config_file_validates(group, options):
+    for option in options:
+        config = RunConfig.from_dict(composed(f"{group}={option}"))
+        if group == "pairing":
+            assert config.pairing.rule == option
+        if group == "data":
+            assert config.data.table == option
+
+
+def test_paper_experiments_have_the_papers_settings():
+    paper = RunConfig.from_dict(composed("experiment=paper"))
+    assert (paper.mode, paper.n_runs, paper.elimination.t, paper.pairing.bye_points) == (
+        "simulate",
+        100_000,
+        0,
+        0.0,
+    )
+    fsa = RunConfig.from_dict(composed("experiment=paper_fsa"))
+    assert (fsa.mode, fsa.n_runs, fsa.sweep.schedules) == ("sweep", 100_000, (0, 1, 2))
+
+
+def test_schedule_elimination_takes_one_t_per_round():
+    config = RunConfig.from_dict(composed("elimination=schedule", "elimination.t=[0,1,2]"))
+    assert config.elimination == EliminationConfig("schedule", (0, 1, 2), 1)
+    assert config.elimination.schedule(3) == (0, 1, 2)
+    with pytest.raises(csd.InputError, match="elimination.t has 3 entries but the table has 4 rounds"):
+        config.elimination.schedule(4)
+    assert schedule_label((0, 1, 2)) == "T=[0,1,2]" and schedule_label([2, 2]) == "T=2"
+
+
+@pytest.mark.parametrize(
+    "raw,message",
+    [
+        ({"n_runs": 0}, "n_runs=0 must be >= 1"),
+        ({"seed": -1}, "seed=-1 must be >= 0"),
+        ({"nruns": 5}, "unknown option nruns; allowed at the top level: mode, n_runs, seed"),
+        (
+            {"pairing": {"rule": "random", "byes": 1}},
+            "unknown option pairing.byes; allowed in pairing: rule, tie, bye_points, draw_points",
+        ),
+        ({"pairing": {"tie": "flip"}}, "pairing.tie='flip' is not allowed; choose one of: coin, draw"),
+        ({"pairing": {"draw_points": 1.5}}, r"pairing.draw_points=1.5 must be in \[0, 1\]"),
+        (
+            {"elimination": {"kind": "constant", "t": [1, 2]}},
+            "must be one int >= 0 under elimination=constant",
+        ),
+        ({"elimination": {"kind": "schedule", "t": [1, -2]}}, r"elimination.t\[1\]=-2 must be >= 0"),
+        (
+            {"elimination": {"kind": "schedule", "t": "???"}},
+            "elimination.t is required with elimination=schedule",
+        ),
+        (
+            {"elimination": {"kind": "sudden"}},
+            "elimination.kind='sudden' is not allowed; choose one of: constant, schedule, none",
+        ),
+        ({"data": {"table": None, "path": None}}, "give data.path=FILE"),
+        (
+            {"data": {"table": "mmlu"}},
+            "data.table='mmlu' is not allowed; choose one of: livebench, epoch_hub_small, openllm_v2",
+        ),
+        ({"sweep": {"schedules": []}}, "sweep.schedules=\\[\\] must be a non-empty list"),
+        ({"sweep": {"schedules": [0, [1, "x"]]}}, r"sweep.schedules\[1\]\[1\]='x' must be an integer"),
+        (
+            {"bootstrap": {"scheme": "jackknife"}},
+            "bootstrap.scheme='jackknife' is not allowed; choose one of: benchmarks, noise",
+        ),
+        ({"mode": "collect"}, "mode=collect needs dir=FOLDER"),
+        ({"mode": "outlier"}, "mode=outlier needs outlier.model=NAME"),
+        ({"progress": "yes"}, "progress='yes' is not allowed; choose one of: true, false"),
+        ({"target_se": -0.1}, "target_se=-0.1 must be a number > 0"),
+    ],
+)
+def test_invalid_options_name_the_key_and_what_is_allowed(raw, message):
+    with pytest.raises(csd.InputError, match=message):
+        RunConfig.from_dict(raw)
+
+
+def test_config_round_trips_through_its_dict():
+    config = RunConfig.from_dict(
+        {"elimination": {"kind": "schedule", "t": [0, 1]}, "sweep": {"schedules": [0, [1, 2]]}}
+    )
+    assert RunConfig.from_dict(config.to_dict()) == config
+    assert json.loads(json.dumps(config.to_dict()))["sweep"]["schedules"] == [0, [1, 2]]
+
+
+def test_livebench_rounds_go_tier_by_tier_in_the_tiers_order():
+    prepared = prepare_table(DataConfig())
+    assert list(prepared.tiers) == list(CATEGORIES)
+    assert list(prepared.table.benchmarks) == [b for tier in CATEGORIES.values() for b in tier]
+    plain = prepare_table(DataConfig(tiers=None))
+    assert plain.tiers is None
+    assert plain.table.benchmarks == csd.load_table(csd.shipped_table("livebench")).benchmarks
+
+
+def test_easy_first_orders_by_mean_score_inside_each_tier():
+    prepared = prepare_table(DataConfig(order="easy-first"))
+    raw = csd.load_table(csd.shipped_table("livebench"))
+    means = dict(zip(raw.benchmarks, np.nanmean(raw.scores, axis=0)))
+    assert list(prepared.tiers) == list(CATEGORIES)
+    for tier, benchmarks in prepared.tiers.items():
+        assert sorted(benchmarks) == sorted(CATEGORIES[tier])
+        assert [means[b] for b in benchmarks] == sorted((means[b] for b in benchmarks), reverse=True)
+    flat = prepare_table(DataConfig(order="easy-first", tiers=None)).table.benchmarks
+    assert [means[b] for b in flat] == sorted(means.values(), reverse=True)
+
+
+def test_random_order_is_a_permutation_fixed_by_the_seed():
+    def rounds(seed):
+        return prepare_table(DataConfig(order="random", tiers=None), seed).table.benchmarks
+
+    assert rounds(1) == rounds(1) != rounds(2)
+    assert sorted(rounds(1)) == sorted(csd.load_table(csd.shipped_table("livebench")).benchmarks)
+    tiered = prepare_table(DataConfig(order="random"), seed=1)
+    assert list(tiered.tiers) == list(CATEGORIES)  # the tiers keep their order
+
+
+def test_a_path_gets_no_shipped_tiers_but_can_name_a_tiers_file(tmp_path):
+    (tmp_path / "t.csv").write_text("model,x,y,z\na,1,2,3\nb,3,2,1\n")
+    assert prepare_table(DataConfig(path=str(tmp_path / "t.csv"))).tiers is None
+    (tmp_path / "tiers.json").write_text('{"hard": ["z"], "easy": ["y", "x"]}')
+    prepared = prepare_table(DataConfig(path=str(tmp_path / "t.csv"), tiers=str(tmp_path / "tiers.json")))
+    assert prepared.tiers == {"hard": ["z"], "easy": ["y", "x"]}
+    assert prepared.table.benchmarks == ("z", "y", "x")
+
+
+@pytest.mark.parametrize(
+    "tiers,message",
+    [
+        ('{"a": ["x", "y"]}', "puts no tier on benchmark\\(s\\): z"),
+        ('{"a": ["x", "y", "z", "w"]}', "names benchmark\\(s\\) the table lacks: w"),
+        ('{"a": ["x", "y"], "b": ["y", "z"]}', "benchmark 'y' is in tiers 'a' and 'b'"),
+        ('["x", "y", "z"]', "must be a JSON object"),
+        ('{"a": [', "is not valid JSON"),
+    ],
+)
+def test_a_tiers_file_that_does_not_fit_the_table_is_an_input_error(tmp_path, tiers, message):
+    (tmp_path / "t.csv").write_text("model,x,y,z\na,1,2,3\nb,3,2,1\n")
+    (tmp_path / "tiers.json").write_text(tiers)
+    with pytest.raises(csd.InputError, match=message):
+        prepare_table(DataConfig(path=str(tmp_path / "t.csv"), tiers=str(tmp_path / "tiers.json")))
+
+
+def test_tiers_skip_benchmarks_the_missing_policy_dropped(tmp_path):
+    (tmp_path / "t.csv").write_text("model,x,y,z\na,1,,3\nb,3,2,1\n")
+    (tmp_path / "tiers.json").write_text('{"one": ["x", "y"], "two": ["z"]}')
+    prepared = prepare_table(
+        DataConfig(path=str(tmp_path / "t.csv"), missing="drop-benchmark", tiers=str(tmp_path / "tiers.json"))
+    )
+    assert prepared.tiers == {"one": ["x"], "two": ["z"]}
+
+
+def _fake_run(folder: Path, t: int, num: int, models=("a", "b"), scores=(2.0, 1.0)):
+    folder.mkdir(parents=True)
+    config = RunConfig(elimination=EliminationConfig("constant", t)).to_dict()
+    data = {
+        "mode": "simulate",
+        "config": config,
+        "job": {"overrides": [f"elimination.t={t}"], "num": num},
+        "table": {
+            "name": "x",
+            "source": "x.csv",
+            "n_models": 2,
+            "n_benchmarks": 2,
+            "missing_report": "0 missing",
+        },
+        "models": list(models),
+        "rounds": ["r1", "r2"],
+        "expected_score": list(scores),
+        "stderr": [0.03, 0.04],
+        "simulation": {"elimination": [t, t]},
+        "n_runs": 100,
+    }
+    (folder / "results.json").write_text(json.dumps(data))
+
+
+def test_collect_orders_runs_by_job_number_and_takes_drops_against_the_first(tmp_path):
+    _fake_run(tmp_path / "10", t=2, num=10, scores=(1.5, 0.5))
+    _fake_run(tmp_path / "9", t=0, num=9)
+    output = run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
+    assert output.results["schedules"] == ["T=0", "T=2"]
+    np.testing.assert_allclose(output.results["drop"], [[0, 0], [-0.5, -0.5]])
+    np.testing.assert_allclose(output.results["relative_drop"][1], [-0.25, -0.5])
+    np.testing.assert_allclose(output.results["drop_stderr"][1], [0.03 * 2**0.5, 0.04 * 2**0.5])
+
+
+@pytest.mark.parametrize(
+    "second,message",
+    [
+        ({"t": 0, "num": 1}, "both ran T=0"),
+        ({"t": 1, "num": 1, "models": ("a", "c")}, "its models differ"),
+    ],
+)
+def test_collect_refuses_runs_it_cannot_merge(tmp_path, second, message):
+    _fake_run(tmp_path / "0", t=0, num=0)
+    _fake_run(tmp_path / "1", **second)
+    with pytest.raises(csd.InputError, match=message):
+        run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
+
+
+def test_collect_needs_simulate_runs(tmp_path):
+    with pytest.raises(csd.InputError, match="no results.json of a mode=simulate run"):
+        run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
+
+
+def test_atomic_write_keeps_the_old_file_when_the_rename_fails(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    outputs.atomic_write(target, "old")
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~outputs._umask())
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError):
+        outputs.atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_json_has_no_nan():
+    text = outputs.to_json({"x": np.array([1.0, np.nan]), "y": np.float32(np.inf), "n": np.int64(3)})
+    assert json.loads(text) == {"x": [1.0, None], "y": None, "n": 3}
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_draws_on_a_terminal_and_stays_quiet_elsewhere():
+    bar = outputs.ProgressBar("simulate", stream=_Terminal())
+    bar(500, 2000)
+    bar(2000, 2000)
+    bar.close()
+    text = bar.stream.getvalue()
+    assert "simulate [" in text and "2,000/2,000 runs" in text and text.endswith("\n")
+    quiet = outputs.ProgressBar("simulate", stream=io.StringIO())
+    quiet(1, 2)
+    quiet.close()
+    assert quiet.stream.getvalue() == ""
+    off = outputs.ProgressBar("simulate", stream=_Terminal(), enabled=False)
+    off(1, 2)
+    assert off.stream.getvalue() == ""
+
+
+def test_run_config_fields_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        RunConfig().n_runs = 3  # type: ignore[misc]
