@@ -1,8 +1,8 @@
-"""Figures of CSD results (needs matplotlib: `pip install 'csd-swiss[plot]'`).
+"""Figures of CSD results, drawn with matplotlib.
 
 Each function takes plain arrays (so any result can be drawn), writes a PNG and, with
 `svg=True`, an SVG, and returns the paths written. `import csd` does not import this
-module, so matplotlib stays optional.
+module, so scripts that draw nothing do not pay for importing matplotlib.
 """
 
 from csd._src.plots import (

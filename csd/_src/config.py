@@ -65,7 +65,7 @@ class DataConfig:
     path: str | None = None
     missing: str = "loss"
     order: str = "given"
-    tiers: str | None = "auto"
+    tiers: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,10 +113,15 @@ class SweepConfig:
 
 @dataclasses.dataclass(frozen=True)
 class BootstrapConfig:
-    """mode=bootstrap: `n_boot` replicates of the `scheme` (`benchmarks` or `noise`)."""
+    """mode=bootstrap: `n_boot` replicates of the `scheme` (`benchmarks` or `noise`); for
+    `noise`, every score's SE is `score_stderr`, or binomial over `n_items` items;
+    intervals of central probability `coverage`."""
 
     n_boot: int = 200
     scheme: str = "benchmarks"
+    score_stderr: float | None = None
+    n_items: int | None = None
+    coverage: float = 0.95
 
 
 @dataclasses.dataclass(frozen=True)
@@ -372,6 +377,13 @@ def _positive(key: str, section: dict) -> float:
     return float(value)
 
 
+def _unit_open(key: str, section: dict) -> float:
+    value = _number(key, section)
+    if not 0 < value < 1:
+        raise InputError(f"{key}={value!r} must be in (0, 1)")
+    return value
+
+
 def _number(key: str, section: dict) -> float:
     value = _get(key, section)
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
@@ -492,8 +504,11 @@ def _sweep(section: dict) -> SweepConfig:
 
 def _bootstrap(section: dict) -> BootstrapConfig:
     return BootstrapConfig(
-        n_boot=_int("bootstrap.n_boot", section, 1),
+        n_boot=_int("bootstrap.n_boot", section, 2),
         scheme=_choice("bootstrap.scheme", section, BOOTSTRAP_SCHEMES),
+        score_stderr=_optional(section, "score_stderr", lambda: _positive("bootstrap.score_stderr", section)),
+        n_items=_optional(section, "n_items", lambda: _int("bootstrap.n_items", section, 1)),
+        coverage=_unit_open("bootstrap.coverage", section),
     )
 
 

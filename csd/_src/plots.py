@@ -17,11 +17,8 @@ import numpy as np
 
 from csd._src.errors import InputError, check_int
 
-try:
-    from matplotlib import colormaps
-    from matplotlib.figure import Figure
-except ImportError as err:  # the plotting extra is optional
-    raise ImportError("csd.plots needs matplotlib: pip install 'csd-swiss[plot]'") from err
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
 DPI = 150
 _INCHES_PER_MODEL = 0.22  # row height of a per-model axis: 65 models fit on one page

@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 
 import csd
+from csd._src import plots as plot_module
 from csd._src.config import PreparedTable, RunConfig, prepare_table, schedule_label
 from csd._src.errors import InputError
 from csd._src.outputs import ProgressBar, atomic_write, markdown_table, text_table, to_csv, to_json
+from csd._src.sweep import risk_profiles
 
 RANK_COVERAGE = 0.9  # the rank interval reported next to E[S]
 DROP_SE_INDEPENDENT = (
@@ -204,23 +206,20 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         f"(max {len(table.benchmarks)}); SE: its Monte Carlo standard error sd(S)/sqrt(N); "
         f"rank {RANK_COVERAGE:.0%}: the central {RANK_COVERAGE:.0%} interval of the simulated final rank."
     )
-    plots = []
-    plot_module = _plots()
-    if plot_module is not None:
-        order = result.order()
-        names = [result.models[m] for m in order]
-        plots = [
-            Plot(
-                "rank_heatmap.png",
-                "P(final rank) of each model",
-                lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p),
-            ),
-            Plot(
-                "survival.png",
-                "P(still active after round k)",
-                lambda p: plot_module.plot_survival(names, result.rounds, result.survival[order], p, top=10),
-            ),
-        ]
+    order = result.order()
+    names = [result.models[m] for m in order]
+    plots = [
+        Plot(
+            "rank_heatmap.png",
+            "P(final rank) of each model",
+            lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p),
+        ),
+        Plot(
+            "survival.png",
+            "P(still active after round k)",
+            lambda p: plot_module.plot_survival(names, result.rounds, result.survival[order], p, top=10),
+        ),
+    ]
     terminal = _headline("simulate", config, prepared, f"N={result.n_runs:,}, {results['schedule']}")
     terminal += "\n" + text_table(columns, shown[: config.top], "rlrrrr")
     return RunOutput(results, to_csv(header, rows), "csd-run: simulate", summary, body, terminal, plots)
@@ -228,7 +227,6 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
 
 def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=sweep: Failure Sensitivity Analysis over `sweep.schedules` (csd.sweep)."""
-    sweep = _api("sweep", "sweep")
     prepared = prepare_table(config.data, config.seed)
     n_rounds = len(prepared.table.benchmarks)
     schedules = [
@@ -236,7 +234,7 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
     ]
     bar = ProgressBar("sweep", enabled=config.progress)
     try:
-        result = sweep(prepared.table, schedules=schedules, progress=bar, **config.engine_options())
+        result = csd.sweep(prepared.table, schedules=schedules, progress=bar, **config.engine_options())
     finally:
         bar.close()
     labels = [schedule_label(s) for s in schedules]
@@ -266,16 +264,18 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
 
 def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=bootstrap: E[S] with intervals from resampling the table (csd.bootstrap)."""
-    bootstrap = _api("bootstrap", "bootstrap")
     prepared = prepare_table(config.data, config.seed)
     schedule = config.elimination.schedule(len(prepared.table.benchmarks))
     bar = ProgressBar("bootstrap", enabled=config.progress)
     try:
-        result = bootstrap(
+        result = csd.bootstrap(
             prepared.table,
             n_boot=config.bootstrap.n_boot,
             scheme=config.bootstrap.scheme,
-            tiers=prepared.tiers,
+            tiers=None if prepared.tiers is None else list(prepared.tiers.values()),
+            score_stderr=config.bootstrap.score_stderr,
+            n_items=config.bootstrap.n_items,
+            coverage=config.bootstrap.coverage,
             elimination=schedule,
             progress=bar,
             **config.engine_options(),
@@ -284,7 +284,6 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
         bar.close()
     results = _base_results(config, ctx, prepared)
     results.update(_result_dict(result))
-    results.setdefault("rank", _places(np.asarray(result.expected_score)).tolist())
     order = np.lexsort((np.arange(len(result.models)), -np.asarray(result.expected_score)))
     header = ["rank", "model", "expected_score", "ci_low", "ci_high", "rank_low", "rank_high", "tier"]
     rows = [
@@ -315,12 +314,11 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
 
 def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=compare: CSD next to the static baselines (csd.compare)."""
-    compare = _api("compare", "compare")
     prepared = prepare_table(config.data, config.seed)
     schedule = config.elimination.schedule(len(prepared.table.benchmarks))
     bar = ProgressBar("compare", enabled=config.progress)
     try:
-        result = compare(
+        result = csd.compare(
             prepared.table,
             methods=config.compare.methods,
             elimination=schedule,
@@ -337,16 +335,13 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
         [name] + [v for method in methods for v in (result.scores[method][m], result.ranks[method][m])]
         for m, name in enumerate(result.models)
     ]
-    plots = []
-    plot_module = _plots()
-    if plot_module is not None:
-        plots = [
-            Plot(
-                "bump.png",
-                "Rank of each model under each method",
-                lambda p: plot_module.plot_bump(list(result.models), result.ranks, p),
-            )
-        ]
+    plots = [
+        Plot(
+            "bump.png",
+            "Rank of each model under each method",
+            lambda p: plot_module.plot_bump(list(result.models), result.ranks, p),
+        )
+    ]
     return _table_output(
         "compare",
         config,
@@ -364,12 +359,11 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
 def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=outlier: how far one model's rank moves when some of its scores are set to a
     value, under each method (csd.outlier_test)."""
-    outlier_test = _api("outlier", "outlier_test")
     prepared = prepare_table(config.data, config.seed)
     schedule = config.elimination.schedule(len(prepared.table.benchmarks))
     bar = ProgressBar("outlier", enabled=config.progress)
     try:
-        result = outlier_test(
+        result = csd.outlier_test(
             prepared.table,
             config.outlier.model,
             benchmarks=config.outlier.benchmarks,
@@ -479,7 +473,9 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     ]
     if differing:
         summary_extra.append("the runs also differ in: " + ", ".join(differing))
-    sweep_table = SweepTable(first["models"], labels, expected, stderr, drop, relative, drop_stderr)
+    profiles, _ = risk_profiles(expected[0], drop[-1], drop_stderr[-1], z=3.0, spread=1.0)
+    results["risk_profile"] = list(profiles)
+    sweep_table = SweepTable(first["models"], labels, expected, stderr, drop, relative, drop_stderr, list(profiles))
     return _sweep_output(
         "collect",
         config,
@@ -573,8 +569,7 @@ def _sweep_output(
         + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {base}] ± its SE. {se_note}"
     )
     plots = []
-    plot_module = _plots()
-    if plot_module is not None and len(labels) > 1:
+    if len(labels) > 1:
         plots = [
             Plot(
                 "risk_profile.png",
@@ -599,23 +594,6 @@ def _table_output(mode, config, ctx, prepared, results, csv_text, table_text, li
     body = "## Result\n\n```\n" + table_text + "\n```"
     terminal = _headline(mode, config, prepared, "") + "\n" + table_text
     return RunOutput(results, csv_text, f"csd-run: {mode}", summary, body, terminal, list(plots))
-
-
-def _api(mode: str, name: str):
-    """`csd.<name>`, or InputError if this version of csd lacks it."""
-    function = getattr(csd, name, None)
-    if function is None:
-        raise InputError(f"mode={mode} needs csd.{name}, which this version of csd ({_version()}) lacks")
-    return function
-
-
-def _plots():
-    """The plotting module, or None where it (or matplotlib) is not installed."""
-    try:
-        from csd._src import plots
-    except ImportError:
-        return None
-    return plots
 
 
 def _check_schedule(schedule, n_rounds: int, key: str):

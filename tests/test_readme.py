@@ -1,0 +1,25 @@
+"""The README's promises: its Python example runs as written, and .ci/run runs exactly its
+test command."""
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def code_blocks(language):
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
+
+
+def test_python_example_runs_as_written(capsys):
+    (example,) = code_blocks("python")
+    exec(compile(example, "README.md", "exec"), {})
+    assert "E[S]" in capsys.readouterr().out
+
+
+def test_ci_runs_the_readme_test_command():
+    first_block = code_blocks("bash")[0].strip().splitlines()
+    assert len(first_block) == 2 and "csd-run" in first_block[0]
+    ci_commands = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
+    assert ci_commands == [first_block[1]]
