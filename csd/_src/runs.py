@@ -143,20 +143,20 @@ def _as_paths(returned, default: Path) -> list:
 def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=simulate: E[S] of every model under one elimination schedule."""
     prepared = prepare_table(config.data, config.seed)
-    table = prepared.table
-    schedule = config.elimination.schedule(len(table.benchmarks))
-    bar = ProgressBar("simulate", enabled=config.progress)
-    try:
-        result = csd.simulate(
+    _, result = _computed(
+        "simulate",
+        config,
+        prepared,
+        lambda table, schedule, bar: csd.simulate(
             table,
             elimination=schedule,
             target_se=config.target_se,
             max_runs=config.max_runs,
             progress=bar,
             **config.engine_options(),
-        )
-    finally:
-        bar.close()
+        ),
+    )
+    table = prepared.table
     low, high = result.rank_interval(RANK_COVERAGE)
     ranking = result.ranking()
     index = {name: m for m, name in enumerate(result.models)}
@@ -232,11 +232,12 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
     schedules = [
         _check_schedule(s, n_rounds, f"sweep.schedules[{i}]") for i, s in enumerate(config.sweep.schedules)
     ]
-    bar = ProgressBar("sweep", enabled=config.progress)
-    try:
-        result = csd.sweep(prepared.table, schedules=schedules, progress=bar, **config.engine_options())
-    finally:
-        bar.close()
+    _, result = _computed(
+        "sweep",
+        config,
+        prepared,
+        lambda table, _, bar: csd.sweep(table, schedules=schedules, progress=bar, **config.engine_options()),
+    )
     labels = [schedule_label(s) for s in schedules]
     results = _base_results(config, ctx, prepared)
     results.update(_result_dict(result))
@@ -265,23 +266,24 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
 def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=bootstrap: E[S] with intervals from resampling the table (csd.bootstrap)."""
     prepared = prepare_table(config.data, config.seed)
-    schedule = config.elimination.schedule(len(prepared.table.benchmarks))
-    bar = ProgressBar("bootstrap", enabled=config.progress)
-    try:
-        result = csd.bootstrap(
-            prepared.table,
+    tiers = None if prepared.tiers is None else list(prepared.tiers.values())
+    schedule, result = _computed(
+        "bootstrap",
+        config,
+        prepared,
+        lambda table, schedule, bar: csd.bootstrap(
+            table,
             n_boot=config.bootstrap.n_boot,
             scheme=config.bootstrap.scheme,
-            tiers=None if prepared.tiers is None else list(prepared.tiers.values()),
+            tiers=tiers,
             score_stderr=config.bootstrap.score_stderr,
             n_items=config.bootstrap.n_items,
             coverage=config.bootstrap.coverage,
             elimination=schedule,
             progress=bar,
             **config.engine_options(),
-        )
-    finally:
-        bar.close()
+        ),
+    )
     results = _base_results(config, ctx, prepared)
     results.update(_result_dict(result))
     order = np.lexsort((np.arange(len(result.models)), -np.asarray(result.expected_score)))
@@ -315,18 +317,14 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
 def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=compare: CSD next to the static baselines (csd.compare)."""
     prepared = prepare_table(config.data, config.seed)
-    schedule = config.elimination.schedule(len(prepared.table.benchmarks))
-    bar = ProgressBar("compare", enabled=config.progress)
-    try:
-        result = csd.compare(
-            prepared.table,
-            methods=config.compare.methods,
-            elimination=schedule,
-            progress=bar,
-            **config.engine_options(),
-        )
-    finally:
-        bar.close()
+    schedule, result = _computed(
+        "compare",
+        config,
+        prepared,
+        lambda table, schedule, bar: csd.compare(
+            table, methods=config.compare.methods, elimination=schedule, progress=bar, **config.engine_options()
+        ),
+    )
     results = _base_results(config, ctx, prepared)
     results.update(_result_dict(result))
     methods = list(result.scores)
@@ -360,20 +358,20 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=outlier: how far one model's rank moves when some of its scores are set to a
     value, under each method (csd.outlier_test)."""
     prepared = prepare_table(config.data, config.seed)
-    schedule = config.elimination.schedule(len(prepared.table.benchmarks))
-    bar = ProgressBar("outlier", enabled=config.progress)
-    try:
-        result = csd.outlier_test(
-            prepared.table,
+    schedule, result = _computed(
+        "outlier",
+        config,
+        prepared,
+        lambda table, schedule, bar: csd.outlier_test(
+            table,
             config.outlier.model,
             benchmarks=config.outlier.benchmarks,
             value=config.outlier.value,
             elimination=schedule,
             progress=bar,
             **config.engine_options(),
-        )
-    finally:
-        bar.close()
+        ),
+    )
     results = _base_results(config, ctx, prepared)
     results.update(_result_dict(result))
     header = ["method", "rank_before", "rank_after", "shift"]
@@ -499,6 +497,17 @@ MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
 
 
 # ---------------------------------------------------------------------------- helpers
+
+
+def _computed(mode: str, config: RunConfig, prepared: PreparedTable, call):
+    """(schedule, `call(table, schedule, progress_bar)`): the config's elimination schedule
+    checked against the table, and a progress bar closed however the call ends."""
+    schedule = config.elimination.schedule(len(prepared.table.benchmarks))
+    bar = ProgressBar(mode, enabled=config.progress)
+    try:
+        return schedule, call(prepared.table, schedule, bar)
+    finally:
+        bar.close()
 
 
 def _sweep_output(
