@@ -195,6 +195,7 @@ def run_engine(
     batch = () if tournament.n_replicates is None else (tournament.n_replicates,)
     chunk = _chunk_size(tournament.rules, len(schedules) * math.prod(batch), limit, chunk_size)
     kernel, place = _compiled_kernel(bool(batch)), _placer(len(jax.devices()))
+    rules = tournament.rules._replace(final_cut=bool(schedules[:, -1].any()))
     static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))
     streams = [check_int("stream", value, 0) for value in np.ravel(stream)]
     words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(streams if batch else streams[0], jnp.uint32)
@@ -203,7 +204,7 @@ def run_engine(
     while done < limit:
         index = done + np.arange(chunk, dtype=np.int64)
         runs = place(index.astype(np.uint32), index < limit)
-        stats = kernel(tournament.rules, *static, *words, *runs)
+        stats = kernel(rules, *static, *words, *runs)
         totals.add(stats, tournament.rules.n_players)
         done = min(done + chunk, limit)
         if progress is not None:

@@ -35,6 +35,8 @@ class Rules(NamedTuple):
       win_ticks, draw_ticks, bye_ticks: points of a win, a draw and a bye, in ticks.
       random_games: whether any game outcome is random (else no game draws are made).
       layout: how the ordering packs its keys (see `ordering`).
+      final_cut: whether any schedule eliminates after the last round (else the survival
+        after it needs no ordering).
     """
 
     n_models: int
@@ -47,6 +49,7 @@ class Rules(NamedTuple):
     bye_ticks: int
     random_games: bool
     layout: KeyLayout
+    final_cut: bool = True
 
 
 class State(NamedTuple):
@@ -122,8 +125,11 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs):
 
     rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
     final, (active_sum, score_sum) = lax.scan(body, start, (rounds, previous_cut))
-    last_cut = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
-    survival = jnp.concatenate([active_sum[1:], last_cut.sum(0, dtype=jnp.int32)[None]])
+    if rules.final_cut:
+        last_active = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
+    else:
+        last_active = final.active
+    survival = jnp.concatenate([active_sum[1:], last_active.sum(0, dtype=jnp.int32)[None]])
     return final, survival, score_sum
 
 
@@ -131,7 +137,8 @@ def _round(rules: Rules, outcomes, seed_key, state: State, run_key, round_index,
     """Round `round_index` of one run: the elimination of `cut` models left from the round
     before, then pairing and play. All arrays are (M,); run_key is (2,) uint32."""
     round_key = rng.round_keys(run_key, round_index)
-    order = order_keys(rules.layout, state.keys, rng.tag_mask(round_key[0]), with_size=True)
+    with_size = rules.pairing == "random"
+    order = order_keys(rules.layout, state.keys, rng.tag_mask(round_key[0]), with_size=with_size)
     active, n_active = _eliminate(state.active, order.rank, cut, rules.min_active)
     if rules.pairing in SEEDED_PAIRINGS:
         order = order_models(rules.layout, _level(state.score, active), seed_key, jnp.uint32(0), with_size=True)
@@ -220,8 +227,16 @@ def _summarize(rules: Rules, final: State, survival, round_score, valid) -> Chun
 
 
 def _final_rank(rules: Rules, score) -> jnp.ndarray:
-    """(M,) int32: 0-based rank by final score, ties sharing the better rank."""
-    return order_models(rules.layout, score, jnp.zeros_like(score, jnp.uint32), jnp.uint32(0)).start
+    """(M,) int32: 0-based rank by final score, ties sharing the better rank.
+
+    With the `pairs` ordering this is one all-pairs count; otherwise a histogram of the
+    scores (a few levels) and its cumulative sum, which needs no sort."""
+    if rules.layout.method == "pairs":
+        return order_models(rules.layout, score, jnp.zeros_like(score, jnp.uint32), jnp.uint32(0)).start
+    n_levels = 1 << rules.layout.level_bits
+    histogram = jnp.zeros(n_levels, jnp.int32).at[score].add(1)
+    higher = jnp.cumsum(histogram[::-1])[::-1] - histogram  # [v] = models scoring above v
+    return higher[score]
 
 
 def _count_ranks(rank, valid) -> jnp.ndarray:
