@@ -291,7 +291,7 @@ class Figure:
     title: str
 
 
-def notable_models(a: Analysis, per_profile: int = 6) -> list[str]:
+def notable_models(a: Analysis, per_profile: int = 4) -> list[str]:
     """Models worth naming in the figures: the top 3, the outlier model, and the models that
     differ most from their peers under T=2 (robust generalists and aggressive specialists)."""
     fsa = a.fsa
@@ -923,6 +923,13 @@ def figure_captions(a: Analysis) -> dict:
             f"{rounds_survived('aggressive specialist')}, the named robust generalists "
             f"{rounds_survived('robust generalist')}. {models[early_out]} is still active after round {k5 + 1} in "
             f"{100 * survival[early_out, k5]:.0f}% of the tournaments.")
+    if spec is not None:
+        fall = -np.diff(np.concatenate([[1.0], survival[spec]]))  # (K,) share cut after each round
+        k = int(np.argmax(fall))
+        bench_rank = a.spread["ranks"][spec, k]
+        surv += (f" The sharpest specialist, {models[spec]}, is cut most often after round {k + 1} "
+                 f"({ranking.rounds[k]}, {100 * fall[k]:.0f}% of the tournaments), a benchmark on which it ranks "
+                 f"{bench_rank:.0f} of {len(models)}.")
     low, high = ranking.rank_interval(0.9)
     mass = ranking.rank_probs.sum(axis=0)  # (M,) expected number of models at each place
     stripes = sorted(int(r) + 1 for r in np.argsort(-mass)[:8])
