@@ -905,9 +905,11 @@ def figure_captions(a: Analysis) -> dict:
     t2 = places(fsa.expected_score[-1])
     scores = ("E[S] of every model under T = 0, 1, 2 (±1 SE), sorted by T = 0. Specialists "
               f"stand out as rows whose {label} point falls far left of their neighbours'; the mean gap between "
-              f"T = 0 and {label} is {by_third} for the best, middle and worst third. Under {label} the leader is "
-              f"{models[int(np.argmax(fsa.expected_score[-1]))]} "
-              f"({fsa.expected_score[-1].max():.2f}); {models[first]} is {t2[first]}.")
+              f"T = 0 and {label} is {by_third} for the best, middle and worst third. "
+              + (f"{models[first]} stays first under {label} ({fsa.expected_score[-1, first]:.2f})."
+                 if t2[first] == 1 else
+                 f"Under {label} the leader is {models[int(np.argmax(fsa.expected_score[-1]))]} "
+                 f"({fsa.expected_score[-1].max():.2f}); {models[first]} is {t2[first]}."))
     survival = fsa.results[-1].survival
     shown = [models.index(n) for n in notable_models(a)]
     early_out = min(shown, key=lambda m: survival[m].sum())
