@@ -6,6 +6,14 @@ elimination after a round removes the boundary group's lowest-key members, which
 the end of that group's pairing order, so the remaining pairs of the round are the same
 pairs as with no elimination. The drop of a model, E[S|T] - E[S|T0], is then estimated
 from per-run differences, with a standard error from their spread.
+
+How much the shared numbers help depends on the length of the tournament: a model whose
+score differs between two schedules sits in a different group and changes its opponents'
+games, so the schedules drift apart round by round. On 16 models x 3 rounds the paired SE
+is 1.75x smaller than independent runs'; from about 10 rounds on the gain is a few percent
+(LiveBench, 21 rounds: 1.02x), and the drop's SE is about sqrt(2) x the SE of E[S]. No other
+uniform pairing construction (trie, closest keys, minimal edits across schedules) does
+materially better: benchmarks/coupling/README.md has the study.
 """
 
 from __future__ import annotations
