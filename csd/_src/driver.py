@@ -20,7 +20,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from csd._src import engine, rng
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
-from csd._src.ordering import PAIRS_MODEL_MULTIPLE, RANKINGS, choose_layout, choose_ranking
+from csd._src.ordering import RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
 from csd._src.pairing import PAIRINGS
 from csd._src.table import ScoreTable
@@ -86,7 +86,7 @@ def build_tournament(
     if n_players >= 1 << 16:
         raise InputError(f"the table has {n_players} models; at most 65535 are supported")
     method = choose_ranking(n_players) if ranking == "auto" else ranking
-    n_slots = -(-n_players // PAIRS_MODEL_MULTIPLE) * PAIRS_MODEL_MULTIPLE if method == "pairs" else n_players
+    n_slots = model_slots(n_players, method)
     if is_table:
         outcomes, facts = table_outcomes(table_or_probs, tie, n_slots)
         strength = table_or_probs.mean_scores()

@@ -28,7 +28,7 @@ from jax import lax
 
 RANKINGS = ("pairs", "sort")
 PAIRS_MAX_MODELS = 192  # measured crossover on XLA:CPU (see benchmarks/)
-PAIRS_MODEL_MULTIPLE = 32  # XLA:CPU vectorizes the comparisons best for whole blocks of 32
+_SLOT_SIZES = (8, 16)  # small tables: the fewest slots that still vectorize well
 _BLOCK = 32  # XLA:CPU fuses a compare-and-sum only up to 32 terms: sum in blocks
 _DOUBLE_TIE_BOUND = 1e-6
 
@@ -67,6 +67,16 @@ class Order(NamedTuple):
     start: jnp.ndarray
     size: jnp.ndarray | None
     group: jnp.ndarray
+
+
+def model_slots(n_models: int, method: str) -> int:
+    """Model slots the engine plays with: `pairs` rounds up to 8, 16 or a multiple of 32
+    (XLA:CPU vectorizes whole blocks of comparisons best; the extra slots never play);
+    `sort` needs no padding."""
+    if method != "pairs":
+        return n_models
+    small = [size for size in _SLOT_SIZES if n_models <= size]
+    return small[0] if small else -(-n_models // _BLOCK) * _BLOCK
 
 
 def choose_ranking(n_models: int) -> str:
