@@ -232,7 +232,7 @@ BAD_INPUTS = {
     "unknown key": (["n_run=5"], "unknown option n_run; allowed at the top level: "),
     "unknown data key": (
         ["data.file=x.csv"],
-        "unknown option data.file; allowed in data: table, path, missing, order, tiers",
+        "unknown option data.file; allowed in data: table, path, missing, order, tiers, tier_order",
     ),
     "bad order": (
         ["data.order=hard"],

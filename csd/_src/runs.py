@@ -677,6 +677,7 @@ def _table_info(config: RunConfig, prepared: PreparedTable) -> dict:
         "n_benchmarks": len(table.benchmarks),
         "rounds": list(table.benchmarks),
         "order": config.data.order,
+        "tier_order": config.data.tier_order,
         "tiers": prepared.tiers,
         "missing_policy": table.missing_policy,
         "n_missing": table.n_missing,
@@ -696,7 +697,8 @@ def _summary(config: RunConfig, ctx: Context, prepared: PreparedTable) -> list[s
     info = _table_info(config, prepared)
     if prepared.tiers:
         rounds = "; ".join(f"{tier}: {', '.join(b)}" for tier, b in prepared.tiers.items())
-        where = f"inside {len(prepared.tiers)} tiers, in the tiers' order"
+        tier_order = "the tiers file's order" if config.data.tier_order == "given" else "easiest tier first"
+        where = f"inside {len(prepared.tiers)} tiers, in {tier_order}"
         rounds = f"rounds (order `{config.data.order}` {where}): {rounds}"
     else:
         rounds = f"rounds (order `{config.data.order}`): {', '.join(info['rounds'])}"
