@@ -83,6 +83,17 @@ def test_rank_methods_match_a_plain_loop_reference_on_random_tables():
         np.testing.assert_allclose(baselines.borda(table), (table.shape[0] - ranks).sum(axis=1))
 
 
+def test_benchmark_ranks_of_a_table_or_its_scores_match_plain_loops():
+    np.testing.assert_array_equal(baselines.benchmark_ranks(HAND), [[1, 3, 2], [2.5, 2, 2], [2.5, 1, 2]])
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        table = _random_table(rng)
+        np.testing.assert_array_equal(baselines.benchmark_ranks(table), _reference_ranks(table.scores))
+        np.testing.assert_array_equal(baselines.benchmark_ranks(table.scores), _reference_ranks(table.scores))
+    with pytest.raises(csd.InputError, match=r"\(M, K\) scores, got shape \(3,\)"):
+        baselines.benchmark_ranks([1.0, 2.0, 3.0])
+
+
 # ---- Bradley-Terry ----------------------------------------------------------------------
 
 
