@@ -346,3 +346,5 @@ def test_compare_and_outlier_modes_rank_every_method(tmp_path):
     assert proc.returncode == 0, proc.stderr
     results = read_results(out)
     assert set(results["rank_before"]) == set(results["rank_after"]) and "csd" in results["shift"]
+    assert results["score_before"]["csd"] > results["score_after"]["csd"]  # its best score zeroed
+    assert "score_before" in (out / "results.csv").read_text().splitlines()[0]

@@ -374,9 +374,16 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     )
     results = _base_results(config, ctx, prepared)
     results.update(_result_dict(result))
-    header = ["method", "rank_before", "rank_after", "shift"]
+    header = ["method", "rank_before", "rank_after", "shift", "score_before", "score_after"]
     rows = [
-        [method, result.rank_before[method], result.rank_after[method], result.shift[method]]
+        [
+            method,
+            result.rank_before[method],
+            result.rank_after[method],
+            result.shift[method],
+            result.score_before[method],
+            result.score_after[method],
+        ]
         for method in result.rank_before
     ]
     return _table_output(
