@@ -317,6 +317,8 @@ def test_sweep_mode_writes_paired_drops_risk_profiles_and_plots(tmp_path):
     for plot in ("risk_profile.png", "expected_scores.png"):
         assert (out / plot).is_file()
     assert "drop T=1" in proc.stdout
+    report = (out / "report.md").read_text()
+    assert "coloured by risk profile; named: the top 3 and the 5 most extreme" in report  # 65 models: not all named
 
 
 def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
@@ -331,6 +333,7 @@ def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
     assert min(results["tiers"]) == 1
     header = (out / "results.csv").read_text().splitlines()[0]
     assert header == "rank,model,expected_score,ci_low,ci_high,rank_low,rank_high,tier"
+    assert (out / "bootstrap.png").is_file() and "![E[S] and its 95% bootstrap interval" in (out / "report.md").read_text()
 
 
 def test_compare_and_outlier_modes_rank_every_method(tmp_path):
