@@ -4,9 +4,10 @@ tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
 from csd import baselines
 from csd._src.bootstrap import BootstrapResult, bootstrap
 from csd._src.compare import Comparison, OutlierResult, compare, outlier_test
-from csd._src.datasets import shipped_table
+from csd._src.datasets import shipped_table, shipped_tiers
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
+from csd._src.rounds import order_rounds
 from csd._src.simulate import SimulationResult, simulate
 from csd._src.sweep import SweepResult, sweep
 from csd._src.table import ScoreTable, load_table
@@ -23,8 +24,10 @@ __all__ = [
     "bootstrap",
     "compare",
     "load_table",
+    "order_rounds",
     "outlier_test",
     "shipped_table",
+    "shipped_tiers",
     "simulate",
     "sweep",
     "win_probabilities",

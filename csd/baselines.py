@@ -1,10 +1,13 @@
 """Static rankings of a score table (the methods CSD is compared against).
 
 Each takes a `ScoreTable` and returns (M,) float scores, higher is better; see
-`csd.compare` for all of them side by side.
+`csd.compare` for all of them side by side. `benchmark_ranks` gives the (M, K)
+per-benchmark ranks behind `mean_rank` and `borda`, and `kendall_tau` compares two
+rankings.
 """
 
 from csd._src.baselines import (
+    benchmark_ranks,
     borda,
     bradley_terry,
     elo,
@@ -15,6 +18,7 @@ from csd._src.baselines import (
 )
 
 __all__ = [
+    "benchmark_ranks",
     "borda",
     "bradley_terry",
     "elo",

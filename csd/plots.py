@@ -6,6 +6,7 @@ module, so scripts that draw nothing do not pay for importing matplotlib.
 """
 
 from csd._src.plots import (
+    plot_bootstrap,
     plot_bump,
     plot_expected_scores,
     plot_rank_heatmap,
@@ -14,6 +15,7 @@ from csd._src.plots import (
 )
 
 __all__ = [
+    "plot_bootstrap",
     "plot_bump",
     "plot_expected_scores",
     "plot_rank_heatmap",

@@ -15,6 +15,7 @@ Usage (from the repository root, or anywhere with `csd` importable):
     python scripts/paper_analysis.py                          # LiveBench -> reports/livebench/
     python scripts/paper_analysis.py --table epoch_hub_small
     python scripts/paper_analysis.py --table scores.csv --order given --out /tmp/report
+    python scripts/paper_analysis.py --tier-order given       # LiveBench's categories in its own order
     python scripts/paper_analysis.py --quick                  # small N: a smoke test
 
 The defaults fit in well under two minutes on two CPU cores; raise `--n-runs`, `--fsa-runs`,
@@ -25,7 +26,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
+import json
+import math
 import os
 import sys
 import time
@@ -40,12 +42,10 @@ if (_ROOT / "csd" / "__init__.py").is_file():  # run from a checkout: use its cs
 
 import csd  # noqa: E402
 import csd.plots  # noqa: E402
-from csd._src.baselines import benchmark_ranks  # noqa: E402
-from csd._src.config import DataConfig, PreparedTable, prepare_table  # noqa: E402
-from csd._src.outputs import atomic_write, markdown_table, to_json  # noqa: E402
 
 TABLES = ("livebench", "epoch_hub_small")  # the shipped tables this script is sized for
 ORDERS = ("easy-first", "given", "random")
+TIER_ORDERS = ("easy-first", "given")
 SCHEDULES = (0, 1, 2)  # the paper's elimination sweep
 PROFILE_ORDER = ("robust generalist", "in between", "aggressive specialist")
 BASELINES = ("mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
@@ -56,8 +56,8 @@ class Settings:
     """The Monte Carlo sizes and the seed of one analysis.
 
     Attributes:
-      n_runs: N of the T = 0 ranking and of both tables of the outlier test (equal N and
-        seed make the test's "before" ranking the headline ranking).
+      n_runs: N of the T = 0 ranking, and of the perturbed table of the outlier test (its
+        "before" ranking is the headline ranking itself).
       fsa_runs: N per schedule of the sweep T = 0, 1, 2.
       n_boot, boot_runs: bootstrap replicate tables, and N in each.
       order_runs: N of each alternative round order.
@@ -100,6 +100,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
                         help="benchmark tiers: 'auto' (LiveBench's categories; none for other tables), "
                              "'none', or a JSON file {tier: [benchmarks]}; rounds go tier by tier and the "
                              "bootstrap resamples inside each tier")
+    parser.add_argument("--tier-order", choices=TIER_ORDERS, default="easy-first",
+                        help="order of the tiers: by the tier's mean score, highest first (the paper goes "
+                             "from foundational to advanced abilities), or the tiers file's order")
     parser.add_argument("--missing", default="loss",
                         choices=("loss", "drop-model", "drop-benchmark", "error"),
                         help="missing-score policy (loss: a missing score loses to any present one)")
@@ -137,16 +140,46 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-def data_config(table: str, order: str, tiers: str, missing: str) -> tuple[DataConfig, str]:
-    """The `DataConfig` of `--table` and a short name for the output folder."""
-    tiers_option = None if tiers == "none" else tiers
+@dataclasses.dataclass(frozen=True)
+class Data:
+    """The table as read and as played.
+
+    Attributes:
+      name: a short name (the shipped table's, or the CSV's stem).
+      raw: the table in its file's column order.
+      table: the same table, columns in round order.
+      tiers: None, or {tier: [benchmarks in round order]} in round order.
+      order, tier_order: the `csd.order_rounds` options that gave the round order.
+    """
+
+    name: str
+    raw: csd.ScoreTable
+    table: csd.ScoreTable
+    tiers: dict | None
+    order: str
+    tier_order: str
+
+
+def load_data(table: str, order: str, tiers: str, tier_order: str, missing: str, seed: int) -> Data:
+    """Reads `--table` (a shipped table or a CSV), and puts its rounds in order."""
     if table in TABLES:
-        return DataConfig(table=table, order=order, tiers=tiers_option, missing=missing), table
-    if table in csd._src.datasets.SHIPPED_TABLES:
+        path, name, shipped = csd.shipped_table(table), table, table
+    elif os.path.isfile(table):
+        path, name, shipped = table, Path(table).stem, None
+    else:
+        try:
+            csd.shipped_table(table)
+        except csd.InputError:
+            raise csd.InputError(
+                f"--table={table!r}: neither a shipped table ({', '.join(TABLES)}) nor a file") from None
         raise csd.InputError(f"--table={table}: too large for this script; pass a CSV of a subset")
-    if not os.path.isfile(table):
-        raise csd.InputError(f"--table={table!r}: neither a shipped table ({', '.join(TABLES)}) nor a file")
-    return DataConfig(table=None, path=table, order=order, tiers=tiers_option, missing=missing), Path(table).stem
+    if tiers == "auto":
+        tiers_source = None if shipped is None else csd.shipped_tiers(shipped)
+    else:
+        tiers_source = None if tiers == "none" else tiers
+    raw = csd.load_table(path, missing=missing)
+    played, groups = csd.order_rounds(raw, order, tiers_source, tier_order=tier_order, seed=seed)
+    return Data(name, raw, played, groups, order, tier_order)
 
 
 # ----------------------------------------------------------------------------- analyses
@@ -156,8 +189,7 @@ def data_config(table: str, order: str, tiers: str, missing: str) -> tuple[DataC
 class Analysis:
     """Everything the report and the figures are made from."""
 
-    prepared: PreparedTable
-    data: DataConfig
+    prepared: Data
     settings: Settings
     ranking: csd.SimulationResult
     fsa: csd.SweepResult
@@ -165,16 +197,15 @@ class Analysis:
     comparison: csd.Comparison
     tau: dict  # method -> method -> Kendall tau, CSD under T=2 included
     ranks: dict  # method -> (M,) ranks, CSD under T=0 and T=2 first
-    outlier: csd.OutlierResult
+    outlier: csd.OutlierResult  # reuses `ranking` for the unperturbed table
     outlier_float: csd.OutlierResult  # the same test, CSD only, under `float` pairing
     orders: dict  # order name -> {"rounds": [...], "expected_score": (M,), "rank": (M,)}
     spread: dict  # (M,) per-model statistics of its per-benchmark ranks
     timings: dict
 
 
-def run_analyses(prepared: PreparedTable, data: DataConfig, settings: Settings, outlier_model: str | None,
-                 log=print) -> Analysis:
-    """Runs every analysis on the prepared table (columns already in round order)."""
+def run_analyses(prepared: Data, settings: Settings, outlier_model: str | None, log=print) -> Analysis:
+    """Runs every analysis on the table (columns already in round order)."""
     table = prepared.table
     timings: dict[str, float] = {}
     tiers = None if prepared.tiers is None else list(prepared.tiers.values())
@@ -194,18 +225,18 @@ def run_analyses(prepared: PreparedTable, data: DataConfig, settings: Settings, 
         table, n_boot=settings.n_boot, n_runs=settings.boot_runs, scheme="benchmarks", tiers=tiers, seed=seed))
     comparison = timed("static baselines (compare)", lambda: csd.compare(table, csd_result=ranking, seed=seed))
     model, benchmarks = outlier_choice(table, ranking, outlier_model, settings)
-    outlier = timed("outlier test", lambda: csd.outlier_test(
-        table, model, benchmarks, value=0.0, n_runs=settings.n_runs, seed=seed))
+    outlier = timed("outlier test", lambda: csd.outlier_test(table, model, benchmarks, value=0.0,
+                                                             csd_result=ranking))
     outlier_float = timed("outlier test, float pairing", lambda: csd.outlier_test(
         table, model, benchmarks, value=0.0, methods=["csd"], n_runs=max(2, settings.n_runs // 2), seed=seed,
         pairing="float"))
-    orders = timed("round orders", lambda: order_sensitivity(prepared, data, settings))
+    orders = timed("round orders", lambda: order_sensitivity(prepared, settings))
     ranks = {"csd T=0": comparison.ranks["csd"], "csd T=2": places(fsa.expected_score[-1])}
     ranks.update({name: comparison.ranks[name] for name in BASELINES})
     scores = {"csd T=0": ranking.expected_score, "csd T=2": fsa.expected_score[-1]}
     scores.update({name: comparison.scores[name] for name in BASELINES})
     tau = {a: {b: 1.0 if a == b else csd.baselines.kendall_tau(scores[a], scores[b]) for b in scores} for a in scores}
-    return Analysis(prepared, data, settings, ranking, fsa, boot, comparison, tau, ranks, outlier, outlier_float,
+    return Analysis(prepared, settings, ranking, fsa, boot, comparison, tau, ranks, outlier, outlier_float,
                     orders, rank_spread(table), timings)
 
 
@@ -226,13 +257,11 @@ def outlier_choice(table: csd.ScoreTable, ranking: csd.SimulationResult, model: 
     return model, [table.benchmarks[k] for k in sorted(best)]
 
 
-def order_sensitivity(prepared: PreparedTable, data: DataConfig, settings: Settings) -> dict:
+def order_sensitivity(prepared: Data, settings: Settings) -> dict:
     """E[S | T=0] under other round orders: the file's column order, all benchmarks easiest
     first, hardest first, and random permutations (no tiers, so any order is possible)."""
-    table = prepared.table
-    base = prepare_table(dataclasses.replace(data, order="given", tiers=None)).table  # file order
-    means = np.array([_present_mean(column) for column in base.scores.T])  # (K,)
-    easiest = [base.benchmarks[k] for k in np.argsort(-means, kind="stable")]
+    table, base = prepared.table, prepared.raw  # base: the file's column order
+    easiest = list(csd.order_rounds(base, "easy-first")[0].benchmarks)
     candidates = {
         "file order": list(base.benchmarks),
         "easy-first (no tiers)": easiest,
@@ -250,17 +279,12 @@ def order_sensitivity(prepared: PreparedTable, data: DataConfig, settings: Setti
     return orders
 
 
-def _present_mean(column: np.ndarray) -> float:
-    present = column[~np.isnan(column)]
-    return float(present.mean()) if present.size else -np.inf
-
-
 def rank_spread(table: csd.ScoreTable) -> dict:
     """Per model, from its rank on each benchmark (1 = best, ties averaged, a missing score
     below every present one): mean, standard deviation, worst, the benchmark of the worst,
     and `early`: its mean rank over the first half of the rounds minus its mean rank over
     all rounds (positive: it is weaker than usual early in the tournament)."""
-    ranks = benchmark_ranks(table.scores)  # (M, K)
+    ranks = csd.baselines.benchmark_ranks(table)  # (M, K)
     worst = np.argmax(ranks, axis=1)
     half = max(1, ranks.shape[1] // 2)
     return {
@@ -311,30 +335,37 @@ def draw_figures(a: Analysis, out: Path) -> list[Figure]:
     figures = []
 
     csd.plots.plot_risk_profile(models, fsa.expected_score[0], fsa.drop[-1], out / "risk_profile.png",
-                                drop_stderr=fsa.drop_stderr[-1], labels=notable, schedule=fsa.labels[-1])
+                                drop_stderr=fsa.drop_stderr[-1], labels=notable, profiles=fsa.risk_profile,
+                                schedule=fsa.labels[-1])
     figures.append(Figure("risk_profile.png", "Failure sensitivity (the paper's drop plot)"))
 
     csd.plots.plot_expected_scores(models, list(fsa.labels), fsa.expected_score, fsa.stderr,
                                    out / "expected_scores.png")
     figures.append(Figure("expected_scores.png", "Expected win score under each elimination schedule"))
 
-    shown = [models.index(n) for n in notable]
-    csd.plots.plot_survival([models[m] for m in shown], list(ranking.rounds), fsa.results[-1].survival[shown],
-                            out / "survival.png")
+    csd.plots.plot_survival(models, list(ranking.rounds), fsa.results[-1].survival, out / "survival.png",
+                            models_shown=notable)
     figures.append(Figure("survival.png", f"Survival under {fsa.labels[-1]}"))
 
     csd.plots.plot_rank_heatmap(models, ranking.rank_probs, out / "rank_heatmap.png")
     figures.append(Figure("rank_heatmap.png", "Distribution of the final rank (T=0)"))
 
-    draw_bootstrap(a, out / "bootstrap.png")
+    boot = a.boot
+    csd.plots.plot_bootstrap(models, ranking.expected_score, boot.ci_low, boot.ci_high, out / "bootstrap.png",
+                             tiers=boot.tiers, rank_low=boot.rank_low, rank_high=boot.rank_high,
+                             xlabel=f"E[S | T=0] (dot) and its {100 * boot.coverage:g}% bootstrap interval over "
+                                    f"{boot.n_boot} resampled tables (bar)",
+                             title="Bootstrap intervals (benchmarks resampled) and tiers")
     figures.append(Figure("bootstrap.png", "Bootstrap intervals and tiers"))
 
-    csd.plots.plot_bump(models, merged_ranks(a.ranks), out / "bump.png")
+    csd.plots.plot_bump(models, merged_ranks(a.ranks), out / "bump.png",
+                        title="Rank of each model: CSD and the static methods")
     figures.append(Figure("bump.png", "CSD next to the static rankings"))
 
     order_ranks = {"used": places(ranking.expected_score)}
     order_ranks.update({name: places(o["expected_score"]) for name, o in a.orders.items() if name != "used"})
-    csd.plots.plot_bump(models, order_ranks, out / "round_orders.png")
+    csd.plots.plot_bump(models, order_ranks, out / "round_orders.png", xlabel="round order",
+                        title="Rank of each model (CSD, T = 0) under other round orders")
     figures.append(Figure("round_orders.png", "The ranking under other round orders (T=0)"))
     return figures
 
@@ -353,39 +384,15 @@ def merged_ranks(ranks: dict) -> dict:
     return merged
 
 
-def draw_bootstrap(a: Analysis, path: Path) -> None:
-    """E[S | T=0] of every model with its bootstrap interval, coloured by tier (the library
-    has no figure for a `BootstrapResult`)."""
-    from matplotlib import colormaps
-    from matplotlib.figure import Figure as MplFigure
-
-    boot, ranking = a.boot, a.ranking
-    order = ranking.order()
-    rows = np.arange(len(order))[::-1]
-    figure = MplFigure(figsize=(9, 1.8 + 0.22 * len(order)), layout="constrained")
-    axes = figure.add_subplot()
-    colours = colormaps["tab10"]
-    for row, m in zip(rows, order):
-        colour = colours((boot.tiers[m] - 1) % 10)
-        axes.plot([boot.ci_low[m], boot.ci_high[m]], [row, row], color=colour, linewidth=2.5, alpha=0.6)
-        axes.plot(ranking.expected_score[m], row, "o", color=colour, markersize=3.5)
-    labels = [f"{ranking.models[m]}  (tier {boot.tiers[m]}, rank {span(boot.rank_low[m], boot.rank_high[m])})" for m in order]
-    axes.set_yticks(rows, labels, fontsize=7 if len(order) > 30 else 9)
-    axes.set_ylim(-1, len(order))
-    axes.set_xlabel(f"E[S | T=0]; bar: {100 * boot.coverage:g}% bootstrap interval over {boot.n_boot} "
-                    "resampled tables")
-    axes.set_title("Bootstrap intervals (benchmarks resampled); colour = tier")
-    axes.grid(axis="x", alpha=0.3)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=150)
-    atomic_write(path, buffer.getvalue())
-
-
 # ----------------------------------------------------------------------------- report
 
 
 def f3(x) -> str:
     return f"{x:.3f}"
+
+
+def g4(x) -> str:
+    return f"{x:.4g}"
 
 
 def span(low, high) -> str:
@@ -399,6 +406,15 @@ def plural(count: int, noun: str) -> str:
 
 def pm(x, se, digits: int = 3) -> str:
     return f"{x:.{digits}f} ± {se:.{digits}f}"
+
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence], align: str | None = None) -> str:
+    """A GitHub Markdown table; `align` has one `l` or `r` per column (default: `l`, then `r`)."""
+    align = align or "l" + "r" * (len(header) - 1)
+    rule = ["---:" if a == "r" else ":---" for a in align]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(rule) + " |"]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def write_report(a: Analysis, figures: list[Figure], command: str, elapsed: float) -> str:
@@ -518,9 +534,14 @@ def write_report(a: Analysis, figures: list[Figure], command: str, elapsed: floa
     add("")
     o = a.outlier
     f = a.outlier_float
-    rows = [[x, o.rank_before[x], o.rank_after[x], f"{o.shift[x]:+d}"] for x in o.shift]
-    rows.insert(1, ["csd, float pairing", f.rank_before["csd"], f.rank_after["csd"], f"{f.shift['csd']:+d}"])
-    add(markdown_table(["method", "rank before", "rank after", "shift"], rows))
+    rows = [[x, o.rank_before[x], o.rank_after[x], f"{o.shift[x]:+d}", g4(o.score_before[x]), g4(o.score_after[x])]
+            for x in o.shift]
+    rows.insert(1, ["csd, float pairing", f.rank_before["csd"], f.rank_after["csd"], f"{f.shift['csd']:+d}",
+                    g4(f.score_before["csd"]), g4(f.score_after["csd"])])
+    add(markdown_table(["method", "rank before", "rank after", "shift", "score before", "score after"], rows))
+    add("")
+    add("A method's score is on its own scale (CSD: E[S]; mean score: points; Borda: wins; Elo and "
+        "Bradley-Terry: ratings), so compare the shifts in rank across methods, and the scores only within one.")
     add("")
 
     # ---- order
@@ -560,15 +581,17 @@ def figure_block(figures: list[Figure], name: str, caption: dict) -> str:
 
 
 def round_order_text(a: Analysis) -> str:
-    data, prepared = a.data, a.prepared
+    prepared = a.prepared
     how = {
         "easy-first": "benchmarks by mean score over the models, highest (easiest) first, a stand-in "
                       "for the paper's foundational-to-advanced order",
         "given": "the file's column order",
         "random": f"a random permutation (seed {a.settings.seed})",
-    }[data.order]
+    }[prepared.order]
     if prepared.tiers:
-        text = (f"The rounds go tier by tier ({len(prepared.tiers)} tiers, in the order of the tiers file: "
+        tier_order = ("by the tier's mean score, easiest first" if prepared.tier_order == "easy-first"
+                      else "in the order of the tiers file")
+        text = (f"The rounds go tier by tier ({len(prepared.tiers)} tiers, {tier_order}: "
                 f"{', '.join(prepared.tiers)}), and inside each tier {how}; the bootstrap resamples "
                 "benchmarks inside each tier.")
     else:
@@ -661,7 +684,7 @@ def profiles_text(a: Analysis) -> str:
         return float(np.mean(spread[key][by[profile]])) if by[profile] else float("nan")
 
     text = ("A model's risk profile compares its drop under T = 2 with the drops of its peers, the models "
-            "closest to it in E[S | T=0] (`csd._src.sweep.risk_profiles`: a robust Theil-Sen trend through "
+            "closest to it in E[S | T=0] (`csd.sweep`'s risk profiles: a robust Theil-Sen trend through "
             "the peers; a model is flagged only when its residual exceeds both 3 drop SEs and the field's "
             "robust residual spread). Robust generalists lose less than their peers (positive residual), "
             "aggressive specialists more. ")
@@ -779,8 +802,8 @@ def outlier_text(a: Analysis) -> str:
             f"rounds {', '.join(map(str, rounds))}), which lowers its mean score from {mean_before:.2f} to "
             f"{np.nanmean(changed):.2f}. A zero is a loss in CSD and costs the model at most one point per round "
             "(plus what the lower score group changes), while a mean score loses the full size of the "
-            f"outlier. Both tables are simulated with N = {a.settings.n_runs:,} and the same seed, so the CSD "
-            f"shift is not Monte Carlo noise (SE of E[S] about {np.median(a.ranking.stderr):.3f}). "
+            f"outlier. Both tables are simulated with N = {a.settings.n_runs:,} and the same seed (the table as "
+            "it is by the ranking of section 1), so the CSD shift is not Monte Carlo noise (SE of E[S] about {np.median(a.ranking.stderr):.3f}). "
             f"CSD moves it {o.shift['csd']:+d}, the static methods {min(o.shift[x] for x in o.shift if x != 'csd'):+d} "
             f"to {o.shift[worst]:+d} (the most under {worst})." + bye_note(a))
 
@@ -853,8 +876,8 @@ def precision_table(a: Analysis) -> str:
         ["bootstrap (`bootstrap`)", f"B = {boot.n_boot} x N = {boot.n_runs:,}",
          f"inside a replicate: median {np.median(boot.mc_stderr):.4f}, max {boot.mc_stderr.max():.4f}"],
         ["baselines (`compare`)", "uses the T = 0 ranking", "Elo: mean over 100 game orders"],
-        ["outlier test (`outlier_test`)", f"N = {s.n_runs:,} x 2 tables (float pairing: "
-         f"{max(2, s.n_runs // 2):,} x 2)", "same seed before and after"],
+        ["outlier test (`outlier_test`)", f"N = {s.n_runs:,} for the perturbed table, the ranking above "
+         f"before it (float pairing: {max(2, s.n_runs // 2):,} x 2)", "same seed before and after"],
         ["round orders", f"N = {s.order_runs:,} x {len(a.orders) - 1} orders", ""],
     ]
     text = markdown_table(["analysis", "size", "Monte Carlo SE"], rows, align="lll")
@@ -890,7 +913,7 @@ def figure_captions(a: Analysis) -> dict:
     by_third = " / ".join(f"{fsa.drop[-1, part].mean():+.2f}" for part in thirds)
     deepest = int(np.argmin(fsa.drop[-1]))
     risk = (f"Each point is a model: x its E[S] without elimination, y how much it loses when the two lowest "
-            f"models are eliminated after every round ({label}), with ±1 paired SE. What "
+            f"models are eliminated after every round ({label}), with ±1 paired SE, coloured by risk profile. What "
             "a model can lose depends on where it stands (a weak model has little to lose, a strong one is "
             "rarely cut), so compare a model with its neighbours on the x axis, not with the whole field: the "
             f"mean drop of the best, middle and worst third is {by_third}, and the deepest drop is "
@@ -943,7 +966,8 @@ def figure_captions(a: Analysis) -> dict:
             f"the tournaments; the median 90% rank interval spans {np.median(high - low):.0f} places, so one "
             "tournament says little and the ranking rests on the average E[S].")
     boot_caption = (f"E[S | T=0] (dot) and its {100 * boot.coverage:g}% bootstrap interval (bar) over {boot.n_boot} "
-                    "resampled tables; the colour is the tier and the label gives the bootstrap rank interval. "
+                    "resampled tables; the models go tier by tier (coloured bands, the tier named on the right), "
+                    "then by E[S], and the label gives the bootstrap rank interval. "
                     f"The top tier holds {plural(int((boot.tiers == 1).sum()), 'model')}; bars that overlap mean "
                     "that another choice of benchmarks could swap the models.")
     taus = {x: a.tau["csd T=0"][x] for x in BASELINES}
@@ -977,6 +1001,7 @@ def results_json(a: Analysis) -> dict:
         "table": a.prepared.name,
         "shape": list(a.prepared.table.shape),
         "rounds": list(ranking.rounds),
+        "round_order": {"order": a.prepared.order, "tier_order": a.prepared.tier_order},
         "tiers": a.prepared.tiers,
         "settings": dataclasses.asdict(a.settings),
         "ranking": ranking.ranking(),
@@ -996,22 +1021,47 @@ def results_json(a: Analysis) -> dict:
 # ----------------------------------------------------------------------------- main
 
 
+def to_json(value) -> str:
+    """Strict JSON of `value`: arrays as lists, NumPy numbers as Python numbers, NaN and
+    infinities as null."""
+    def plain(x):
+        if isinstance(x, dict):
+            return {str(k): plain(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple, np.ndarray)):
+            return [plain(v) for v in x]
+        if isinstance(x, (bool, np.bool_)):
+            return bool(x)
+        if isinstance(x, np.integer):
+            return int(x)
+        if isinstance(x, (float, np.floating)):
+            return float(x) if math.isfinite(x) else None
+        return x
+
+    return json.dumps(plain(value), indent=1, allow_nan=False) + "\n"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Writes `path` through a temporary file and a rename: never half a file."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     args = parse_args(argv)
     try:
         settings = settings_from(args)
-        data, name = data_config(args.table, args.order, args.tiers, args.missing)
-        prepared = prepare_table(data, seed=settings.seed)
+        prepared = load_data(args.table, args.order, args.tiers, args.tier_order, args.missing, settings.seed)
     except csd.InputError as err:
         print(f"paper_analysis: error: {err}", file=sys.stderr)
         return 2
-    out = Path(args.out) if args.out else Path("reports") / name
+    out = Path(args.out) if args.out else Path("reports") / prepared.name
     log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     log(f"paper_analysis: {prepared.name}, {prepared.table.shape[0]} models x {prepared.table.shape[1]} "
         f"benchmarks -> {out}/")
     try:
-        analysis = run_analyses(prepared, data, settings, args.outlier_model, log=log)
+        analysis = run_analyses(prepared, settings, args.outlier_model, log=log)
     except csd.InputError as err:
         print(f"paper_analysis: error: {err}", file=sys.stderr)
         return 2
@@ -1022,8 +1072,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     log(f"  figures: {analysis.timings['figures']:.1f} s")
     command = "python scripts/paper_analysis.py " + " ".join(sys.argv[1:] if argv is None else argv)
     report = write_report(analysis, figures, command.strip(), time.perf_counter() - start)
-    atomic_write(out / "results.json", to_json(results_json(analysis)))
-    atomic_write(out / "report.md", report)
+    write_text(out / "results.json", to_json(results_json(analysis)))
+    write_text(out / "report.md", report)
     log(f"paper_analysis: wrote {out / 'report.md'} and {len(figures)} figures in "
         f"{time.perf_counter() - start:.0f} s")
     return 0

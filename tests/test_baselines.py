@@ -83,6 +83,17 @@ def test_rank_methods_match_a_plain_loop_reference_on_random_tables():
         np.testing.assert_allclose(baselines.borda(table), (table.shape[0] - ranks).sum(axis=1))
 
 
+def test_benchmark_ranks_of_a_table_or_its_scores_match_plain_loops():
+    np.testing.assert_array_equal(baselines.benchmark_ranks(HAND), [[1, 3, 2], [2.5, 2, 2], [2.5, 1, 2]])
+    rng = np.random.default_rng(4)
+    for _ in range(10):
+        table = _random_table(rng)
+        np.testing.assert_array_equal(baselines.benchmark_ranks(table), _reference_ranks(table.scores))
+        np.testing.assert_array_equal(baselines.benchmark_ranks(table.scores), _reference_ranks(table.scores))
+    with pytest.raises(csd.InputError, match=r"\(M, K\) scores, got shape \(3,\)"):
+        baselines.benchmark_ranks([1.0, 2.0, 3.0])
+
+
 # ---- Bradley-Terry ----------------------------------------------------------------------
 
 
@@ -286,6 +297,58 @@ def test_outlier_moves_the_mean_rank_much_more_than_the_csd_rank():
         assert shift == result.rank_after[name] - result.rank_before[name]
     assert result.format_table().splitlines()[0] == "star: b2, b6, b10 set to 0"
     assert result.to_dict()["shift"] == result.shift
+
+
+def test_outlier_reports_each_methods_score_before_and_after():
+    table = _star_table()
+    result = csd.outlier_test(table, "star", ("b2", "b6"), value=10.0, methods=["mean", "borda"])
+    star = table.scores[-1]
+    assert result.score_before["mean"] == pytest.approx(star.mean())
+    assert result.score_after["mean"] == pytest.approx((star.sum() - star[2] - star[6] + 20.0) / 12)
+    assert result.score_before["borda"] == baselines.borda(table)[-1]
+    assert result.to_dict()["score_after"] == result.score_after
+    assert result.format_table().splitlines()[1].split() == ["method", "before", "after", "shift", "score",
+                                                               "before", "score", "after"]
+
+
+def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_a_fresh_run(monkeypatch):
+    from csd._src import compare as compare_module
+
+    table = _star_table()
+    options = dict(n_runs=2000, seed=4, elimination=1, pairing="float")
+    fresh = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd", "mean"], **options)
+    ranking = csd.simulate(table, **options)
+    calls = []
+    simulate = compare_module.simulate
+    monkeypatch.setattr(compare_module, "simulate", lambda *a, **kw: calls.append(kw) or simulate(*a, **kw))
+    reused = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd", "mean"], csd_result=ranking,
+                              progress=lambda done, total: None)
+    assert len(calls) == 1 and calls[0]["n_runs"] == 2000 and calls[0]["pairing"] == "float"
+    assert reused == fresh
+    assert reused.score_before["csd"] == float(ranking.expected_score[-1]) > reused.score_after["csd"]
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"n_runs": 999}, r"n_runs=999 contradicts csd_result \(n_runs=300\)"),
+        ({"pairing": "float"}, r"pairing='float' contradicts csd_result \(pairing='random'\)"),
+        ({"elimination": 2}, r"elimination=2 contradicts csd_result"),
+        ({"target_se": 0.01}, r"target_se=0.01 contradicts csd_result \(target_se='not recorded'\)"),
+    ],
+)
+def test_outlier_refuses_options_that_contradict_its_csd_result(options, message):
+    ranking = csd.simulate(SMALL, n_runs=300, seed=0, elimination=1)
+    with pytest.raises(csd.InputError, match=message):
+        csd.outlier_test(SMALL, "m0", csd_result=ranking, **options)
+    same = csd.outlier_test(SMALL, "m0", methods=["csd"], csd_result=ranking, n_runs=300, seed=0, elimination=1)
+    assert same.score_before["csd"] == float(ranking.expected_score[0])  # equal options are fine
+
+
+def test_outlier_refuses_a_csd_result_of_another_round_order():
+    ranking = csd.simulate(SMALL.with_benchmarks(SMALL.benchmarks[::-1]), n_runs=300)
+    with pytest.raises(csd.InputError, match="csd_result was played in the round order"):
+        csd.outlier_test(SMALL, "m0", csd_result=ranking)
 
 
 def test_outlier_default_zeroes_the_models_highest_score():

@@ -232,7 +232,7 @@ BAD_INPUTS = {
     "unknown key": (["n_run=5"], "unknown option n_run; allowed at the top level: "),
     "unknown data key": (
         ["data.file=x.csv"],
-        "unknown option data.file; allowed in data: table, path, missing, order, tiers",
+        "unknown option data.file; allowed in data: table, path, missing, order, tiers, tier_order",
     ),
     "bad order": (
         ["data.order=hard"],
@@ -317,6 +317,8 @@ def test_sweep_mode_writes_paired_drops_risk_profiles_and_plots(tmp_path):
     for plot in ("risk_profile.png", "expected_scores.png"):
         assert (out / plot).is_file()
     assert "drop T=1" in proc.stdout
+    report = (out / "report.md").read_text()
+    assert "coloured by risk profile; named: the top 3 and the 5 most extreme" in report  # 65 models: not all named
 
 
 def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
@@ -331,6 +333,7 @@ def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
     assert min(results["tiers"]) == 1
     header = (out / "results.csv").read_text().splitlines()[0]
     assert header == "rank,model,expected_score,ci_low,ci_high,rank_low,rank_high,tier"
+    assert (out / "bootstrap.png").is_file() and "![E[S] and its 95% bootstrap interval" in (out / "report.md").read_text()
 
 
 def test_compare_and_outlier_modes_rank_every_method(tmp_path):
@@ -346,3 +349,5 @@ def test_compare_and_outlier_modes_rank_every_method(tmp_path):
     assert proc.returncode == 0, proc.stderr
     results = read_results(out)
     assert set(results["rank_before"]) == set(results["rank_after"]) and "csd" in results["shift"]
+    assert results["score_before"]["csd"] > results["score_after"]["csd"]  # its best score zeroed
+    assert "score_before" in (out / "results.csv").read_text().splitlines()[0]

@@ -102,6 +102,10 @@ def test_schedule_elimination_takes_one_t_per_round():
             {"data": {"table": "mmlu"}},
             "data.table='mmlu' is not allowed; choose one of: livebench, epoch_hub_small, openllm_v2",
         ),
+        (
+            {"data": {"tier_order": "hard-first"}},
+            "data.tier_order='hard-first' is not allowed; choose one of: given, easy-first",
+        ),
         ({"sweep": {"schedules": []}}, "sweep.schedules=\\[\\] must be a non-empty list"),
         ({"sweep": {"schedules": [0, [1, "x"]]}}, r"sweep.schedules\[1\]\[1\]='x' must be an integer"),
         (
@@ -146,6 +150,19 @@ def test_easy_first_orders_by_mean_score_inside_each_tier():
         assert [means[b] for b in benchmarks] == sorted((means[b] for b in benchmarks), reverse=True)
     flat = prepare_table(DataConfig(order="easy-first", tiers=None)).table.benchmarks
     assert [means[b] for b in flat] == sorted(means.values(), reverse=True)
+
+
+def test_tier_order_easy_first_puts_the_easiest_category_first():
+    config = RunConfig.from_dict(composed("data.tiers=auto", "data.tier_order=easy-first", "data.order=easy-first"))
+    prepared = prepare_table(config.data)
+    raw = csd.load_table(csd.shipped_table("livebench"))
+    means = dict(zip(raw.benchmarks, np.nanmean(raw.scores, axis=0)))
+    tier_means = [np.mean([means[b] for b in CATEGORIES[tier]]) for tier in prepared.tiers]
+    assert sorted(prepared.tiers) == sorted(CATEGORIES) and list(prepared.tiers) != list(CATEGORIES)
+    assert tier_means == sorted(tier_means, reverse=True)
+    assert list(prepared.table.benchmarks) == [b for tier in prepared.tiers.values() for b in tier]
+    for benchmarks in prepared.tiers.values():  # still easy-first inside each tier
+        assert [means[b] for b in benchmarks] == sorted((means[b] for b in benchmarks), reverse=True)
 
 
 def test_random_order_is_a_permutation_fixed_by_the_seed():

@@ -70,7 +70,9 @@ def test_report_has_every_section_and_embeds_every_figure_with_a_caption(quick_r
         match = re.search(rf"!\[[^\]]+\]\({re.escape(name)}\)\n\n\*[^*]+\*\s+(\S.{{80,}})", report)
         assert match, f"{name} is not embedded with a caption"
     assert "nan" not in report.lower().split()  # no number came out undefined
-    assert "gemini-3-flash-preview-high" in report  # the table's leader is named
+    results = json.loads((quick_report / "results.json").read_text(encoding="utf-8"))
+    assert f"**{results['ranking'][0]['model']}** leads" in report  # the table's leader is named
+    assert "7 tiers, by the tier's mean score, easiest first: Mathematics," in report  # the default tier order
 
 
 @pytest.mark.slow
@@ -95,6 +97,11 @@ def test_results_json_holds_the_headline_numbers(quick_report):
     assert set(results["kendall_tau"]) >= {"csd T=0", "csd T=2", "mean", "elo", "bradley_terry"}
     outlier = results["outlier"]
     assert outlier["rank_before"]["csd"] == 7 and len(outlier["benchmarks"]) == 3
+    seventh = results["ranking"][6]  # the outlier test reuses the ranking for the unperturbed table
+    assert outlier["model"] == seventh["model"] and outlier["score_before"]["csd"] == seventh["expected_score"]
+    assert outlier["score_after"]["mean"] < outlier["score_before"]["mean"]
+    assert results["round_order"] == {"order": "easy-first", "tier_order": "easy-first"}
+    assert list(results["tiers"])[0] == "Mathematics" and results["rounds"][:3] == results["tiers"]["Mathematics"]
     stderr = np.array([row["stderr"] for row in results["ranking"]])
     assert np.all(stderr > 0) and np.all(stderr < 0.2)
 
@@ -102,6 +109,18 @@ def test_results_json_holds_the_headline_numbers(quick_report):
 @pytest.mark.slow
 def test_no_temporary_files_are_left_behind(quick_report):
     assert sorted(p.name for p in quick_report.iterdir()) == sorted(["report.md", "results.json", *FIGURES])
+
+
+def test_script_uses_only_the_public_api():
+    import ast
+
+    tree = ast.parse(SCRIPT.read_text(encoding="utf-8"))
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names]
+    imported += [node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    private = [name for name in imported if name.startswith("csd") and any(p.startswith("_") for p in name.split("."))]
+    private += [ast.unparse(node) for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute) and node.attr.startswith("_") and "csd" in ast.unparse(node)]
+    assert private == []
 
 
 def test_unknown_table_is_a_one_line_error(tmp_path):

@@ -24,6 +24,9 @@ STDERR = RNG.uniform(0.01, 0.05, size=(3, M))
 RANK_PROBS = RNG.dirichlet(np.ones(M), size=M)  # (M, M)
 SURVIVAL = np.sort(RNG.uniform(size=(M, K)), axis=1)[:, ::-1]  # (M, K), non-increasing
 RANKS = {"csd": RNG.permutation(M) + 1, "mean": RNG.permutation(M) + 1, "elo": RNG.permutation(M) + 1}
+PROFILES = RNG.choice(["robust generalist", "in between", "aggressive specialist"], size=M, p=[0.2, 0.6, 0.2])
+TIERS = np.repeat(np.arange(1, 6), M // 5)  # (M,) 5 tiers of 8, by E[S] (EXPECTED[0] is not sorted)
+BOOT_LOW, BOOT_HIGH = EXPECTED[0] - 3 * STDERR[0], EXPECTED[0] + 2 * STDERR[0]
 
 DRAW = {
     "risk": lambda path, **kw: plots.plot_risk_profile(
@@ -33,8 +36,10 @@ DRAW = {
     "heatmap": lambda path, **kw: plots.plot_rank_heatmap(MODELS, RANK_PROBS, path, **kw),
     "survival": lambda path, **kw: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, path, **kw),
     "bump": lambda path, **kw: plots.plot_bump(MODELS, RANKS, path, **kw),
+    "bootstrap": lambda path, **kw: plots.plot_bootstrap(
+        MODELS, EXPECTED[0], BOOT_LOW, BOOT_HIGH, path, tiers=TIERS, **kw),
 }
-PER_MODEL_ROWS = ("scores", "heatmap", "bump")  # one row per model: height grows with M
+PER_MODEL_ROWS = ("scores", "heatmap", "bump", "bootstrap")  # one row per model: height grows with M
 
 
 def _png_size(path) -> tuple[int, int]:
@@ -69,6 +74,76 @@ def test_survival_top_draws_only_the_longest_survivors(tmp_path):
     longest = np.argsort(-SURVIVAL.sum(axis=1), kind="stable")
     assert all(MODELS[m] in text for m in longest[:5])
     assert not any(MODELS[m] in text for m in longest[5:])
+
+
+def _drawn_names(svg_path, names) -> list[str]:
+    """The `names` in the order the SVG draws them (each text is an SVG comment)."""
+    text = Path(svg_path).read_text(encoding="utf-8")
+    found = {name: text.find(f"<!-- {name} -->") for name in names}
+    return sorted((name for name in names if found[name] >= 0), key=found.get)
+
+
+def _pixels_near(png_path, hex_color: str, tolerance: float = 0.02) -> int:
+    from matplotlib.colors import to_rgb
+    from matplotlib.image import imread
+
+    pixels = imread(png_path)[..., :3]
+    return int((np.abs(pixels - np.array(to_rgb(hex_color))).max(axis=-1) < tolerance).sum())
+
+
+def test_survival_models_shown_draws_exactly_those_models_in_that_order(tmp_path):
+    chosen = [MODELS[7], MODELS[2], MODELS[30]]
+    path = plots.plot_survival(MODELS, ROUNDS, SURVIVAL, tmp_path / "chosen", svg=True, models_shown=chosen)[1]
+    assert _drawn_names(path, MODELS) == chosen
+    assert "3 chosen models" in Path(path).read_text(encoding="utf-8")
+
+
+def test_bump_takes_a_title_and_what_the_columns_are(tmp_path):
+    path = plots.plot_bump(MODELS, RANKS, tmp_path / "orders", svg=True, title="Rank by round order",
+                           xlabel="round order")[1]
+    text = Path(path).read_text(encoding="utf-8")
+    assert "<!-- Rank by round order -->" in text and "<!-- round order -->" in text
+    assert "<!-- method -->" not in text
+
+
+def test_risk_profile_colours_points_by_profile_with_a_counting_legend(tmp_path):
+    specialist, generalist = "#d95f02", "#1b9e77"  # the profiles' colours in csd._src.plots
+    plain = DRAW["risk"](tmp_path / "plain")[0]
+    svg = DRAW["risk"](tmp_path / "coloured", svg=True, profiles=PROFILES, labels=[])
+    assert _pixels_near(plain, specialist) == 0 and _pixels_near(plain, generalist) == 0
+    assert _pixels_near(svg[0], specialist) > 100 and _pixels_near(svg[0], generalist) > 100
+    text = Path(svg[1]).read_text(encoding="utf-8")
+    for profile in ("robust generalist", "in between", "aggressive specialist"):
+        assert f"<!-- {profile} ({list(PROFILES).count(profile)}) -->" in text
+    assert not any(name in text for name in MODELS)  # labels=[]: no model named
+
+
+def test_risk_profile_labels_do_not_overlap_as_drawn(monkeypatch):
+    # 40 long names on a crowded diagonal: drawn, no two labels' boxes intersect.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    from csd._src import plots as private
+
+    drawn = []
+    monkeypatch.setattr(private, "_save", lambda figure, path, svg: drawn.append(figure) or [])
+    x = np.linspace(5.0, 6.0, M)
+    plots.plot_risk_profile(MODELS, x, -x / 4, "unused")
+    canvas = FigureCanvasAgg(drawn[0])
+    canvas.draw()
+    boxes = [Text.get_window_extent(label, canvas.get_renderer()) for label in drawn[0].axes[0].texts]  # no arrow
+    assert len(boxes) == M
+    clashes = [(a, b) for a in range(M) for b in range(a) if boxes[a].overlaps(boxes[b])]
+    assert clashes == []
+
+
+def test_bootstrap_rows_go_tier_by_tier_then_by_expected_score(tmp_path):
+    path = DRAW["bootstrap"](tmp_path / "boot", svg=True, rank_low=TIERS, rank_high=TIERS + 3)[1]
+    expected = [MODELS[m] for m in np.lexsort((-EXPECTED[0], TIERS))]
+    labelled = [f"{MODELS[m]}  (rank {TIERS[m]}-{TIERS[m] + 3})" for m in np.lexsort((-EXPECTED[0], TIERS))]
+    assert _drawn_names(path, labelled) == labelled
+    text = Path(path).read_text(encoding="utf-8")
+    assert all(f"<!-- tier {t} -->" in text for t in range(1, 6)) and expected[0] in text
 
 
 def test_risk_profile_names_only_the_chosen_models(tmp_path):
@@ -124,6 +199,19 @@ def test_plots_never_touch_pyplot_and_import_csd_does_not_import_matplotlib(tmp_
         (lambda p: plots.plot_rank_heatmap(MODELS, RANK_PROBS[:, :3], p), "rank_probs has shape"),
         (lambda p: plots.plot_survival(MODELS, ROUNDS[:2], SURVIVAL, p), "survival has shape"),
         (lambda p: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, p, top=0), "top=0 must be >= 1"),
+        (lambda p: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, p, top=3, models_shown=MODELS[:2]),
+         "give top or models_shown, not both"),
+        (lambda p: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, p, models_shown=["nobody"]),
+         r"models_shown \['nobody'\] are not among the models"),
+        (lambda p: plots.plot_survival(MODELS, ROUNDS, SURVIVAL, p, models_shown=[]), "models_shown is empty"),
+        (lambda p: plots.plot_risk_profile(MODELS, EXPECTED[0], EXPECTED[0], p, profiles=PROFILES[:3]),
+         "profiles has 3 labels, expected 40"),
+        (lambda p: plots.plot_bootstrap(MODELS, EXPECTED[0], BOOT_LOW, BOOT_HIGH, p, tiers=TIERS + 0.5),
+         "tiers must be integers"),
+        (lambda p: plots.plot_bootstrap(MODELS, EXPECTED[0], BOOT_LOW, BOOT_HIGH[:3], p),
+         r"ci_high has shape \(3,\), expected \(40,\)"),
+        (lambda p: plots.plot_bootstrap(MODELS, EXPECTED[0], BOOT_LOW, BOOT_HIGH, p, rank_low=TIERS),
+         "give both rank_low and rank_high"),
         (lambda p: plots.plot_bump(MODELS, {}, p), "ranks is empty"),
         (lambda p: plots.plot_bump(MODELS, {"csd": ["x"] * M}, p), r"ranks\['csd'\] must be numbers"),
         (lambda p: plots.plot_rank_heatmap([], np.zeros((0, 0)), p), "models is empty"),

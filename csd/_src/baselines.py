@@ -218,9 +218,24 @@ def kendall_tau(a, b) -> float:
     return agreement / float(np.sqrt(untied_a * untied_b))
 
 
-def benchmark_ranks(scores: np.ndarray) -> np.ndarray:
-    """(M, K) float rank of each score in its benchmark column: 1 is the best, ties share
-    the average of their ranks, a missing score (NaN) ranks below every present one."""
+def benchmark_ranks(table: ScoreTable | np.ndarray) -> np.ndarray:
+    """(M, K) float rank of each model on each benchmark: 1 is the best, ties share the
+    average of their ranks, a missing score (NaN) ranks below every present one (missing
+    scores tie among themselves). `mean_rank` is minus its row means.
+
+    Args:
+      table: a `ScoreTable`, or its (M, K) scores.
+
+    Example:
+      >>> import numpy as np, csd
+      >>> table = csd.ScoreTable(("a", "b", "c"), ("x", "y"), np.array(
+      ...     [[3.0, 1.0], [2.0, 2.0], [2.0, np.nan]]))
+      >>> csd.baselines.benchmark_ranks(table).tolist()
+      [[1.0, 2.0], [2.5, 1.0], [2.5, 3.0]]
+    """
+    scores = table.scores if isinstance(table, ScoreTable) else np.asarray(table, dtype=np.float64)
+    if scores.ndim != 2:
+        raise InputError(f"benchmark_ranks needs a ScoreTable or (M, K) scores, got shape {scores.shape}")
     levels = score_levels(scores)  # (K, M), higher is better, missing -1
     ranks = np.empty(levels.shape)
     for k, column in enumerate(levels):

@@ -64,7 +64,8 @@ class Comparison:
 
 @dataclasses.dataclass(frozen=True)
 class OutlierResult:
-    """How each method's rank of one model moves when some of its scores are replaced.
+    """How each method's rank and score of one model move when some of its scores are
+    replaced.
 
     Attributes:
       model: the perturbed model.
@@ -72,6 +73,8 @@ class OutlierResult:
       value: the score put there.
       rank_before, rank_after: method -> the model's place (1 is the best).
       shift: method -> rank_after - rank_before (positive: the model fell).
+      score_before, score_after: method -> the model's score under that method (E[S] for
+        `csd`; see `Comparison.scores`), on the table and on the perturbed table.
     """
 
     model: str
@@ -80,6 +83,8 @@ class OutlierResult:
     rank_before: dict[str, int]
     rank_after: dict[str, int]
     shift: dict[str, int]
+    score_before: dict[str, float]
+    score_after: dict[str, float]
 
     def to_dict(self) -> dict:
         """Plain lists and numbers, ready for JSON."""
@@ -90,16 +95,27 @@ class OutlierResult:
             "rank_before": dict(self.rank_before),
             "rank_after": dict(self.rank_after),
             "shift": dict(self.shift),
+            "score_before": dict(self.score_before),
+            "score_after": dict(self.score_after),
         }
 
     def format_table(self) -> str:
-        """A title line, then one row per method: rank before, after, and the shift."""
+        """A title line, then one row per method: rank before, after, the shift, and the
+        score before and after."""
         title = f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
         rows = [
-            [name, str(self.rank_before[name]), str(self.rank_after[name]), f"{shift:+d}"]
+            [
+                name,
+                str(self.rank_before[name]),
+                str(self.rank_after[name]),
+                f"{shift:+d}",
+                f"{self.score_before[name]:.4g}",
+                f"{self.score_after[name]:.4g}",
+            ]
             for name, shift in self.shift.items()
         ]
-        return title + "\n" + _aligned([["method", "before", "after", "shift"], *rows])
+        header = ["method", "before", "after", "shift", "score before", "score after"]
+        return title + "\n" + _aligned([header, *rows])
 
 
 def compare(
@@ -165,12 +181,13 @@ def outlier_test(
     value: float = 0.0,
     methods: Sequence[str] | None = None,
     *,
-    n_runs: int = 20_000,
-    seed: int = 0,
+    csd_result: SimulationResult | None = None,
+    n_runs: int | None = None,
+    seed: int | None = None,
     **simulate_options,
 ) -> OutlierResult:
-    """Replaces some of `model`'s scores by `value` and reports each method's rank of it
-    before and after (the paper's outlier-robustness test, which zeroes scores).
+    """Replaces some of `model`'s scores by `value` and reports each method's rank and
+    score of it before and after (the paper's outlier-robustness test, which zeroes scores).
 
     Args:
       table: the score table.
@@ -178,42 +195,108 @@ def outlier_test(
       benchmarks: one name or several; default the single benchmark on which `model`
         has its highest score (so the outlier costs its mean the most).
       value: the score put in those cells (the paper: 0).
-      methods, n_runs, seed, simulate_options: as in `compare`; both tables are simulated
-        with the same seed, so the CSD shift is not blurred by fresh random numbers.
-        Zeros in the first rounds can leave the model alone in the lowest score group,
-        where the paper's `random` pairing gives it a bye every round; `pairing="float"`
-        lets it play on.
+      methods: as in `compare`.
+      csd_result: a `csd.simulate` result of `table` (same models, same round order),
+        used as the `csd` ranking before the change instead of simulating it again; the
+        perturbed table is then simulated with that result's options (its N, seed,
+        elimination, pairing and points), so the two are directly comparable.
+      n_runs, seed, simulate_options: passed to `csd.simulate` for `csd` (default N =
+        20,000, seed 0); both tables are simulated with the same seed, so the CSD shift
+        is not blurred by fresh random numbers. `seed` also seeds the Elo game orders.
+        With `csd_result`, only `progress` and `chunk_size` may be given, and `n_runs` and
+        `seed` only if they equal the result's. Zeros in the first rounds can leave the
+        model alone in the lowest score group, where the paper's `random` pairing gives it
+        a bye every round; `pairing="float"` lets it play on.
 
     Returns:
       An `OutlierResult`.
 
     Raises:
-      InputError: for an unknown model or benchmark (listing the choices), or a model with
-        no score to pick a default benchmark from.
+      InputError: for an unknown model or benchmark (listing the choices), a model with
+        no score to pick a default benchmark from, or a `csd_result` of another table or
+        with other options than those given.
 
     Example:
       >>> import numpy as np, csd
       >>> table = csd.ScoreTable(("a", "b", "c"), ("x", "y", "z"), np.array(
       ...     [[9.0, 9, 9], [5.0, 5, 5], [4.0, 4, 4]]))
       >>> result = csd.outlier_test(table, "a", ["x", "y"], methods=["mean", "borda"])
-      >>> result.shift
-      {'mean': 2, 'borda': 1}
+      >>> result.shift, result.score_before["mean"], result.score_after["mean"]
+      ({'mean': 2, 'borda': 1}, 9.0, 3.0)
+      >>> ranking = csd.simulate(table, n_runs=1000, seed=3)
+      >>> result = csd.outlier_test(table, "a", ["x", "y"], methods=["csd"], csd_result=ranking)
+      >>> result.score_before["csd"] == float(ranking.expected_score[0]) > result.score_after["csd"]
+      True
     """
     row = _index_of("model", model, table.models)
     columns = _outlier_columns(table, row, benchmarks)
     scores = table.scores.copy()
     scores[row, columns] = value
-    options = dict(methods=methods, n_runs=n_runs, seed=seed, **simulate_options)
-    before = compare(table, **options).ranks
-    after = compare(table.with_scores(scores), **options).ranks
+    names = _method_names(methods)
+    if csd_result is None:
+        options = dict(n_runs=20_000 if n_runs is None else n_runs, seed=0 if seed is None else seed,
+                       **simulate_options)
+        before = compare(table, names, **options)
+    else:
+        options = _replayed_options(table, csd_result, n_runs, seed, simulate_options)
+        before = compare(table, names, csd_result=csd_result, seed=options["seed"])
+    after = compare(table.with_scores(scores), names, **options)
     return OutlierResult(
         model=table.models[row],
         benchmarks=tuple(table.benchmarks[k] for k in columns),
         value=float(value),
-        rank_before={name: int(before[name][row]) for name in before},
-        rank_after={name: int(after[name][row]) for name in after},
-        shift={name: int(after[name][row] - before[name][row]) for name in before},
+        rank_before={name: int(before.ranks[name][row]) for name in names},
+        rank_after={name: int(after.ranks[name][row]) for name in names},
+        shift={name: int(after.ranks[name][row] - before.ranks[name][row]) for name in names},
+        score_before={name: float(before.scores[name][row]) for name in names},
+        score_after={name: float(after.scores[name][row]) for name in names},
     )
+
+
+# Options of `csd.simulate` that do not change its result (a replay may set them).
+_REPLAY_FREE = ("progress", "chunk_size")
+# Options of `csd.simulate` a result records in its `config`.
+_RECORDED = ("elimination", "pairing", "tie", "bye_points", "draw_points", "min_active", "seed")
+
+
+def _replayed_options(
+    table: ScoreTable, csd_result: SimulationResult, n_runs, seed, simulate_options: dict
+) -> dict:
+    """The `csd.simulate` options that repeat `csd_result` on another table: its N and the
+    options it records, plus the result-neutral ones given (InputError on a conflict)."""
+    if not isinstance(csd_result, SimulationResult):
+        raise InputError(f"csd_result must be a csd.simulate result, got {type(csd_result).__name__}")
+    if tuple(csd_result.models) != table.models:
+        raise InputError(
+            f"csd_result ranks models {list(csd_result.models)}, the table has {list(table.models)}"
+        )
+    if tuple(csd_result.rounds) != table.benchmarks:
+        raise InputError(
+            f"csd_result was played in the round order {list(csd_result.rounds)}, the table's is "
+            f"{list(table.benchmarks)}"
+        )
+    options = {key: csd_result.config[key] for key in _RECORDED if key in csd_result.config}
+    options["n_runs"] = csd_result.n_runs  # with target_se: the runs it took, so no target here
+    given = {"n_runs": n_runs, "seed": seed, **simulate_options}
+    for key, wanted in given.items():
+        if wanted is None or key in _REPLAY_FREE:
+            continue
+        if key not in options or not _same(options[key], wanted):
+            recorded = options.get(key, "not recorded")
+            raise InputError(
+                f"{key}={wanted!r} contradicts csd_result ({key}={recorded!r}); with csd_result, "
+                "the perturbed table is simulated with the result's own options"
+            )
+    options.update({key: simulate_options[key] for key in _REPLAY_FREE if key in simulate_options})
+    return options
+
+
+def _same(recorded, wanted) -> bool:
+    """Whether a recorded option equals a given one (an int T equals a constant schedule)."""
+    if isinstance(recorded, (list, tuple, np.ndarray)):
+        values = np.atleast_1d(np.asarray(wanted)) if not isinstance(wanted, str) else None
+        return values is not None and bool(np.all(np.asarray(recorded) == values))
+    return recorded == wanted
 
 
 def _static_methods(seed: int) -> dict[str, Callable[[ScoreTable], np.ndarray]]:

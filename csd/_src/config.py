@@ -3,8 +3,9 @@
 `RunConfig.from_dict` turns the plain dict of a Hydra config (or any mapping, e.g. from a
 research script) into frozen dataclasses, checking every key and value: an unknown key or
 an invalid value raises `InputError` naming the dotted key and what is allowed.
-`prepare_table` then reads the table the config names, applies the round order and the
-tiers, and `EliminationConfig.schedule` checks the schedule against the number of rounds.
+`prepare_table` then reads the table the config names and puts its rounds in order
+(`csd.order_rounds`), and `EliminationConfig.schedule` checks the schedule against the
+number of rounds.
 
 Example:
   >>> from csd._src.config import RunConfig
@@ -20,26 +21,23 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from csd._src.datasets import SHIPPED_TABLES, shipped_table
+from csd._src.datasets import SHIPPED_TABLES, shipped_table, shipped_tiers
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
 from csd._src.pairing import PAIRINGS
+from csd._src.rounds import ORDERS, TIER_ORDERS, arrange, read_tiers
 from csd._src.table import MISSING_POLICIES, ScoreTable, load_table
 
 MODES = ("simulate", "sweep", "bootstrap", "compare", "outlier", "collect")
-ORDERS = ("given", "easy-first", "random")
 ELIMINATION_KINDS = ("constant", "schedule", "none")
 TIES = ("coin", "draw")
 BOOTSTRAP_SCHEMES = ("benchmarks", "noise")
 MISSING = "???"  # OmegaConf's mark of a mandatory value left unset
-# Tiers that ship with a table, as package data files next to it.
-SHIPPED_TIERS = {"livebench": "livebench_2025_12_23_categories.json"}
 
 Schedule = int | tuple[int, ...]
 
@@ -56,9 +54,11 @@ class DataConfig:
       order: the round order: `given` (the file's column order, or with tiers the order the
         tiers list them), `easy-first` (by mean score over the models, highest first) or
         `random` (a permutation drawn from the run's seed). With tiers, the rounds go tier
-        by tier in the tiers' order, and `order` applies inside each tier.
+        by tier, and `order` applies inside each tier.
       tiers: `auto` (the tiers shipped with `table`, if any, and none for `path`), None, or
         a JSON file `{"tier": ["benchmark", ...], ...}` listing every benchmark once.
+      tier_order: the order of the tiers: `given` (the tiers file's order) or `easy-first`
+        (by the tier's mean score, highest first). See `csd.order_rounds`.
     """
 
     table: str | None = "livebench"
@@ -66,6 +66,7 @@ class DataConfig:
     missing: str = "loss"
     order: str = "given"
     tiers: str | None = None
+    tier_order: str = "given"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -228,7 +229,8 @@ class PreparedTable:
 
 
 def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
-    """Reads the table of `data`, applies the missing policy, the tiers and the round order.
+    """Reads the table of `data`, applies the missing policy, the tiers and the round order
+    (`csd.order_rounds`, with `data.order`, `data.tier_order` and `seed`).
 
     Raises:
       InputError: for a missing or bad file, or tiers that do not fit the table.
@@ -238,16 +240,9 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
     else:
         source, name = shipped_table(data.table), data.table
     table = load_table(source, missing=data.missing)
-    tiers = _read_tiers(data, table)
-    groups = list(tiers.values()) if tiers is not None else [list(table.benchmarks)]
-    rng = np.random.default_rng([seed, 0x0DE4])
-    means = _benchmark_means(table)
-    ordered = [_order_group(group, data.order, means, rng) for group in groups]
-    if tiers is not None:
-        tiers = dict(zip(tiers, ordered))
-    rounds = [b for group in ordered for b in group]
-    if rounds != list(table.benchmarks):
-        table = table.with_benchmarks(rounds)
+    tiers_source = _tiers_source(data)
+    tiers = None if tiers_source is None else read_tiers(tiers_source, table, option="data.tiers")
+    table, tiers = arrange(table, data.order, tiers, data.tier_order, seed)
     return PreparedTable(table, tiers, name)
 
 
@@ -264,61 +259,14 @@ def schedule_label(t: Schedule | Sequence[int]) -> str:
 # ----------------------------------------------------------------------------- tables
 
 
-def _benchmark_means(table: ScoreTable) -> dict[str, float]:
-    """{benchmark: mean over the models' present scores} (-inf if none is present)."""
-    present = ~np.isnan(table.scores)
-    total = np.where(present, table.scores, 0.0).sum(axis=0)
-    count = present.sum(axis=0)
-    means = np.where(count > 0, total / np.maximum(count, 1), -np.inf)
-    return dict(zip(table.benchmarks, means.tolist()))
-
-
-def _order_group(group: list[str], order: str, means: dict[str, float], rng) -> list[str]:
-    if order == "easy-first":  # highest mean first; ties keep the given order
-        return sorted(group, key=lambda b: -means[b])
-    if order == "random":
-        return [group[i] for i in rng.permutation(len(group))]
-    return list(group)
-
-
-def _read_tiers(data: DataConfig, table: ScoreTable) -> dict[str, list[str]] | None:
-    """{tier: [benchmarks]} for the table (benchmarks the table lacks dropped), or None."""
-    if data.tiers is None:
+def _tiers_source(data: DataConfig) -> str | None:
+    """The tiers file `data.tiers` names: `auto` is the one shipped with `data.table` (none
+    for a `path` or a table that ships none)."""
+    if data.tiers != "auto":
+        return data.tiers
+    if data.path is not None:
         return None
-    if data.tiers == "auto":
-        if data.path is not None or data.table not in SHIPPED_TIERS:
-            return None
-        path = os.path.join(os.path.dirname(shipped_table(data.table)), SHIPPED_TIERS[data.table])
-    else:
-        path = os.path.abspath(os.path.expanduser(data.tiers))
-    try:
-        with open(path, encoding="utf-8") as handle:
-            raw = json.load(handle)
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"data.tiers={data.tiers!r}: cannot read {path}: {err}") from None
-    except json.JSONDecodeError as err:
-        raise InputError(f"data.tiers={data.tiers!r}: {path} is not valid JSON: {err}") from None
-    if not isinstance(raw, dict) or not all(
-        isinstance(v, list) and all(isinstance(b, str) for b in v) for v in raw.values()
-    ):
-        raise InputError(
-            f'data.tiers={data.tiers!r}: {path} must be a JSON object {{"tier": ["benchmark", ...], ...}}'
-        )
-    seen: dict[str, str] = {}
-    for tier, benchmarks in raw.items():
-        for b in benchmarks:
-            if b in seen:
-                raise InputError(f"data.tiers: benchmark {b!r} is in tiers {seen[b]!r} and {tier!r}")
-            seen[b] = tier
-    dropped = set(table.dropped) if table.missing_policy == "drop-benchmark" else set()
-    unknown = [b for b in seen if b not in table.benchmarks and b not in dropped]
-    if unknown:
-        raise InputError(f"data.tiers: {path} names benchmark(s) the table lacks: {', '.join(unknown)}")
-    untiered = [b for b in table.benchmarks if b not in seen]
-    if untiered:
-        raise InputError(f"data.tiers: {path} puts no tier on benchmark(s): {', '.join(untiered)}")
-    tiers = {tier: [b for b in benchmarks if b in table.benchmarks] for tier, benchmarks in raw.items()}
-    return {tier: benchmarks for tier, benchmarks in tiers.items() if benchmarks}
+    return shipped_tiers(data.table)
 
 
 # ----------------------------------------------------------------------------- checks
@@ -458,6 +406,7 @@ def _data(section: dict) -> DataConfig:
         missing=_choice("data.missing", section, MISSING_POLICIES),
         order=_choice("data.order", section, ORDERS),
         tiers=tiers,
+        tier_order=_choice("data.tier_order", section, TIER_ORDERS),
     )
 
 

@@ -24,3 +24,26 @@ def shipped_table(name: str) -> str:
     """
     check_choice("table", name, SHIPPED_TABLES)
     return str(resources.files("csd") / "data" / SHIPPED_TABLES[name])
+
+
+# Tiers that ship with a table: package data files next to it, {tier: [benchmarks]}.
+SHIPPED_TIERS = {"livebench": "livebench_2025_12_23_categories.json"}
+
+
+def shipped_tiers(name: str) -> str | None:
+    """The path of the tiers file shipped with table `name` (a JSON object {tier:
+    [benchmarks]}, for `csd.order_rounds` and `csd.bootstrap`), or None if the table ships
+    none. Only `livebench` does: its 7 categories (Reasoning, Coding, ...), in the order
+    LiveBench lists them.
+
+    Example:
+      >>> import csd
+      >>> csd.shipped_tiers("livebench").endswith("livebench_2025_12_23_categories.json")
+      True
+      >>> csd.shipped_tiers("openllm_v2") is None
+      True
+    """
+    check_choice("table", name, SHIPPED_TABLES)
+    if name not in SHIPPED_TIERS:
+        return None
+    return str(resources.files("csd") / "data" / SHIPPED_TIERS[name])

@@ -32,6 +32,7 @@ def plot_risk_profile(
     drop_stderr=None,
     labels: Sequence[str] | None = None,
     *,
+    profiles: Sequence[str] | None = None,
     schedule: str = "T",
     svg: bool = False,
 ) -> list[str]:
@@ -44,6 +45,8 @@ def plot_risk_profile(
       path: the figure's file; its suffix is replaced by `.png` (and `.svg`).
       drop_stderr: (M,) standard errors of `drop`, drawn as error bars, or None.
       labels: the models to name next to their point; default all.
+      profiles: (M,) a risk profile per model (`SweepResult.risk_profile`): the points
+        are coloured by profile, with a legend that counts each; default one colour.
       schedule: how the compared schedule is called in the labels, e.g. "T=2".
       svg: also write an SVG.
 
@@ -54,7 +57,8 @@ def plot_risk_profile(
       >>> import os, tempfile, csd.plots
       >>> with tempfile.TemporaryDirectory() as folder:
       ...     paths = csd.plots.plot_risk_profile(["a", "b"], [9.0, 8.0], [-0.5, -2.0],
-      ...                                         os.path.join(folder, "risk"), svg=True)
+      ...                                         os.path.join(folder, "risk"), svg=True,
+      ...                                         profiles=["in between", "aggressive specialist"])
       >>> [os.path.basename(p) for p in paths]
       ['risk.png', 'risk.svg']
     """
@@ -66,21 +70,111 @@ def plot_risk_profile(
     unknown = sorted(named - set(names))
     if unknown:
         raise InputError(f"labels {unknown} are not among the models: {', '.join(names)}")
+    groups = _profile_groups(profiles, len(names))
     figure = Figure(figsize=(10, 7), layout="constrained")
     axes = figure.add_subplot()
-    axes.errorbar(base_score, drop, yerr=error, fmt="o", markersize=4, capsize=2, elinewidth=0.8,
-                  label="model" if error is None else "model (±1 SE)")
-    axes.axhline(0.0, color="grey", linewidth=0.8, linestyle="--", label="no drop")
-    for m, name in enumerate(names):
-        if name in named:
-            axes.annotate(name, (base_score[m], drop[m]), xytext=(4, 4 if m % 2 else -8),
-                          textcoords="offset points", fontsize=6)
+    for profile, members, color in groups:
+        label = "model" if profiles is None else f"{profile} ({len(members)})"
+        if error is not None and profiles is None:
+            label += " (±1 SE)"
+        axes.errorbar(base_score[members], drop[members], yerr=None if error is None else error[members],
+                      fmt="o", markersize=4, capsize=2, elinewidth=0.8, color=color, label=label,
+                      zorder=2 if profile == _NEUTRAL_PROFILE else 3)
+    handles = axes.get_legend_handles_labels()[0]
+    handles.append(axes.axhline(0.0, color="grey", linewidth=0.8, linestyle="--", label="no drop"))
+    shown = [m for m, name in enumerate(names) if name in named]
+    offsets = _label_offsets(axes, base_score, drop, shown, [names[m] for m in shown])
+    for m, (dx, dy, ha) in zip(shown, offsets):
+        axes.annotate(names[m], (base_score[m], drop[m]), xytext=(dx, dy), textcoords="offset points",
+                      fontsize=6, zorder=4, ha=ha, va="center",
+                      arrowprops=None if dy == 0 else dict(arrowstyle="-", color="0.5", linewidth=0.5))
     axes.set_xlabel("E[S | T=0] (expected win score without elimination)")
-    axes.set_ylabel(f"E[S | {schedule}] − E[S | T=0]")
+    ylabel = f"E[S | {schedule}] − E[S | T=0]"
+    axes.set_ylabel(ylabel if error is None or profiles is None else ylabel + " (±1 SE)")
     axes.set_title(f"Failure sensitivity: score drop under {schedule}")
-    axes.legend(loc="lower left")
+    axes.legend(handles=handles, loc="lower left")
     axes.grid(alpha=0.3)
     return _save(figure, path, svg)
+
+
+def _label_offsets(axes, x, y, shown, texts, fontsize: float = 6.0) -> list[tuple[float, float, str]]:
+    """(dx, dy, ha) in points for labels of the points `shown` among all (x, y), kept
+    apart: each label goes right of its point, else left, else a line lower or higher, and
+    so on, the topmost points first; a place that covers another label is skipped, and so
+    is one that covers another point or leaves the axes while there is a better one.
+    Positions come from the axes' size after the layout and its limits; a label's width is
+    estimated from its length."""
+    figure = axes.get_figure()
+    figure.draw_without_rendering()  # the layout: the axes' final size
+    (x0, x1), (y0, y1) = axes.get_xlim(), axes.get_ylim()
+    width, height = axes.get_position().size * figure.get_size_inches() * 72  # points
+    px = (np.asarray(x) - x0) / (x1 - x0) * width  # (M,)
+    py = (np.asarray(y) - y0) / (y1 - y0) * height
+    line, gap, dot = 1.3 * fontsize, 4.0, 3.0
+    placed: list[tuple[float, float, float]] = []  # (left, right, centre y) of the labels so far
+    offsets: list[tuple[float, float, str]] = []
+    candidates = [(step, side) for step in (0, *[s * k for k in range(1, 9) for s in (-1, 1)]) for side in (1, -1)]
+
+    def free(m, left, right, centre, level):
+        """Level 0: clear of labels, points and the axes' edges; 1: of labels and points;
+        2: of labels."""
+        if any(right >= a and left <= b and abs(centre - c) < line for a, b, c in placed):
+            return False
+        if level == 0 and (left < 0 or right > width or not line / 2 <= centre <= height - line / 2):
+            return False  # (partly) outside the axes
+        if level == 2:
+            return True
+        near = (px >= left - dot) & (px <= right + dot) & (np.abs(py - centre) < line / 2 + dot)
+        near[m] = False
+        return not near.any()
+
+    chosen = {}
+    for i in sorted(range(len(shown)), key=lambda i: (-py[shown[i]], px[shown[i]])):
+        m, length = shown[i], 0.6 * fontsize * len(texts[i])
+        place = (0, 1)  # no free place near: overlap, but beside the point
+        for level in (0, 1, 2):
+            found = next((c for c in candidates if free(m, *_span_of(px[m], gap, length, c[1]),
+                                                         py[m] + c[0] * line, level)), None)
+            if found is not None:
+                place = found
+                break
+        step, side = place
+        placed.append((*_span_of(px[m], gap, length, side), py[m] + step * line))
+        chosen[i] = (side * gap, step * line, "left" if side > 0 else "right")
+    offsets = [chosen[i] for i in range(len(shown))]
+    return offsets
+
+
+def _span_of(x: float, gap: float, length: float, side: int) -> tuple[float, float]:
+    """(left, right) of a label `length` long, `gap` right (side 1) or left (-1) of x."""
+    return (x + gap, x + gap + length) if side > 0 else (x - gap - length, x - gap)
+
+
+# Colours of the risk profiles of `csd.sweep`; other labels get the next tab10 colours.
+_PROFILE_COLORS = {
+    "robust generalist": "#1b9e77",
+    "in between": "#9a9a9a",
+    "aggressive specialist": "#d95f02",
+}
+_NEUTRAL_PROFILE = "in between"
+
+
+def _profile_groups(profiles, n_models: int) -> list[tuple[str | None, np.ndarray, object]]:
+    """[(profile, member indices, colour)] in a fixed order (the sweep's profiles first,
+    then others as they first appear); one group of everything without profiles."""
+    if profiles is None:
+        return [(None, np.arange(n_models), "C0")]
+    labels = [str(p) for p in profiles]
+    if len(labels) != n_models:
+        raise InputError(f"profiles has {len(labels)} labels, expected {n_models} (one per model)")
+    known = [p for p in _PROFILE_COLORS if p in labels]
+    others = [p for p in dict.fromkeys(labels) if p not in _PROFILE_COLORS]
+    spare = iter(colormaps["tab10"](np.arange(10)))
+    groups = []
+    for profile in known + others:
+        color = _PROFILE_COLORS.get(profile) or next(spare, "black")
+        groups.append((profile, np.flatnonzero([p == profile for p in labels]), color))
+    return groups
 
 
 def plot_expected_scores(
@@ -178,6 +272,7 @@ def plot_survival(
     path,
     top: int | None = None,
     *,
+    models_shown: Sequence[str] | None = None,
     svg: bool = False,
 ) -> list[str]:
     """Survival curves: P(still active after round k) for each model.
@@ -189,6 +284,7 @@ def plot_survival(
       path: as in `plot_risk_profile`.
       top: draw only the `top` models that survive the most rounds on average (default
         all).
+      models_shown: draw only these models, in this order (the legend's); not with `top`.
       svg: also write an SVG.
 
     Returns:
@@ -197,8 +293,8 @@ def plot_survival(
     Example:
       >>> import os, tempfile, csd.plots
       >>> with tempfile.TemporaryDirectory() as folder:
-      ...     paths = csd.plots.plot_survival(["a", "b"], ["x", "y"], [[1, 1], [1, 0]],
-      ...                                     os.path.join(folder, "survival"))
+      ...     paths = csd.plots.plot_survival(["a", "b", "c"], ["x", "y"], [[1, 1], [1, 0], [0, 0]],
+      ...                                     os.path.join(folder, "survival"), models_shown=["c", "a"])
       >>> [os.path.basename(p) for p in paths]
       ['survival.png']
     """
@@ -207,7 +303,14 @@ def plot_survival(
     survival = _array("survival", survival, (len(names), len(round_names)))
     if top is not None:
         check_int("top", top, 1)
-    shown = _best_first(survival.sum(axis=1))[:top]
+    if models_shown is None:
+        shown = _best_first(survival.sum(axis=1))[:top]
+        title = "" if top is None else f" (top {len(shown)} models)"
+    elif top is not None:
+        raise InputError("give top or models_shown, not both")
+    else:
+        shown = _chosen("models_shown", models_shown, names)
+        title = f" ({len(shown)} chosen models)"
     colors = colormaps["turbo"](np.linspace(0.0, 1.0, len(shown)))
     figure = Figure(figsize=(10 + 0.12 * len(round_names), 6), layout="constrained")
     axes = figure.add_subplot()
@@ -219,22 +322,113 @@ def plot_survival(
     axes.set_ylim(-0.02, 1.02)
     axes.set_xlabel("round (benchmark)")
     axes.set_ylabel("P(active after the round)")
-    axes.set_title("Survival by round" + ("" if top is None else f" (top {len(shown)} models)"))
+    axes.set_title("Survival by round" + title)
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6,
                 ncol=1 if len(shown) <= 30 else 2)
     axes.grid(alpha=0.3)
     return _save(figure, path, svg)
 
 
-def plot_bump(models: Sequence[str], ranks: Mapping[str, Sequence[int]], path, *, svg: bool = False) -> list[str]:
-    """Bump chart: each model's rank under each method, one line per model; the models
-    are named on the left by their first-method rank and on the right by their
-    last-method rank (these names act as the legend).
+def plot_bootstrap(
+    models: Sequence[str],
+    expected,
+    ci_low,
+    ci_high,
+    path,
+    tiers=None,
+    *,
+    rank_low=None,
+    rank_high=None,
+    xlabel: str = "expected win score E[S] (dot) and its bootstrap interval (bar)",
+    title: str = "Bootstrap intervals",
+    svg: bool = False,
+) -> list[str]:
+    """E[S] of every model with its bootstrap interval, best at the top; with tiers, the
+    models go tier by tier, each tier in its own colour on a band of its own.
 
     Args:
       models: (M,) names.
-      ranks: method -> (M,) ranks, 1 the best (e.g. `Comparison.ranks`), in column order.
+      expected: (M,) E[S] (the dot), e.g. `BootstrapResult.expected_score`.
+      ci_low, ci_high: (M,) the interval's ends (the bar).
+      path: as in `plot_risk_profile`.
+      tiers: (M,) int tiers (`BootstrapResult.tiers`, 1 = top), or None: the rows are
+        sorted by tier, then by E[S].
+      rank_low, rank_high: (M,) the rank interval, shown after each name, or None.
+      xlabel, title: the axis label and the title.
+      svg: also write an SVG.
+
+    Returns:
+      The paths written.
+
+    Example:
+      >>> import os, tempfile, csd.plots
+      >>> with tempfile.TemporaryDirectory() as folder:
+      ...     paths = csd.plots.plot_bootstrap(["a", "b", "c"], [3.0, 2.5, 1.0], [2.6, 2.0, 0.5],
+      ...                                      [3.3, 2.9, 1.4], os.path.join(folder, "boot"),
+      ...                                      tiers=[1, 1, 2], rank_low=[1, 1, 3], rank_high=[2, 2, 3])
+      >>> [os.path.basename(p) for p in paths]
+      ['boot.png']
+    """
+    names = _names(models)
+    shape = (len(names),)
+    expected = _array("expected", expected, shape)
+    low, high = _array("ci_low", ci_low, shape), _array("ci_high", ci_high, shape)
+    tier = None if tiers is None else _integers("tiers", tiers, shape)
+    if (rank_low is None) != (rank_high is None):
+        raise InputError("give both rank_low and rank_high, or neither")
+    ranks = None if rank_low is None else (_integers("rank_low", rank_low, shape),
+                                           _integers("rank_high", rank_high, shape))
+    index = np.arange(len(names))
+    order = np.lexsort((index, -expected) if tier is None else (index, -expected, tier))
+    rows = index[::-1]  # the first model of `order` on the top row
+    figure = Figure(figsize=(10, _models_height(len(names))), layout="constrained")
+    axes = figure.add_subplot()
+    palette = colormaps["tab10"]
+    if tier is None:
+        colors = ["C0"] * len(names)
+    else:
+        levels = list(np.unique(tier))
+        colors = [palette(levels.index(tier[m]) % 10) for m in order]
+        bands = np.flatnonzero(np.diff(tier[order])) + 1  # first position of each later tier
+        for band, (first, stop) in enumerate(zip(np.r_[0, bands], np.r_[bands, len(names)])):
+            top, bottom = rows[first] + 0.5, rows[stop - 1] - 0.5
+            if band % 2 == 0:
+                axes.axhspan(bottom, top, color="0.93", zorder=0, linewidth=0)
+            axes.text(1.01, (top + bottom) / 2, f"tier {tier[order[first]]}", transform=axes.get_yaxis_transform(),
+                      ha="left", va="center", fontsize=7, color=colors[first])
+    axes.hlines(rows, low[order], high[order], colors=colors, linewidth=2.5, alpha=0.6, zorder=2)
+    axes.scatter(expected[order], rows, c=colors, s=12, zorder=3)
+    labels = [names[m] for m in order]
+    if ranks is not None:
+        labels = [f"{label}  (rank {_span(ranks[0][m], ranks[1][m])})" for label, m in zip(labels, order)]
+    _model_ticks(axes.set_yticks, rows, labels)
+    axes.set_ylim(-0.5 if tier is not None else -1, len(names) - (0.5 if tier is not None else 0))
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel("model" + (" (by tier, then E[S])" if tier is not None else " (by E[S])"))
+    axes.set_title(title)
+    axes.grid(axis="x", alpha=0.3)
+    return _save(figure, path, svg)
+
+
+def plot_bump(
+    models: Sequence[str],
+    ranks: Mapping[str, Sequence[int]],
+    path,
+    *,
+    title: str = "Rank of each model by method",
+    xlabel: str = "method",
+    svg: bool = False,
+) -> list[str]:
+    """Bump chart: each model's rank in each column, one line per model; the models are
+    named on the left by their first-column rank and on the right by their last-column
+    rank (these names act as the legend).
+
+    Args:
+      models: (M,) names.
+      ranks: column -> (M,) ranks, 1 the best, in column order: methods (e.g.
+        `Comparison.ranks`), schedules, round orders, ...
       path, svg: as in `plot_risk_profile`.
+      title, xlabel: the title, and what the columns are.
 
     Returns:
       The paths written.
@@ -266,8 +460,8 @@ def plot_bump(models: Sequence[str], ranks: Mapping[str, Sequence[int]], path, *
         axes.set_ylabel(f"rank under {methods[column]} (1 = best)")
     left.set_xticks(columns, methods)
     left.set_xlim(-0.2, columns[-1] + 0.2)
-    left.set_xlabel("method")
-    left.set_title("Rank of each model by method")
+    left.set_xlabel(xlabel)
+    left.set_title(title)
     left.grid(axis="x", alpha=0.3)
     return _save(figure, path, svg)
 
@@ -281,6 +475,34 @@ def _rank_labels(names: list[str], ranks: np.ndarray, side: str) -> tuple[np.nda
         holders = " / ".join(name for name, r in zip(names, ranks) if r == rank)
         labels.append(f"{holders}  {rank:.0f}" if side == "left" else f"{rank:.0f}  {holders}")
     return positions, labels
+
+
+def _chosen(option: str, chosen: Sequence[str], names: list[str]) -> list[int]:
+    """The indices of the `chosen` names, in their order; InputError for an unknown,
+    repeated or empty choice."""
+    chosen = [chosen] if isinstance(chosen, str) else [str(c) for c in chosen]
+    if not chosen:
+        raise InputError(f"{option} is empty; name at least one model")
+    unknown = [c for c in chosen if c not in names]
+    if unknown:
+        raise InputError(f"{option} {unknown} are not among the models: {', '.join(names)}")
+    repeated = sorted({c for c in chosen if chosen.count(c) > 1})
+    if repeated:
+        raise InputError(f"{option} names {repeated} more than once")
+    return [names.index(c) for c in chosen]
+
+
+def _integers(name: str, values, shape: tuple[int, ...]) -> np.ndarray:
+    """`values` as an int array of `shape`, or InputError naming `name`."""
+    array = _array(name, values, shape)
+    if not np.all(array == np.round(array)):
+        raise InputError(f"{name} must be integers")
+    return array.astype(int)
+
+
+def _span(low: int, high: int) -> str:
+    """A rank interval: `3-7`, or `3` when it is one place."""
+    return f"{low}" if low == high else f"{low}-{high}"
 
 
 def _names(models: Sequence[str]) -> list[str]:

@@ -67,6 +67,7 @@ class SweepTable:
       drop, relative_drop, drop_stderr: (S, M) E[S | s] - E[S | first], that over E[S | first],
         and the drop's standard error (row 0 is zero).
       risk_profile: (M,) labels from `csd.sweep`, or None.
+      risk_residual: (M,) each model's drop against its peers' (`csd.sweep`), or None.
     """
 
     models: list[str]
@@ -77,6 +78,7 @@ class SweepTable:
     relative_drop: np.ndarray
     drop_stderr: np.ndarray
     risk_profile: list[str] | None = None
+    risk_residual: np.ndarray | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,6 +253,7 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
         relative_drop=np.asarray(result.relative_drop),
         drop_stderr=np.asarray(result.drop_stderr),
         risk_profile=[str(r) for r in result.risk_profile],
+        risk_residual=np.asarray(result.risk_residual),
     )
     return _sweep_output(
         "sweep",
@@ -301,6 +304,27 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
         ]
         for m in order
     ]
+    coverage = f"{100 * result.coverage:g}%"
+    plots = [
+        Plot(
+            "bootstrap.png",
+            f"E[S] and its {coverage} bootstrap interval over {result.n_boot} replicates, by tier "
+            "(models whose rank intervals overlap)",
+            lambda p: plot_module.plot_bootstrap(
+                list(result.models),
+                result.expected_score,
+                result.ci_low,
+                result.ci_high,
+                p,
+                tiers=result.tiers,
+                rank_low=result.rank_low,
+                rank_high=result.rank_high,
+                xlabel=f"E[S] (dot) and its {coverage} bootstrap interval over {result.n_boot} "
+                f"replicates (bar); rank: its {coverage} rank interval",
+                title=f"Bootstrap intervals ({config.bootstrap.scheme}) and tiers",
+            ),
+        )
+    ]
     return _table_output(
         "bootstrap",
         config,
@@ -311,6 +335,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
         result.format_table(),
         f"B = {config.bootstrap.n_boot} replicates ({config.bootstrap.scheme}) x N = {config.n_runs:,} runs, "
         f"elimination {schedule_label(schedule)}; {_rules(config)}",
+        plots,
     )
 
 
@@ -374,9 +399,16 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     )
     results = _base_results(config, ctx, prepared)
     results.update(_result_dict(result))
-    header = ["method", "rank_before", "rank_after", "shift"]
+    header = ["method", "rank_before", "rank_after", "shift", "score_before", "score_after"]
     rows = [
-        [method, result.rank_before[method], result.rank_after[method], result.shift[method]]
+        [
+            method,
+            result.rank_before[method],
+            result.rank_after[method],
+            result.shift[method],
+            result.score_before[method],
+            result.score_after[method],
+        ]
         for method in result.rank_before
     ]
     return _table_output(
@@ -471,9 +503,11 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     ]
     if differing:
         summary_extra.append("the runs also differ in: " + ", ".join(differing))
-    profiles, _ = risk_profiles(expected[0], drop[-1], drop_stderr[-1], z=3.0, spread=1.0)
+    profiles, residual = risk_profiles(expected[0], drop[-1], drop_stderr[-1], z=3.0, spread=1.0)
     results["risk_profile"] = list(profiles)
-    sweep_table = SweepTable(first["models"], labels, expected, stderr, drop, relative, drop_stderr, list(profiles))
+    sweep_table = SweepTable(
+        first["models"], labels, expected, stderr, drop, relative, drop_stderr, list(profiles), residual
+    )
     return _sweep_output(
         "collect",
         config,
@@ -578,13 +612,23 @@ def _sweep_output(
         + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {base}] ± its SE. {se_note}"
     )
     plots = []
+    named, named_what = _risk_labels(sweep)
     if len(labels) > 1:
         plots = [
             Plot(
                 "risk_profile.png",
-                f"Drop at {labels[-1]} against E[S] at {base}",
+                f"Drop at {labels[-1]} against E[S] at {base}"
+                + ("" if risk_profile is None else ", coloured by risk profile")
+                + ("" if named is None else f"; named: {named_what}"),
                 lambda p: plot_module.plot_risk_profile(
-                    list(models), expected[0], drop[-1], p, drop_stderr=drop_stderr[-1]
+                    list(models),
+                    expected[0],
+                    drop[-1],
+                    p,
+                    drop_stderr=drop_stderr[-1],
+                    labels=named,
+                    profiles=risk_profile,
+                    schedule=labels[-1],
                 ),
             ),
             Plot(
@@ -595,6 +639,28 @@ def _sweep_output(
         ]
     terminal = what + "\n" + text_table(columns, shown[: config.top], align)
     return RunOutput(results, to_csv(header, rows), f"csd-run: {mode}", summary, body, terminal, plots)
+
+
+RISK_LABELS_ALL = 25  # up to this many models, the risk plot names them all
+RISK_LABELS_TOP, RISK_LABELS_PER_PROFILE = 3, 5
+
+
+def _risk_labels(sweep: SweepTable) -> tuple[list[str] | None, str]:
+    """The models the risk plot names (None: all) and how to say which: with many models,
+    the best few at the first schedule and the most extreme of each flagged profile."""
+    models = list(sweep.models)
+    if len(models) <= RISK_LABELS_ALL:
+        return None, ""
+    order = np.lexsort((np.arange(len(models)), -sweep.expected[0]))
+    named = [models[m] for m in order[:RISK_LABELS_TOP]]
+    what = f"the top {RISK_LABELS_TOP}"
+    if sweep.risk_profile is not None and sweep.risk_residual is not None:
+        extreme = np.argsort(-np.abs(sweep.risk_residual), kind="stable")
+        for profile in ("robust generalist", "aggressive specialist"):
+            members = [m for m in extreme if sweep.risk_profile[m] == profile]
+            named += [models[m] for m in members[:RISK_LABELS_PER_PROFILE]]
+        what += f" and the {RISK_LABELS_PER_PROFILE} most extreme robust generalists and aggressive specialists"
+    return list(dict.fromkeys(named)), what
 
 
 def _table_output(mode, config, ctx, prepared, results, csv_text, table_text, line, plots=()) -> RunOutput:
@@ -677,6 +743,7 @@ def _table_info(config: RunConfig, prepared: PreparedTable) -> dict:
         "n_benchmarks": len(table.benchmarks),
         "rounds": list(table.benchmarks),
         "order": config.data.order,
+        "tier_order": config.data.tier_order,
         "tiers": prepared.tiers,
         "missing_policy": table.missing_policy,
         "n_missing": table.n_missing,
@@ -696,7 +763,8 @@ def _summary(config: RunConfig, ctx: Context, prepared: PreparedTable) -> list[s
     info = _table_info(config, prepared)
     if prepared.tiers:
         rounds = "; ".join(f"{tier}: {', '.join(b)}" for tier, b in prepared.tiers.items())
-        where = f"inside {len(prepared.tiers)} tiers, in the tiers' order"
+        tier_order = "in the tiers file's order" if config.data.tier_order == "given" else "the easiest tier first"
+        where = f"inside {len(prepared.tiers)} tiers, {tier_order}"
         rounds = f"rounds (order `{config.data.order}` {where}): {rounds}"
     else:
         rounds = f"rounds (order `{config.data.order}`): {', '.join(info['rounds'])}"
