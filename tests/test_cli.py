@@ -140,6 +140,7 @@ def test_cli_scores_equal_the_library_on_the_same_options(tmp_path):
     np.testing.assert_array_equal(results["stderr"], expected.stderr)
 
 
+@pytest.mark.slow
 def test_cli_pairing_options_equal_the_library(tmp_path):
     csv = tmp_path / "my.csv"
     csv.write_text("model,b1,b2,b3,b4\na,9,1,5,7\nb,8,2,6,1\nc,7,3,4,6\nd,6,4,3,5\ne,5,5,2,4\n")

@@ -4,6 +4,7 @@ engine; the engine against the exact enumerator on random small cases; and prope
 many random tournaments read out of the engine (`engine.trace_pairings`)."""
 
 import itertools
+import random
 from fractions import Fraction
 
 import jax
@@ -175,8 +176,6 @@ def test_avoid_rematch_random_plays_a_round_robin_of_four():
         pairs = [pair for k in range(3) for pair in round_pairs(run[k])]
         assert sorted(pairs) == sorted(itertools.combinations(range(4), 2))
     rules = ReferenceRules("random", 0.5, 0.5, 1, list(range(4)), "random", False, True)
-    import random
-
     generator = random.Random(0)
     for _ in range(200):
         met = set()

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 import csd
 
@@ -37,6 +38,7 @@ print(json.dumps({"devices": jax.device_count(), "result": result.to_dict()}))
 """
 
 
+@pytest.mark.slow
 def test_avoid_rematch_search_is_per_run_across_devices_and_chunks():
     """The search takes the open runs of a chunk in batches: still each run's own result."""
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}

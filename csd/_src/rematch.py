@@ -213,10 +213,12 @@ def search_step(pairing: str, budget: int, s: Search) -> Search:
     undo_follower = undone >> (2 * _PLACE_BITS)
     popped = (undo >= 0) & ((positions == undo) | (positions == undo_follower))
     new_lead = advance & is_lead
-    mate = jnp.where(new_lead, positions, jnp.where(advance & (positions == chosen), lead, jnp.where(popped, -1, s.mate)))
+    mate = jnp.where(popped, -1, s.mate)
+    mate = jnp.where(new_lead, positions, jnp.where(advance & (positions == chosen), lead, mate))
     follower = jnp.where(new_lead, chosen, s.follower)
     key = jnp.where(new_lead, (best >> _PLACE_BITS) & low, s.key)
-    floor = jnp.where((undo >= 0) & (positions == undo), (undone >> _PLACE_BITS) & low, jnp.where(back & is_lead, -1, s.floor))
+    floor = jnp.where(back & is_lead, -1, s.floor)  # a leader that found nothing starts afresh next time
+    floor = jnp.where((undo >= 0) & (positions == undo), (undone >> _PLACE_BITS) & low, floor)
     prev = jnp.where(new_lead, s.top, s.prev)
     top = jnp.where(advance, lead, jnp.where(undo >= 0, take(s.prev, undo_at), s.top))
     pair_a = jnp.where(advance, leader & low, undone & low)  # the models leaving or rejoining
