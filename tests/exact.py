@@ -18,6 +18,12 @@ The pairing rules are written from a different angle than in `reference.py` (the
 rules by counting matchings or orders, the seeded rules by cutting the seed-ordered list
 at even positions), so agreement between the two also checks those equivalences.
 Practical for M <= 6, K <= 4.
+
+With the pairing options (`bye`, `bye_once`, `avoid_rematch`) a state also carries its
+history, (pairs met, models that had a bye), and every rule is enumerated in list form:
+each equally likely order of every group (the bye, chosen first, last in its group), cut
+into segments at the group ends rounded down to even; `avoid_rematch` takes the first
+rematch-free matching of a segment in the order `preferred_matchings` lists them.
 """
 
 from fractions import Fraction
@@ -28,7 +34,7 @@ from operator import add
 
 import numpy as np
 
-from tournament_inputs import PAIRING_RULES, default_seed_order
+from tournament_inputs import PAIRING_RULES, SEEDED_RULES, check_pairing_options, default_seed_order
 
 
 def exact_expectations(
@@ -40,6 +46,9 @@ def exact_expectations(
     draw_points=Fraction(1, 2),
     min_active=1,
     seed_order=None,
+    bye=None,
+    bye_once=False,
+    avoid_rematch=False,
 ):
     """Exact outputs of the tournament as Fractions.
 
@@ -56,21 +65,26 @@ def exact_expectations(
     if seed_order is None:
         seed_order = default_seed_order(np.array(win, dtype=object))
     check_inputs(win, schedule, pairing, seed_order)
+    options = Options(pairing, check_pairing_options(pairing, bye), bye_once, avoid_rematch)
     seed_rank = {model: rank for rank, model in enumerate(seed_order)}
     draw_points, bye_points = Fraction(draw_points), Fraction(bye_points)
     unit = lcm(draw_points.denominator, bye_points.denominator)
-    choice_scale = factorial(n_models)  # a multiple of every pairing/elimination denominator
+    choice_scale = factorial(n_models)  # a multiple of every elimination denominator
+    # ... and of every pairing's; with a bye chosen among p members before the order of
+    # the others, (M!)^2 is (p (g - 1)! divides g!^2, and the product of the g! divides M!).
+    pairing_scale = choice_scale**2 if options.with_history() else choice_scale
+    history = (frozenset(), frozenset()) if options.with_history() else None
 
-    scale, states = 1, {((0,) * n_models, (True,) * n_models): 1}
+    scale, states = 1, {((0,) * n_models, (True,) * n_models, history): 1}
     score_by_round, survival_by_round = [], []
     for k, n_scheduled in enumerate(schedule):
         outcomes = game_outcome_table(win, k, int(unit * draw_points), unit)
         game_scale = outcome_denominator(outcomes) ** (n_models // 2)
         played = play_round(
-            states, pairing, seed_rank, outcomes, int(unit * bye_points), choice_scale, game_scale
+            states, options, seed_rank, outcomes, int(unit * bye_points), pairing_scale, game_scale
         )
         states = eliminate(played, n_scheduled, min_active, choice_scale)
-        scale *= choice_scale * game_scale * choice_scale
+        scale *= pairing_scale * game_scale * choice_scale
         score_by_round.append(expected_scores(states, scale * unit))
         survival_by_round.append(survival(states, scale))
 
@@ -82,6 +96,23 @@ def exact_expectations(
         "survival": np.array(survival_by_round, dtype=object).T,
         "expected_score_by_round": np.array(score_by_round, dtype=object).T,
     }
+
+
+class Options(tuple):
+    """(pairing, bye, bye_once, avoid_rematch), hashable for the caches."""
+
+    def __new__(cls, pairing, bye, bye_once, avoid_rematch):
+        return super().__new__(cls, (pairing, bye, bool(bye_once), bool(avoid_rematch)))
+
+    pairing = property(lambda self: self[0])
+    bye = property(lambda self: self[1])
+    bye_once = property(lambda self: self[2])
+    avoid_rematch = property(lambda self: self[3])
+
+    def with_history(self):
+        """Whether pairings depend on more than the scores (then they take the list form)."""
+        default_bye = "lowest" if self.pairing in SEEDED_RULES else "random"
+        return self.bye_once or self.avoid_rematch or self.bye != default_bye
 
 
 def scaled(probability, scale):
@@ -127,16 +158,22 @@ def outcome_denominator(outcomes):
     return lcm(*(p.denominator for row in outcomes for cell in row for p, _, _ in cell))
 
 
-def play_round(states, pairing, seed_rank, outcomes, bye_units, choice_scale, game_scale):
-    """{(scores, active): weight} after pairing and playing one round (before elimination).
+def play_round(states, options, seed_rank, outcomes, bye_units, choice_scale, game_scale):
+    """{(scores, active, history): weight} after pairing and playing one round (before
+    elimination). history is None, or (pairs met, models with a bye) as frozensets.
 
     Weights are multiplied by choice_scale * game_scale. The scaled pairing and game
-    distributions are shared by all states with the same groups / the same pairs.
+    distributions are shared by all states with the same groups (and history) / the same
+    pairs.
     """
     played, games_by_pairs = {}, {}
-    for (scores, active), weight in states.items():
+    for (scores, active, history), weight in states.items():
         groups = score_groups(scores, active, seed_rank)
-        for pairing_weight, pairs, byes in scaled_pairings(pairing, groups, choice_scale):
+        if history is None:
+            choices = scaled_pairings(options.pairing, groups, choice_scale)
+        else:
+            choices = scaled_pairings_with_history(options, groups, relevant(history, active), choice_scale)
+        for pairing_weight, pairs, byes in choices:
             if pairs not in games_by_pairs:
                 games_by_pairs[pairs] = [
                     (scaled(p, game_scale), gains)
@@ -146,10 +183,164 @@ def play_round(states, pairing, seed_rank, outcomes, bye_units, choice_scale, ga
             for model in byes:
                 start[model] += bye_units
             path_weight = weight * pairing_weight
+            after = None if history is None else remember(history, pairs, byes, options)
             for game_weight, gains in games_by_pairs[pairs]:
-                key = (tuple(map(add, start, gains)), active)
+                key = (tuple(map(add, start, gains)), active, after)
                 played[key] = played.get(key, 0) + path_weight * game_weight
     return played
+
+
+def remember(history, pairs, byes, options):
+    """The history after a round: its pairs if avoid_rematch, its byes if bye_once (what
+    is not needed stays empty, so that states merge)."""
+    met, had_bye = history
+    return (met | set(pairs) if options.avoid_rematch else met, had_bye | set(byes) if options.bye_once else had_bye)
+
+
+def relevant(history, active):
+    """The part of a history that can still matter: pairs and byes of active models."""
+    met, had_bye = history
+    return (
+        frozenset(pair for pair in met if active[pair[0]] and active[pair[1]]),
+        frozenset(m for m in had_bye if active[m]),
+    )
+
+
+@lru_cache(maxsize=None)
+def scaled_pairings_with_history(options, groups, history, choice_scale):
+    """As `scaled_pairings` for a rule with options, given the relevant history."""
+    return tuple(
+        (scaled(probability, choice_scale), pairs, byes)
+        for probability, pairs, byes in list_form_pairings(options, groups, history)
+    )
+
+
+def list_form_pairings(options, groups, history):
+    """Tuple of (probability, pairs, byes), pairs as sorted (low, high) tuples.
+
+    Every rule as a list: the groups top down, each in an order (all orders equally likely
+    for random/float, seed order for the seeded rules). If the count is odd, the bye
+    member (`bye_chances`) goes last in its group: in every odd group for random, in the
+    lowest group otherwise. The list is cut into segments (`segments_of`) and each is
+    paired by `pair_segment`.
+    """
+    met, had_bye = history
+    odd_total = sum(map(len, groups)) % 2 == 1
+    per_group = []  # per group: [(probability, order)]
+    for number, group in enumerate(groups):
+        gives_bye = len(group) % 2 == 1 if options.pairing == "random" else odd_total and number == len(groups) - 1
+        per_group.append(group_orders(options, group, had_bye, gives_bye))
+    counts = {}
+    for choice in product(*per_group):
+        probability = prod(p for p, _ in choice)
+        orders = [order for _, order in choice]
+        pairs, byes = [], []
+        if options.pairing == "random":
+            for order in orders:
+                even = len(order) - len(order) % 2
+                pairs += pair_segment(order[:even], "adjacent", options, met)
+                byes += order[even:]
+        else:
+            pattern = "adjacent" if options.pairing == "float" else options.pairing
+            segments, byes = segments_of(orders)
+            for segment in segments:
+                pairs += pair_segment(segment, pattern, options, met)
+        key = (tuple(sorted((min(a, b), max(a, b)) for a, b in pairs)), tuple(byes))
+        counts[key] = counts.get(key, 0) + probability
+    return tuple((probability, pairs, byes) for (pairs, byes), probability in counts.items())
+
+
+def group_orders(options, group, had_bye, gives_bye):
+    """[(probability, order)] of one group: its bye (if it gives one) last, the others in
+    every order (random rules, each 1 / count) or in seed order (seeded rules)."""
+    chances = bye_chances(options, group, had_bye) if gives_bye else [(Fraction(1), None)]
+    result = []
+    for chance, bye in chances:
+        others = tuple(m for m in group if m != bye)
+        tail = () if bye is None else (bye,)
+        if options.pairing in SEEDED_RULES:
+            result.append((chance, others + tail))
+        else:
+            share = chance / factorial(len(others))
+            result += [(share, order + tail) for order in permutations(others)]
+    return result
+
+
+def bye_chances(options, group, had_bye):
+    """[(probability, member)]: who of `group` (in seed order) gets its bye. The pool is
+    the members with no bye yet if bye_once and there are any, else all; in it the lowest
+    seed (the last in seed order) or each member with equal chance."""
+    pool = [m for m in group if m not in had_bye] if options.bye_once else []
+    pool = pool or list(group)
+    if options.bye == "lowest":
+        return [(Fraction(1), pool[-1])]
+    return [(Fraction(1, len(pool)), m) for m in pool]
+
+
+def segments_of(orders):
+    """(segments, byes) of a list given by its groups' orders: cut at every group end
+    rounded down to even; an odd total leaves the last member a bye."""
+    line = sum(orders, ())
+    ends = np.cumsum([len(order) for order in orders])
+    cuts = sorted({0} | {int(end) - int(end) % 2 for end in ends})
+    segments = [line[a:b] for a, b in zip(cuts, cuts[1:])]
+    return segments, list(line[len(line) - len(line) % 2 :])
+
+
+def pair_segment(segment, pattern, options, met):
+    """Pairs of an even segment: the pattern's, or with avoid_rematch the first matching
+    of `preferred_matchings` with no pair in `met`, else `greedy_matching`."""
+    segment = tuple(segment)
+    if not options.avoid_rematch:
+        return list(next(iter(preferred_matchings(segment, pattern))))
+    inside = frozenset(pair for pair in met if pair[0] in segment and pair[1] in segment)
+    return list(rematch_free_or_greedy(segment, pattern, inside))
+
+
+@lru_cache(maxsize=None)
+def rematch_free_or_greedy(segment, pattern, met):
+    """`pair_segment` with avoid_rematch, for the pairs `met` inside the segment."""
+    for matching in preferred_matchings(segment, pattern):
+        if not any(tuple(sorted(pair)) in met for pair in matching):
+            return matching
+    return tuple(greedy_matching(segment, pattern, met))
+
+
+def candidate_places(size, pattern):
+    """Places 1 .. size-1 of a segment's unpaired list, in the order its first member
+    tries them: by distance from the pattern's partner, outward."""
+    half = size // 2
+    preference = {
+        "adjacent": lambda q: q,
+        "fold": lambda q: size - 1 - q,
+        "slide": lambda q: q - half if q >= half else size - 1 - q,
+    }[pattern]
+    return sorted(range(1, size), key=preference)
+
+
+def preferred_matchings(segment, pattern):
+    """Every perfect matching of `segment` (a tuple), in depth-first preference order:
+    its first member with each candidate place in turn, then the rest recursively."""
+    if not segment:
+        yield ()
+        return
+    for place in candidate_places(len(segment), pattern):
+        rest = segment[1:place] + segment[place + 1 :]
+        for tail in preferred_matchings(rest, pattern):
+            yield ((segment[0], segment[place]),) + tail
+
+
+def greedy_matching(segment, pattern, met):
+    """With no rematch-free matching: each first member takes its first candidate place
+    it has not met, else its first."""
+    pairs = []
+    while segment:
+        places = candidate_places(len(segment), pattern)
+        fresh = [q for q in places if tuple(sorted((segment[0], segment[q]))) not in met]
+        place = (fresh or places)[0]
+        pairs.append((segment[0], segment[place]))
+        segment = segment[1:place] + segment[place + 1 :]
+    return pairs
 
 
 def score_groups(scores, active, seed_rank):
@@ -304,12 +495,12 @@ def eliminate(played, n_scheduled, min_active, choice_scale):
     boundary group of the needed size is equally likely (1 / C(g, r), and C(g, r) divides
     g!, hence M! = choice_scale)."""
     states = {}
-    for (scores, active), weight in played.items():
+    for (scores, active, history), weight in played.items():
         below, boundary, n_from_boundary = elimination_cut(scores, active, n_scheduled, min_active)
         path_weight = weight * subset_weight(len(boundary), n_from_boundary, choice_scale)
         for gone in combinations(boundary, n_from_boundary):
             out = set(below).union(gone)
-            key = (scores, tuple(a and m not in out for m, a in enumerate(active)))
+            key = (scores, tuple(a and m not in out for m, a in enumerate(active)), history)
             states[key] = states.get(key, 0) + path_weight
     return states
 
@@ -324,14 +515,14 @@ def expected_scores(states, scale):
     """(M,) list of E[score]: the weighted mean of the scores, divided by scale (which
     includes the score unit)."""
     n_models = len(next(iter(states))[0])
-    totals = [sum(w * scores[m] for (scores, _), w in states.items()) for m in range(n_models)]
+    totals = [sum(w * scores[m] for (scores, *_), w in states.items()) for m in range(n_models)]
     return [Fraction(total, scale) for total in totals]
 
 
 def survival(states, scale):
     """(M,) list of P(active)."""
     n_models = len(next(iter(states))[0])
-    totals = [sum(w for (_, active), w in states.items() if active[m]) for m in range(n_models)]
+    totals = [sum(w for (_, active, _), w in states.items() if active[m]) for m in range(n_models)]
     return [Fraction(total, scale) for total in totals]
 
 
@@ -339,7 +530,7 @@ def rank_distribution(states, scale):
     """(M, M) object array, [m, r] = P(1 + #{j: S_j > S_m} == r + 1)."""
     n_models = len(next(iter(states))[0])
     weights = np.zeros((n_models, n_models), dtype=object)
-    for (scores, _), w in states.items():
+    for (scores, *_), w in states.items():
         for model, score in enumerate(scores):
             weights[model, sum(s > score for s in scores)] += w
     return np.vectorize(lambda w: Fraction(w, scale), otypes=[object])(weights)

@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tournament_inputs import PAIRING_RULES, default_seed_order
+from tournament_inputs import PAIRING_RULES, check_pairing_options, default_seed_order
 
 
 class Rules(NamedTuple):
@@ -22,6 +22,16 @@ class Rules(NamedTuple):
     draw_points: float
     min_active: int
     seed_rank: list  # (M,) position of each model in the seed order, 0 = best seed
+    bye: str = "random"  # who of an odd group gets the bye: "random" or "lowest" (seed)
+    bye_once: bool = False  # prefer members with no earlier bye
+    avoid_rematch: bool = False  # search for a pairing without rematches
+
+
+class History(NamedTuple):
+    """What a pairing may depend on besides the scores: who met whom, who had a bye."""
+
+    met: set  # frozensets {i, j} of models that have played each other
+    had_bye: set  # models that have had a bye
 
 
 def simulate_reference(
@@ -35,13 +45,18 @@ def simulate_reference(
     min_active=1,
     seed=0,
     seed_order=None,
+    bye=None,
+    bye_once=False,
+    avoid_rematch=False,
 ):
     """Monte Carlo estimates from `n_runs` independent tournaments.
 
     P: (M, M, K) array-like, P[i, j, k] = probability that i beats j in round k
     (P[i, j, k] + P[j, i, k] <= 1, the rest is a draw). schedule: length-K ints,
     schedule[k] models are eliminated after round k. seed_order: model indices, best
-    seed first (used by fold/slide/adjacent); default `default_seed_order(P)`.
+    seed first (used by fold/slide/adjacent and bye="lowest"); default
+    `default_seed_order(P)`. bye, bye_once, avoid_rematch: the pairing options of
+    docs/rules.md (bye=None: the rule's own).
 
     Returns a dict of numpy arrays:
       expected_score (M,): mean final score; stderr (M,): its standard error
@@ -55,10 +70,13 @@ def simulate_reference(
     if seed_order is None:
         seed_order = default_seed_order(win_prob)
     check_inputs(win_prob, schedule, pairing, n_runs, seed_order)
+    bye = check_pairing_options(pairing, bye)
     seed_rank = [0] * n_models
     for rank, model in enumerate(seed_order):
         seed_rank[model] = rank
-    rules = Rules(pairing, float(bye_points), float(draw_points), min_active, seed_rank)
+    rules = Rules(
+        pairing, float(bye_points), float(draw_points), min_active, seed_rank, bye, bye_once, avoid_rematch
+    )
 
     rng = random.Random(seed)
     win_prob_by_round = [win_prob[:, :, k].tolist() for k in range(n_rounds)]  # K x (M, M)
@@ -93,10 +111,16 @@ def play_tournament(win_prob_by_round, schedule, rules, rng):
     n_models = len(win_prob_by_round[0])
     scores = [0.0] * n_models
     active = [True] * n_models
+    history = History(set(), set())
     scores_by_round, active_by_round = [], []
     for win_prob, n_scheduled in zip(win_prob_by_round, schedule):
         groups = score_groups(scores, active, rules.seed_rank)
-        pairs, byes = PAIRING[rules.pairing](groups, rng)
+        if not (rules.bye_once or rules.avoid_rematch or rules.bye != check_pairing_options(rules.pairing, None)):
+            pairs, byes = PAIRING[rules.pairing](groups, rng)
+        else:
+            pairs, byes = PAIRING_WITH_OPTIONS[rules.pairing](groups, rng, rules, history)
+        history.met.update(frozenset(pair) for pair in pairs)
+        history.had_bye.update(byes)
         scores = play_round(scores, pairs, byes, win_prob, rules, rng)
         active = eliminate(scores, active, n_scheduled, rules.min_active, rng)
         scores_by_round.append(scores)
@@ -200,6 +224,132 @@ PAIRING = {
     "fold": seeded_pairing(fold_pairs),
     "slide": seeded_pairing(slide_pairs),
     "adjacent": seeded_pairing(consecutive_pairs),
+}
+
+
+# --- the pairing options: bye choice, one bye per model, no rematches -----------------
+
+
+def choose_bye(members, rng, rules, history):
+    """The member of `members` that gets a bye: among those with no bye yet (if
+    bye_once and there are any, else among all), the lowest seed or a uniform one."""
+    pool = list(members)
+    if rules.bye_once and any(m not in history.had_bye for m in pool):
+        pool = [m for m in pool if m not in history.had_bye]
+    if rules.bye == "lowest":
+        return max(pool, key=rules.seed_rank.__getitem__)
+    return rng.choice(pool)
+
+
+def candidates(rest, pattern):
+    """The order in which the leader of a segment tries the others (`rest`, in segment
+    order): the pattern's own partner first, then outward from it."""
+    if pattern == "fold":
+        return rest[::-1]
+    if pattern == "slide":
+        half = (len(rest) + 1) // 2
+        return rest[half - 1 :] + rest[: half - 1][::-1]
+    return list(rest)
+
+
+def rematch_free(line, pattern, met):
+    """The first pairing of `line` without a rematch in the depth-first order of
+    `candidates`, or None if there is none."""
+    if not line:
+        return []
+    leader, rest = line[0], line[1:]
+    for partner in candidates(rest, pattern):
+        if frozenset((leader, partner)) in met:
+            continue
+        tail = rematch_free([m for m in rest if m != partner], pattern, met)
+        if tail is not None:
+            return [(leader, partner)] + tail
+    return None
+
+
+def fewer_rematches(line, pattern, met):
+    """Greedy: each leader takes its first candidate it has not met, else its first."""
+    pairs = []
+    while line:
+        leader, rest = line[0], line[1:]
+        order = candidates(rest, pattern)
+        partner = next((m for m in order if frozenset((leader, m)) not in met), order[0])
+        pairs.append((leader, partner))
+        line = [m for m in rest if m != partner]
+    return pairs
+
+
+PATTERN_PAIRS = {
+    "adjacent": lambda line: consecutive_pairs(line),
+    "fold": lambda line: fold_pairs(line),
+    "slide": lambda line: slide_pairs(line),
+}
+
+
+def pair_segment(line, pattern, rules, history):
+    """Pairs of an even segment in order: the pattern, or with avoid_rematch the first
+    rematch-free pairing (greedy if there is none)."""
+    if not rules.avoid_rematch:
+        return PATTERN_PAIRS[pattern](line)
+    found = rematch_free(line, pattern, history.met)
+    return found if found is not None else fewer_rematches(line, pattern, history.met)
+
+
+def random_pairing_with_options(groups, rng, rules, history):
+    """`random`: an odd group's bye by `choose_bye`, the rest shuffled (uniform order) and
+    paired as a segment."""
+    pairs, byes = [], []
+    for group in groups:
+        line = list(group)
+        if len(line) % 2:
+            byes.append(choose_bye(line, rng, rules, history))
+            line.remove(byes[-1])
+        rng.shuffle(line)
+        pairs += pair_segment(line, "adjacent", rules, history)
+    return pairs, byes
+
+
+def float_pairing_with_options(groups, rng, rules, history):
+    """`float` in its procedural form: if the count is odd, the lowest group's bye goes
+    first (`choose_bye`); then groups top down, each shuffled behind the floater from
+    above; an odd segment's last member floats on."""
+    groups = [list(group) for group in groups]
+    byes = []
+    if sum(map(len, groups)) % 2:
+        byes.append(choose_bye(groups[-1], rng, rules, history))
+        groups[-1].remove(byes[-1])
+    pairs, floater = [], []
+    for group in groups:
+        rng.shuffle(group)
+        segment = floater + group
+        floater = [segment.pop()] if len(segment) % 2 else []
+        pairs += pair_segment(segment, "adjacent", rules, history)
+    assert not floater
+    return pairs, byes
+
+
+def seeded_pairing_with_options(pattern):
+    """fold/slide/adjacent: with bye_once the lowest group's bye (`choose_bye`) is moved
+    to the end of its group; segments as `seeded_segments`, each paired by `pair_segment`."""
+
+    def pair(groups, rng, rules, history):
+        groups = [list(group) for group in groups]
+        if sum(map(len, groups)) % 2:
+            bye = choose_bye(groups[-1], rng, rules, history)
+            groups[-1].remove(bye)
+            groups[-1].append(bye)
+        segments, byes = seeded_segments(groups)
+        return [p for segment in segments for p in pair_segment(segment, pattern, rules, history)], byes
+
+    return pair
+
+
+PAIRING_WITH_OPTIONS = {
+    "random": random_pairing_with_options,
+    "float": float_pairing_with_options,
+    "fold": seeded_pairing_with_options("fold"),
+    "slide": seeded_pairing_with_options("slide"),
+    "adjacent": seeded_pairing_with_options("adjacent"),
 }
 
 

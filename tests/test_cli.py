@@ -140,6 +140,22 @@ def test_cli_scores_equal_the_library_on_the_same_options(tmp_path):
     np.testing.assert_array_equal(results["stderr"], expected.stderr)
 
 
+@pytest.mark.slow
+def test_cli_pairing_options_equal_the_library(tmp_path):
+    csv = tmp_path / "my.csv"
+    csv.write_text("model,b1,b2,b3,b4\na,9,1,5,7\nb,8,2,6,1\nc,7,3,4,6\nd,6,4,3,5\ne,5,5,2,4\n")
+    out = tmp_path / "run"
+    options = ["pairing=adjacent", "pairing.bye_once=true", "pairing.avoid_rematch=true", "pairing.bye_points=1"]
+    proc = run_cli("data.path=my.csv", N_RUNS, "seed=0", *options, f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    expected = csd.simulate(
+        csd.load_table(str(csv)), n_runs=2000, seed=0, pairing="adjacent", bye_once=True, avoid_rematch=True, bye_points=1
+    )
+    np.testing.assert_array_equal(results["expected_score"], expected.expected_score)
+    assert "bye_once, avoid_rematch" in (out / "report.md").read_text()
+
+
 def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     sweep_dir = tmp_path / "multirun"
     proc = run_cli("-m", "elimination.t=0,1", N_RUNS, f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
@@ -228,6 +244,10 @@ BAD_INPUTS = {
     "unknown pairing rule": (
         ["pairing.rule=swiss"],
         "pairing.rule='swiss' is not allowed; choose one of: random, float",
+    ),
+    "random bye under a seeded rule": (
+        ["pairing=slide", "pairing.bye=random"],
+        "pairing: bye='random' does not apply to pairing='slide'",
     ),
     "unknown key": (["n_run=5"], "unknown option n_run; allowed at the top level: "),
     "unknown data key": (

@@ -115,12 +115,33 @@ def test_schedule_elimination_takes_one_t_per_round():
         ({"mode": "collect"}, "mode=collect needs dir=FOLDER"),
         ({"mode": "outlier"}, "mode=outlier needs outlier.model=NAME"),
         ({"progress": "yes"}, "progress='yes' is not allowed; choose one of: true, false"),
+        ({"pairing": {"bye": "first"}}, "pairing.bye='first' is not allowed; choose one of: random, lowest"),
+        ({"pairing": {"bye_once": "yes"}}, "pairing.bye_once='yes' is not allowed; choose one of: true, false"),
+        (
+            {"pairing": {"rule": "fold", "bye": "random"}},
+            "pairing: bye='random' does not apply to pairing='fold'",
+        ),
         ({"target_se": -0.1}, "target_se=-0.1 must be a number > 0"),
     ],
 )
 def test_invalid_options_name_the_key_and_what_is_allowed(raw, message):
     with pytest.raises(csd.InputError, match=message):
         RunConfig.from_dict(raw)
+
+
+def test_pairing_options_reach_the_engine_options():
+    config = RunConfig.from_dict(
+        composed("pairing=fold", "pairing.bye=lowest", "pairing.bye_once=true", "pairing.avoid_rematch=true")
+    )
+    assert (config.pairing.bye, config.pairing.bye_once, config.pairing.avoid_rematch) == ("lowest", True, True)
+    options = config.engine_options()
+    assert (options["pairing"], options["bye"], options["bye_once"], options["avoid_rematch"]) == (
+        "fold",
+        "lowest",
+        True,
+        True,
+    )
+    assert RunConfig().engine_options()["bye"] is None
 
 
 def test_config_round_trips_through_its_dict():

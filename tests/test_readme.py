@@ -12,10 +12,12 @@ def code_blocks(language):
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
 
-def test_python_example_runs_as_written(capsys):
-    (example,) = code_blocks("python")
-    exec(compile(example, "README.md", "exec"), {})
+def test_python_examples_run_as_written(capsys):
+    api, *others = code_blocks("python")
+    exec(compile(api, "README.md", "exec"), {})
     assert "E[S]" in capsys.readouterr().out
+    for example in others:
+        exec(compile(example, "README.md", "exec"), {})
 
 
 def test_ci_runs_the_readme_test_command():

@@ -9,6 +9,17 @@ import numpy as np
 
 PAIRING_RULES = ("random", "float", "fold", "slide", "adjacent")
 SEEDED_RULES = ("fold", "slide", "adjacent")
+BYE_RULES = ("random", "lowest")
+
+
+def check_pairing_options(pairing, bye):
+    """The bye rule of docs/rules.md: None means the rule's own ("random" for random and
+    float, "lowest" for the seeded rules, which allow nothing else)."""
+    if bye is None:
+        return "lowest" if pairing in SEEDED_RULES else "random"
+    if bye not in BYE_RULES or (pairing in SEEDED_RULES and bye == "random"):
+        raise ValueError(f"bye={bye!r} is not defined for pairing={pairing!r}")
+    return bye
 
 
 def default_seed_order(P):

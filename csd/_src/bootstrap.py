@@ -96,6 +96,9 @@ def bootstrap(
     bye_points: float = 0.0,
     draw_points: float = 0.5,
     min_active: int = 1,
+    bye: str | None = None,
+    bye_once: bool = False,
+    avoid_rematch: bool = False,
     seed: int = 0,
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
@@ -134,7 +137,16 @@ def bootstrap(
     n_boot = check_int("n_boot", n_boot, 2)
     if not 0 < coverage < 1:
         raise InputError(f"coverage={coverage!r} must be in (0, 1)")
-    options = dict(pairing=pairing, tie=tie, bye_points=bye_points, draw_points=draw_points, min_active=min_active)
+    options = dict(
+        pairing=pairing,
+        tie=tie,
+        bye_points=bye_points,
+        draw_points=draw_points,
+        min_active=min_active,
+        bye=bye,
+        bye_once=bye_once,
+        avoid_rematch=avoid_rematch,
+    )
     tier_columns = _tier_columns(table, tiers)
     round_order = np.concatenate(tier_columns)
     noise = _noise_stderr(table, score_stderr, n_items)[:, round_order] if scheme == "noise" else None

@@ -29,7 +29,8 @@ import numpy as np
 
 from csd._src.datasets import SHIPPED_TABLES, shipped_table, shipped_tiers
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
-from csd._src.pairing import PAIRINGS
+from csd._src.driver import check_pairing_options
+from csd._src.pairing import BYES, PAIRINGS
 from csd._src.rounds import ORDERS, TIER_ORDERS, arrange, read_tiers
 from csd._src.table import MISSING_POLICIES, ScoreTable, load_table
 
@@ -71,12 +72,17 @@ class DataConfig:
 
 @dataclasses.dataclass(frozen=True)
 class PairingConfig:
-    """The tournament's rules (docs/rules.md): pairing rule, ties and points."""
+    """The tournament's rules (docs/rules.md): pairing rule, ties, points and the pairing
+    options (`bye`: null for the rule's own, `random` or `lowest`; `bye_once`;
+    `avoid_rematch`)."""
 
     rule: str = "random"
     tie: str = "coin"
     bye_points: float = 0.0
     draw_points: float = 0.5
+    bye: str | None = None
+    bye_once: bool = False
+    avoid_rematch: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,6 +214,9 @@ class RunConfig:
             "tie": self.pairing.tie,
             "bye_points": self.pairing.bye_points,
             "draw_points": self.pairing.draw_points,
+            "bye": self.pairing.bye,
+            "bye_once": self.pairing.bye_once,
+            "avoid_rematch": self.pairing.avoid_rematch,
             "min_active": self.elimination.min_active,
             "chunk_size": self.chunk_size,
         }
@@ -411,12 +420,20 @@ def _data(section: dict) -> DataConfig:
 
 
 def _pairing(section: dict) -> PairingConfig:
-    return PairingConfig(
+    config = PairingConfig(
         rule=_choice("pairing.rule", section, PAIRINGS),
         tie=_choice("pairing.tie", section, TIES),
         bye_points=check_unit_interval("pairing.bye_points", _get("pairing.bye_points", section)),
         draw_points=check_unit_interval("pairing.draw_points", _get("pairing.draw_points", section)),
+        bye=_optional(section, "bye", lambda: _choice("pairing.bye", section, BYES)),
+        bye_once=_bool("pairing.bye_once", section),
+        avoid_rematch=_bool("pairing.avoid_rematch", section),
     )
+    try:
+        check_pairing_options(config.rule, config.bye, config.bye_once, config.avoid_rematch)
+    except InputError as error:
+        raise InputError(f"pairing: {error}") from None
+    return config
 
 
 def _elimination(section: dict) -> EliminationConfig:

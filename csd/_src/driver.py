@@ -20,9 +20,9 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from csd._src import engine, rng
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
-from csd._src.ordering import RANKINGS, choose_layout, choose_ranking, model_slots
+from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
-from csd._src.pairing import PAIRINGS
+from csd._src.pairing import BYES, PAIRINGS, SEEDED_PAIRINGS
 from csd._src.table import ScoreTable
 
 MAX_DENOMINATOR = 64
@@ -60,12 +60,16 @@ def build_tournament(
     bye_points: float = 0.0,
     draw_points: float = 0.5,
     min_active: int = 1,
+    bye: str | None = None,
+    bye_once: bool = False,
+    avoid_rematch: bool = False,
     ranking: str = "auto",
     wide_keys: bool | None = None,
 ) -> Tournament:
     """Checks the options and turns a `ScoreTable` or an (M, M, K) tensor into a `Tournament`.
 
     Args:
+      bye, bye_once, avoid_rematch: see `simulate` (`check_pairing_options`).
       ranking: `auto`, `pairs` or `sort` (see `ordering`); wide_keys: see
         `ordering.choose_layout`. Both only change speed, and the results only where 32-bit
         keys tie (see `ordering`).
@@ -73,7 +77,7 @@ def build_tournament(
     Raises:
       InputError: naming the option at fault.
     """
-    check_choice("pairing", pairing, PAIRINGS)
+    bye = check_pairing_options(pairing, bye, bye_once, avoid_rematch)
     check_choice("ranking", ranking, ("auto",) + RANKINGS)
     is_table = isinstance(table_or_probs, ScoreTable)
     if is_table:
@@ -85,6 +89,11 @@ def build_tournament(
     n_players = len(models)
     if n_players >= 1 << 16:
         raise InputError(f"the table has {n_players} models; at most 65535 are supported")
+    if avoid_rematch and n_players > PAIRS_MAX_MODELS:
+        raise InputError(
+            f"avoid_rematch supports at most {PAIRS_MAX_MODELS} models (it keeps who met whom as "
+            f"bits per model); the table has {n_players}"
+        )
     method = choose_ranking(n_players) if ranking == "auto" else ranking
     n_slots = model_slots(n_players, method)
     if is_table:
@@ -97,7 +106,7 @@ def build_tournament(
     # Points that cannot occur do not refine the tick (fewer ticks, fewer key bits).
     points = [Fraction(1), draw if facts.draws else Fraction(0), _points_fraction("bye_points", bye_points)]
     denominator = math.lcm(*(p.denominator for p in points))
-    win, draw, bye = (int(p * denominator) for p in points)
+    win, draw, bye_ticks = (int(p * denominator) for p in points)
     rules = engine.Rules(
         n_models=n_slots,
         n_players=n_players,
@@ -106,11 +115,40 @@ def build_tournament(
         min_active=check_int("min_active", min_active, 1),
         win_ticks=win,
         draw_ticks=draw,
-        bye_ticks=bye,
+        bye_ticks=bye_ticks,
         random_games=facts.random_games,
-        layout=choose_layout(n_slots, len(rounds) * max(win, bye), method, wide_keys),
+        layout=choose_layout(n_slots, len(rounds) * max(win, bye_ticks), method, wide_keys),
+        bye=bye,
+        bye_once=bool(bye_once),
+        avoid_rematch=bool(avoid_rematch),
     )
     return Tournament(models, rounds, outcomes, rules, denominator, _seed_key(strength, n_slots))
+
+
+def check_pairing_options(pairing: str, bye: str | None, bye_once, avoid_rematch) -> str:
+    """Checks the pairing rule and its options; returns the bye rule (`random`/`lowest`).
+
+    `bye=None` means the rule's own: `random` for `random` and `float`, `lowest` for the
+    seeded rules, which always give the bye to the lowest seed (`bye="random"` with them is
+    an error, as it cannot be honoured).
+
+    Raises:
+      InputError: naming the option at fault.
+    """
+    check_choice("pairing", pairing, PAIRINGS)
+    for option, value in (("bye_once", bye_once), ("avoid_rematch", avoid_rematch)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise InputError(f"{option}={value!r} must be True or False")
+    seeded = pairing in SEEDED_PAIRINGS
+    if bye is None:
+        return "lowest" if seeded else "random"
+    check_choice("bye", bye, BYES)
+    if seeded and bye == "random":
+        raise InputError(
+            f"bye='random' does not apply to pairing={pairing!r}: the seeded rules give the bye to "
+            "the lowest seed of the lowest group; leave bye unset (or 'lowest')"
+        )
+    return bye
 
 
 def elimination_schedules(schedules: Sequence, n_rounds: int) -> np.ndarray:

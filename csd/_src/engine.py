@@ -20,7 +20,8 @@ from jax import lax
 from csd._src import rng
 from csd._src.ordering import KeyLayout, Order, order_keys, order_models, pack_keys
 from csd._src.outcomes import pair_probabilities
-from csd._src.pairing import PAIRING_RULES, SEEDED_PAIRINGS
+from csd._src.pairing import PAIRING_RULES, SEEDED_PAIRINGS, bye_priority, move_byes_last, seeded_bye_key
+from csd._src.rematch import n_words, pair_runs_avoiding_rematches, record_games
 
 
 class Rules(NamedTuple):
@@ -37,6 +38,11 @@ class Rules(NamedTuple):
       layout: how the ordering packs its keys (see `ordering`).
       final_cut: whether any schedule eliminates after the last round (else the survival
         after it needs no ordering).
+      bye: who of an odd group gets the bye under `random` and `float`: `random` or
+        `lowest` (seed); the seeded rules always use `lowest`.
+      bye_once: a bye goes to a member with no earlier bye when the group has one.
+      avoid_rematch: pair without rematches where possible (`rematch`), searching at most
+        `rematch_budget` steps per segment.
     """
 
     n_models: int
@@ -50,6 +56,10 @@ class Rules(NamedTuple):
     random_games: bool
     layout: KeyLayout
     final_cut: bool = True
+    bye: str = "random"
+    bye_once: bool = False
+    avoid_rematch: bool = False
+    rematch_budget: int = 256
 
 
 class State(NamedTuple):
@@ -59,11 +69,15 @@ class State(NamedTuple):
     keys: the ordering keys of the coming round (`ordering.pack_keys` of the scores of
       the active models and the round's random keys). Carrying them through the scan makes
       XLA materialize them once instead of rehashing inside every comparison.
+    byes: bool, had a bye (only with `Rules.bye_once`, else None).
+    met: (M, W) uint32 bit rows of who has met whom (only with `Rules.avoid_rematch`).
     """
 
     score: jnp.ndarray
     active: jnp.ndarray
     keys: jnp.ndarray
+    byes: jnp.ndarray | None = None
+    met: jnp.ndarray | None = None
 
 
 class ChunkStats(NamedTuple):
@@ -110,13 +124,12 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
 def _play_tournament(rules, outcomes, schedule, seed_key, runs):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M)."""
     keys, valid = runs
-    n_runs = keys.shape[0]
-    score = jnp.zeros((n_runs, rules.n_models), jnp.int32)
-    # Padding runs have no active model, so they add nothing to any sum below.
-    active = (jnp.arange(rules.n_models) < rules.n_players)[None, :] & valid[:, None]
-    start = jax.vmap(_with_keys, in_axes=(None, 0, 0, 0, None))(rules, score, active, keys, 0)
+    start = _start(rules, keys, valid)
     previous_cut = jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])  # (K,)
-    step = jax.vmap(_round, in_axes=(None, None, None, 0, 0, None, None))
+    if rules.avoid_rematch:
+        step = lambda *args: _rounds_avoiding_rematches(*args)[0]  # noqa: E731
+    else:
+        step = jax.vmap(_round, in_axes=(None, None, None, 0, 0, None, None))
 
     def body(state, round_and_cut):
         round_index, cut = round_and_cut
@@ -133,26 +146,114 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs):
     return final, survival, score_sum
 
 
+def _start(rules: Rules, keys, valid) -> State:
+    """The State (C, M) of C runs before round 0; keys: (C, 2) run keys, valid: (C,) bool."""
+    n_runs = keys.shape[0]
+    score = jnp.zeros((n_runs, rules.n_models), jnp.int32)
+    # Padding runs have no active model, so they add nothing to any sum.
+    active = (jnp.arange(rules.n_models) < rules.n_players)[None, :] & valid[:, None]
+    byes = jnp.zeros((n_runs, rules.n_models), bool) if rules.bye_once else None
+    met = jnp.zeros((n_runs, rules.n_models, n_words(rules.n_models)), jnp.uint32) if rules.avoid_rematch else None
+    return jax.vmap(_with_keys, in_axes=(None, 0, 0, 0, None, 0, 0))(rules, score, active, keys, 0, byes, met)
+
+
 def _round(rules: Rules, outcomes, seed_key, state: State, run_key, round_index, cut) -> State:
     """Round `round_index` of one run: the elimination of `cut` models left from the round
     before, then pairing and play. All arrays are (M,); run_key is (2,) uint32."""
+    return _pair_and_play(rules, outcomes, seed_key, state, run_key, round_index, cut)[0]
+
+
+def _pair_and_play(rules: Rules, outcomes, seed_key, state: State, run_key, round_index, cut):
+    """`_round`'s State, and the round's (M,) opponents (-1: no game) and active models."""
+    order, active, n_active, round_key = _arrange(rules, seed_key, state, run_key, round_index, cut)
+    opponent = PAIRING_RULES[rules.pairing](order, n_active)
+    return _play(rules, outcomes, state, active, opponent, round_key, run_key, round_index), opponent, active
+
+
+def _rounds_avoiding_rematches(rules: Rules, outcomes, seed_key, state: State, run_keys, round_index, cut):
+    """`_pair_and_play` of C runs at once ((C, ...) states and results), for
+    `avoid_rematch`, whose search runs over all runs together (`rematch`)."""
+    arrange = jax.vmap(_arrange, in_axes=(None, None, 0, 0, None, None))
+    order, active, n_active, round_key = arrange(rules, seed_key, state, run_keys, round_index, cut)
+    opponent = pair_runs_avoiding_rematches(rules.pairing, order, n_active, state.met, rules.rematch_budget)
+    play = jax.vmap(_play, in_axes=(None, None, 0, 0, 0, 0, 0, None))
+    return play(rules, outcomes, state, active, opponent, round_key, run_keys, round_index), opponent, active
+
+
+def _arrange(rules: Rules, seed_key, state: State, run_key, round_index, cut):
+    """The elimination of `cut` models left from the round before, and the `Order` the
+    rule pairs from (byes placed): (order, active (M,), n_active (), round_key (2,))."""
     round_key = rng.round_keys(run_key, round_index)
-    with_size = rules.pairing == "random"
+    with_size = rules.pairing == "random" or rules.avoid_rematch or _places_byes(rules)
     order = order_keys(rules.layout, state.keys, rng.tag_mask(round_key[0]), with_size=with_size)
     active, n_active = _eliminate(state.active, order.rank, cut, rules.min_active)
     if rules.pairing in SEEDED_PAIRINGS:
-        order = order_models(rules.layout, _level(state.score, active), seed_key, jnp.uint32(0), with_size=True)
-    opponent = PAIRING_RULES[rules.pairing](order, n_active)
+        level = _level(state.score, active)
+        seeds = seeded_bye_key(level, seed_key, state.byes, n_active) if rules.bye_once else seed_key
+        order = order_models(rules.layout, level, seeds, jnp.uint32(0), with_size=True)
+    elif _places_byes(rules):
+        order = _place_byes(rules, order, n_active, _level(state.score, active), state.byes, seed_key, round_key[0])
+    return order, active, n_active, round_key
+
+
+def _play(rules: Rules, outcomes, state: State, active, opponent, round_key, run_key, round_index) -> State:
+    """The State after the games against `opponent` ((M,) int32, -1: none)."""
     points = _points(rules, outcomes, round_index, round_key[1], opponent)
-    return _with_keys(rules, state.score + jnp.where(active, points, 0), active, run_key, round_index + 1)
+    score = state.score + jnp.where(active, points, 0)
+    byes = state.byes | (active & (opponent < 0)) if rules.bye_once else None
+    met = record_games(state.met, opponent) if rules.avoid_rematch else None
+    return _with_keys(rules, score, active, run_key, round_index + 1, byes, met)
 
 
-def _with_keys(rules: Rules, score, active, run_key, round_index) -> State:
+def _places_byes(rules: Rules) -> bool:
+    """Whether `random` or `float` choose their byes by a bye option (else by key order)."""
+    return rules.pairing in ("random", "float") and (rules.bye == "lowest" or rules.bye_once)
+
+
+def _place_byes(rules: Rules, order: Order, n_active, level, had_bye, seed_key, round_key) -> Order:
+    """`order` with each bye of `random`/`float` swapped to its group's last place: the
+    lowest seed or a uniformly random member (by keys independent of the order), among the
+    members with no earlier bye first if `bye_once`."""
+    if rules.bye == "lowest":
+        key, mask = seed_key, jnp.uint32(0)
+    else:
+        key, mask = rng.bye_keys(round_key, rules.n_models), rng.tag_mask(round_key)
+    eligible = ~had_bye if rules.bye_once else jnp.ones(rules.n_models, bool)
+    chooser = order_models(rules.layout, level, bye_priority(eligible, key), mask)
+    return move_byes_last(order, n_active, chooser, lowest_group_only=rules.pairing == "float")
+
+
+def _with_keys(rules: Rules, score, active, run_key, round_index, byes=None, met=None) -> State:
     """The State before round `round_index` (K for the elimination after the last round)."""
     round_key = rng.round_keys(run_key, round_index)[0]
     rand = rng.model_keys(round_key, rules.n_models)
     keys = pack_keys(rules.layout, _level(score, active), rand, rng.tag_mask(round_key))
-    return State(score, active, keys)
+    return State(score, active, keys, byes, met)
+
+
+def trace_pairings(rules: Rules, outcomes, schedule, seed_key, seed, stream, run_index):
+    """For tests and debugging, not the hot path: what each round of some runs looked like.
+
+    Plays runs `run_index` ((C,) uint32) exactly as `chunk_stats` does under one schedule
+    ((K,) int32), and returns (score, active, opponent), each (C, K, M): the scores before
+    round k, the models that play it (after the elimination that precedes it), and their
+    opponents (-1: a bye, or not playing).
+    """
+    keys = rng.run_keys(seed, stream, run_index)
+    start = _start(rules, keys, jnp.ones(keys.shape[0], bool))
+    previous_cut = jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])
+    if rules.avoid_rematch:
+        step = _rounds_avoiding_rematches
+    else:
+        step = jax.vmap(_pair_and_play, in_axes=(None, None, None, 0, 0, None, None))
+
+    def body(state, round_and_cut):
+        after, opponent, active = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
+        return after, (state.score, active, opponent)
+
+    rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
+    _, trace = lax.scan(body, start, (rounds, previous_cut))
+    return tuple(jnp.swapaxes(x, 0, 1) for x in trace)
 
 
 def _final_cut(rules: Rules, state: State, run_key, cut) -> jnp.ndarray:

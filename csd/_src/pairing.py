@@ -7,6 +7,10 @@ Every rule has the same signature, `rule(order, n_active) -> opponent`:
   n_active: () int32, the number of active models (they hold positions 0..n_active-1);
   opponent: (M,) int32, each model's opponent, or -1 for a bye or an eliminated model.
 docs/rules.md states the rules; the random ones get their randomness from the key order.
+
+The bye options act on the `Order` before a rule reads it (`move_byes_last`,
+`seeded_bye_key`), and `avoid_rematch` pairs inside the segments `segments` names (see
+`rematch`); with the options off none of this is traced.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from csd._src.ordering import Order
 
 PAIRINGS = ("random", "float", "fold", "slide", "adjacent")
 SEEDED_PAIRINGS = ("fold", "slide", "adjacent")
+BYES = ("random", "lowest")  # who of an odd group gets the bye: uniformly random, or the lowest seed
 
 
 def pair_random(order: Order, n_active: jnp.ndarray) -> jnp.ndarray:
@@ -108,3 +113,79 @@ def _opponent_at(order: Order, position: jnp.ndarray, plays: jnp.ndarray) -> jnp
     n_models = order.rank.shape[0]
     opponent = take(order.order, jnp.clip(position, 0, n_models - 1))
     return jnp.where(plays, opponent, -1)
+
+
+def segments(pairing: str, order: Order, n_active: jnp.ndarray):
+    """(start, end) positions, each (M,) int32, of the even run of positions each model is
+    paired in: its score group for `random`, the segment of `_segment` for the others.
+    A model with a bye (the last member of an odd group or segment) has rank >= end; so do
+    eliminated models, whose values are otherwise meaningless."""
+    if pairing == "random":
+        start = order.start
+        end = jnp.minimum(order.start + order.size, n_active)
+    else:
+        start, end = _segment(order, n_active)
+    return start, start + ((end - start) & ~1)
+
+
+def bye_priority(eligible: jnp.ndarray, key: jnp.ndarray) -> jnp.ndarray:
+    """(M,) uint32 keys whose lowest member in each group is the one to get a bye: a member
+    with no earlier bye (`eligible`) before any other, then the lowest `key` (a seed
+    priority for the lowest seed, or a random key for a uniformly random member)."""
+    return jnp.where(eligible, jnp.uint32(0), jnp.uint32(1 << 31)) | (key >> 1)
+
+
+def move_byes_last(order: Order, n_active: jnp.ndarray, chooser: Order, lowest_group_only: bool) -> Order:
+    """`order` with the bye of each group that has one swapped into the group's last place.
+
+    Args:
+      order: the rule's `Order` (with sizes), active models first.
+      chooser: an `Order` of the same active models and levels by `bye_priority`: the last
+        member of each of its groups is the one to get that group's bye.
+      lowest_group_only: only the lowest group gives a bye (`float`, when n_active is odd);
+        otherwise every odd group does (`random`).
+
+    The chosen member and the one in the last place trade places; as the choice does not
+    depend on the random key order, the others' order stays uniformly random.
+    """
+    n_models = order.rank.shape[0]
+    models = jnp.arange(n_models, dtype=jnp.int32)
+    group_end = jnp.minimum(order.start + order.size, n_active)
+    last = jnp.clip(group_end - 1, 0, n_models - 1)
+    if lowest_group_only:
+        has_bye = (group_end == n_active) & ((n_active & 1) == 1)
+    else:
+        has_bye = ((group_end - order.start) & 1) == 1
+    has_bye = has_bye & (order.rank < n_active)  # (M,) per model: its group gives a bye
+    bye = take(chooser.order, last)  # (M,) per model: the member of its group to get it
+    holder = take(order.order, last)  # (M,) per model: who holds its group's last place
+    rank = jnp.where(
+        has_bye & (models == bye), last, jnp.where(has_bye & (models == holder), take(order.rank, bye), order.rank)
+    )
+    at = order.order  # (P,) the model at each position
+    positions = jnp.arange(n_models, dtype=jnp.int32)
+    swap, bye_at, last_at = take(has_bye, at), take(bye, at), take(last, at)
+    moved = jnp.where(
+        swap & (positions == last_at), bye_at, jnp.where(swap & (at == bye_at), take(order.order, last_at), at)
+    )
+    return order._replace(rank=rank, order=moved)
+
+
+def seeded_bye_key(level: jnp.ndarray, seed_key: jnp.ndarray, had_bye: jnp.ndarray, n_active: jnp.ndarray):
+    """(M,) seed priorities for a seeded rule with `bye_once`: if n_active is odd, the
+    lowest seed of the lowest score group among its members with no earlier bye (any
+    member if all had one) gets priority 0, the last place of its group, so it takes the
+    bye while the others keep their seed order.
+
+    Args:
+      level: (M,) int32 scores, -1 for an eliminated model; seed_key: (M,) uint32 (> 0);
+      had_bye: (M,) bool.
+    """
+    active = level >= 0
+    lowest = jnp.min(jnp.where(active, level, jnp.iinfo(jnp.int32).max))
+    in_lowest = active & (level == lowest)
+    fresh = in_lowest & ~had_bye
+    pool = jnp.where(fresh.any(), fresh, in_lowest)
+    bye = jnp.argmin(jnp.where(pool, seed_key, jnp.uint32(0xFFFFFFFF)))
+    takes_bye = (jnp.arange(level.shape[0]) == bye) & ((n_active & 1) == 1)
+    return jnp.where(takes_bye, jnp.uint32(0), seed_key)

@@ -18,6 +18,7 @@ _GOLDEN = 0x9E3779B9
 _STREAM_SALT = 0x85EBCA6B
 _PAIR_SALT = 0xC2B2AE35
 _ROUND_SALT = 0x27D4EB2F
+_BYE_SALT = 0x165667B1
 UNIFORM_BITS = 24
 
 
@@ -75,6 +76,13 @@ def model_keys(round_key: jnp.ndarray, n_models: int) -> jnp.ndarray:
     """(M,) uint32 distinct keys of the models in one run and round (round_key: () uint32)."""
     salts = lowbias32(jnp.arange(n_models, dtype=jnp.uint32) + _u32(_GOLDEN))
     return triple32(round_key ^ salts)
+
+
+def bye_keys(round_key: jnp.ndarray, n_models: int) -> jnp.ndarray:
+    """(M,) uint32 keys of one run and round that choose random byes (round_key: () uint32,
+    column 0 of `round_keys`); a separate hash of the round key, so they are independent of
+    the model keys that order the groups."""
+    return model_keys(lowbias32(round_key + _u32(_BYE_SALT)), n_models)
 
 
 def tag_mask(round_key: jnp.ndarray) -> jnp.ndarray:

@@ -782,7 +782,10 @@ def _headline(mode: str, config: RunConfig, prepared: PreparedTable, extra: str)
 
 def _rules(config: RunConfig) -> str:
     p = config.pairing
-    return f"pairing `{p.rule}`, tie `{p.tie}`, bye {p.bye_points:g}, draw {p.draw_points:g}"
+    options = [f"bye `{p.bye}`"] if p.bye is not None else []
+    options += [name for name in ("bye_once", "avoid_rematch") if getattr(p, name)]
+    extra = "".join(f", {option}" for option in options)
+    return f"pairing `{p.rule}`, tie `{p.tie}`, bye {p.bye_points:g}, draw {p.draw_points:g}{extra}"
 
 
 def _places(scores: np.ndarray) -> np.ndarray:

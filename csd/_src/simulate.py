@@ -105,6 +105,9 @@ def simulate(
     bye_points: float = 0.0,
     draw_points: float = 0.5,
     min_active: int = 1,
+    bye: str | None = None,
+    bye_once: bool = False,
+    avoid_rematch: bool = False,
     seed: int = 0,
     chunk_size: int | None = None,
     target_se: float | None = None,
@@ -122,6 +125,12 @@ def simulate(
       tie: for a table, what an exact tie is: `coin` (fair coin) or `draw`.
       bye_points, draw_points: points of a bye and of a draw, in [0, 1].
       min_active: never eliminate below this many active models.
+      bye: who of an odd group gets the bye: `random` (a uniformly random member) or
+        `lowest` (the lowest seed); None: the rule's own (`random` for `random` and `float`,
+        `lowest` for the seeded rules, which allow nothing else).
+      bye_once: give the bye to a member with no earlier bye when the group has one.
+      avoid_rematch: never repeat a game inside a group (segment) while a matching of it
+        without one exists (a depth-first search in the rule's order; at most 192 models).
       seed: the seed; a run's random numbers depend only on it and the run's index.
       chunk_size: runs per kernel call; results do not depend on it.
       target_se: if given, keep adding chunks (after the first `n_runs` runs) until every
@@ -150,6 +159,9 @@ def simulate(
         bye_points=bye_points,
         draw_points=draw_points,
         min_active=min_active,
+        bye=bye,
+        bye_once=bye_once,
+        avoid_rematch=avoid_rematch,
     )
     schedules = elimination_schedules([elimination], tournament.rules.n_rounds)
     stop = None
@@ -173,10 +185,17 @@ def simulate(
         "bye_points": bye_points,
         "draw_points": draw_points,
         "min_active": min_active,
+        **pairing_options(tournament),
         "seed": seed,
         "target_se": target_se,
     }
     return _result(tournament, totals, 0, config)
+
+
+def pairing_options(tournament: Tournament) -> dict:
+    """The pairing options as played (`bye` resolved), for a result's config."""
+    rules = tournament.rules
+    return {"bye": rules.bye, "bye_once": rules.bye_once, "avoid_rematch": rules.avoid_rematch}
 
 
 def _result(tournament: Tournament, totals: Totals, schedule: int, config: dict) -> SimulationResult:

@@ -25,7 +25,7 @@ import numpy as np
 
 from csd._src.driver import Totals, build_tournament, elimination_schedules, run_engine
 from csd._src.errors import InputError, check_choice
-from csd._src.simulate import SimulationResult, _places, _result, mean_stderr
+from csd._src.simulate import SimulationResult, _places, _result, mean_stderr, pairing_options
 
 COUPLINGS = ("common", "independent")
 RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
@@ -115,6 +115,9 @@ def sweep(
     bye_points: float = 0.0,
     draw_points: float = 0.5,
     min_active: int = 1,
+    bye: str | None = None,
+    bye_once: bool = False,
+    avoid_rematch: bool = False,
     seed: int = 0,
     chunk_size: int | None = None,
     risk_z: float = 3.0,
@@ -148,7 +151,15 @@ def sweep(
     if np.isscalar(schedules) or len(schedules) < 2:
         raise InputError(f"schedules={schedules!r}: a sweep needs at least two schedules")
     tournament = build_tournament(
-        table_or_probs, pairing=pairing, tie=tie, bye_points=bye_points, draw_points=draw_points, min_active=min_active
+        table_or_probs,
+        pairing=pairing,
+        tie=tie,
+        bye_points=bye_points,
+        draw_points=draw_points,
+        min_active=min_active,
+        bye=bye,
+        bye_once=bye_once,
+        avoid_rematch=avoid_rematch,
     )
     matrix = elimination_schedules(list(schedules), tournament.rules.n_rounds)
     options = dict(n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress)
@@ -164,6 +175,7 @@ def sweep(
         "bye_points": bye_points,
         "draw_points": draw_points,
         "min_active": min_active,
+        **pairing_options(tournament),
         "seed": seed,
         "risk_z": risk_z,
         "risk_spread": risk_spread,
