@@ -33,6 +33,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import time
 
 import numpy as np
@@ -175,6 +176,15 @@ def format_rows(setting: dict) -> str:
     return "\n".join(lines)
 
 
+def _git_commit() -> str | None:
+    """The checkout's commit, so a results file says which code produced it."""
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
+                              cwd=os.path.dirname(os.path.abspath(__file__))).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--settings", nargs="*", default=list(SETTINGS), choices=list(SETTINGS))
@@ -194,7 +204,7 @@ def main():
         print(format_rows(results[-1]), flush=True)
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
         with open(args.out, "w") as f:
-            json.dump({"csd_version": getattr(csd, "__version__", None), "settings": results}, f, indent=1)
+            json.dump({"git_commit": _git_commit(), "arguments": vars(args), "settings": results}, f, indent=1)
     print(f"wrote {args.out}")
 
 

@@ -118,38 +118,46 @@ def bootstrap(
 ) -> BootstrapResult:
     """Bootstrap intervals for E[S_m] and the ranks, and tiers of models.
 
-    What the intervals cover (measured by benchmarks/bootstrap_coverage.py: random
-    pairing, T = 0, n_boot=200, n_runs=1000, tables of ability + N(0, 1) per cell, every
-    model's coverage pooled; results in benchmarks/results/bootstrap_coverage.json):
+    What the intervals cover, measured by benchmarks/bootstrap_coverage.py (400 tables
+    per setting from a known population, ability + N(0, 1) per cell; random pairing, T = 0,
+    n_boot=200, n_runs=1000; every model's coverage pooled; Monte Carlo SE <= 0.009;
+    numbers in benchmarks/results/bootstrap_coverage.json):
 
     `benchmarks` targets the mean of E[S_m] over tables of the same shape whose benchmarks
     are drawn afresh from the population each tier stands for (as many per tier, tiers in
     order, in random order inside a tier). E[S_m] depends much on which benchmarks come
-    first, so the replicates' mean, which averages over orders, is nearer the target than
-    the table's own E[S_m] is: the plain `percentile` interval, centred there, over-covers
-    (99% for a nominal 90% with 6 models x 20 benchmarks), and with few benchmarks its
-    spread is too small as well (87% with 12 x 8). The default `expanded` interval centres
-    the replicates on the table's E[S_m] (as `shifted`) and widens the tails for the K
-    benchmarks resampled (Hesterberg's expanded percentile, see `expanded_tail`).
-    Coverage of `expanded` (of `percentile` in brackets), nominal 90% / 95%, MC SE ~0.006:
-      6 models x 8 benchmarks    0.916 (0.925) / 0.959 (0.958)
-      12 x 8                     0.899 (0.870) / 0.940 (0.917)
-      6 x 20                     0.914 (0.994) / 0.949 (0.999)
+    first, and the replicates' mean averages over those orders, so it is nearer the
+    target than the table's own E[S_m]: plain `percentile` intervals, centred there,
+    over-cover (0.995 at nominal 0.90 with 6 models x 20 benchmarks), and with few
+    benchmarks their spread is too small as well (0.861 with 12 x 8). The default
+    `expanded` interval centres the replicates on the table's E[S_m] (as `shifted` does)
+    and widens the tails for the K benchmarks resampled (Hesterberg's expanded
+    percentile, see `expanded_tail`). Coverage at nominal 0.90 / 0.95:
+
+      models x benchmarks    expanded        shifted         percentile
+      6 x 8                  0.921 / 0.958   0.858 / 0.911   0.927 / 0.958
+      12 x 8                 0.891 / 0.935   0.821 / 0.881   0.861 / 0.914
+      6 x 20                 0.904 / 0.944   0.877 / 0.927   0.995 / 0.998
 
     `noise` targets E[S_m] averaged over re-measurements of the scores (each cell its true
     score plus N(0, se^2)), which is exactly E[S_m] under the win tensor
     P[i, j, k] = Phi((s_i - s_j) / sqrt(se_i^2 + se_j^2)) of the true scores s (the games of
     one run use disjoint cells), and which the table's own E[S_m] estimates without bias.
-    It is not E[S_m] of the noiseless table, which no interval here covers at the nominal
-    rate once se is not small next to the gaps between models. A replicate adds the noise
-    a second time, so the replicates centre on that tensor's E[S_m] for the observed
-    scores, nearer the middle than the target; the default `shifted` interval moves them
-    onto the table's E[S_m].
-    Coverage of `shifted` (of `percentile`) for that target, 6 x 8, nominal 90% / 95%:
-      se = 0.3                   0.905 (0.963) / 0.950 (0.984)
-      se = 1.0                   0.873 (0.958) / 0.931 (0.984)
-    With se as large as the spread of a benchmark's scores (se = 1.0) the observed scores
-    are more spread out than the true ones, so the replicates vary ~10% too little.
+    A replicate adds the noise a second time, so the replicates centre on that tensor's
+    E[S_m] for the observed scores, nearer the middle than the target; the default
+    `shifted` interval moves them onto the table's E[S_m]. Coverage at 0.90 / 0.95:
+
+      models x benchmarks, se    shifted         percentile
+      6 x 8, se = 0.3            0.887 / 0.939   0.950 / 0.980
+      6 x 8, se = 1.0            0.885 / 0.940   0.962 / 0.985
+      12 x 8, se = 0.3           0.896 / 0.943   0.952 / 0.976
+
+    (se = 1.0 is as large as the spread of true scores on a benchmark.) Neither interval
+    is for E[S_m] of the noiseless table, which is not the target: shifted intervals
+    cover it 0.815-0.851 of the time at 0.90, percentile ones 0.821-0.886.
+
+    Rank intervals (of the target's rank) over-cover, being whole ranks: 0.93-0.98 at
+    0.90 for the default intervals above.
 
     Args:
       table: a `ScoreTable`.
