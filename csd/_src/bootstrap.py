@@ -1,12 +1,16 @@
 """Bootstrap: how much E[S_m] and the ranking depend on the table itself.
 
 B replicate tables (benchmarks resampled, or scores perturbed by their noise) are played
-in one vmapped kernel call, N runs each, every replicate with its own random stream.
+in one vmapped kernel call, N runs each, every replicate with its own random stream. What
+each interval covers, and how well, is in `bootstrap`'s docstring, measured by
+benchmarks/bootstrap_coverage.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+from statistics import NormalDist
 from typing import Callable, Sequence
 
 import jax.numpy as jnp
@@ -19,22 +23,30 @@ from csd._src.simulate import _places, mean_stderr, simulate
 from csd._src.table import ScoreTable
 
 SCHEMES = ("benchmarks", "noise")
+_NORMAL = NormalDist()
+INTERVALS = ("percentile", "shifted", "expanded")
+DEFAULT_INTERVAL = {"benchmarks": "expanded", "noise": "shifted"}
 
 
 @dataclasses.dataclass(frozen=True)
 class BootstrapResult:
-    """Percentile intervals for E[S_m] and each model's rank over B replicate tables.
+    """Intervals for E[S_m] and each model's rank over B replicate tables.
 
     Attributes:
       models: (M,) names.
       expected_score, stderr: (M,) E[S_m] on the table itself and its Monte Carlo SE.
-      ci_low, ci_high: (M,) the central `coverage` percentile interval of E[S_m] over
-        the replicates.
-      rank_low, rank_high: (M,) int, the same for the model's rank (1 = best) by E[S].
+      ci_low, ci_high: (M,) the interval for E[S_m]: percentiles of
+        `replicate_scores + shift` (see `interval`), kept inside the possible scores.
+      rank_low, rank_high: (M,) int, the same for the model's rank (1 = best) by E[S] in
+        each replicate (after the shift).
       tiers: (M,) int, 1 = top: see `rank_tiers`.
-      replicate_scores: (B, M) E[S_m] in each replicate.
+      replicate_scores: (B, M) E[S_m] in each replicate, as played (not shifted).
+      shift: (M,) what was added to every replicate before taking percentiles: 0 for
+        `percentile`, `expected_score - replicate_scores.mean(0)` for `shifted` and
+        `expanded`.
       mc_stderr: (M,) root-mean-square Monte Carlo SE inside a replicate; it is part of
         the replicates' spread, so keep it well below the interval widths (raise n_runs).
+      interval: `percentile`, `shifted` or `expanded` (see `bootstrap`).
       coverage, n_boot, n_runs, config: the settings.
     """
 
@@ -47,7 +59,9 @@ class BootstrapResult:
     rank_high: np.ndarray
     tiers: np.ndarray
     replicate_scores: np.ndarray
+    shift: np.ndarray
     mc_stderr: np.ndarray
+    interval: str
     coverage: float
     n_boot: int
     n_runs: int
@@ -67,12 +81,13 @@ class BootstrapResult:
 
     def to_dict(self) -> dict:
         """Plain lists and numbers, ready for JSON."""
-        arrays = "expected_score stderr ci_low ci_high rank_low rank_high tiers mc_stderr".split()
+        arrays = "expected_score stderr ci_low ci_high rank_low rank_high tiers shift mc_stderr".split()
         return {
             "models": list(self.models),
             **{name: getattr(self, name).tolist() for name in arrays},
             "rank": _places(self.expected_score).tolist(),
             "replicate_scores": self.replicate_scores.tolist(),
+            "interval": self.interval,
             "coverage": self.coverage,
             "n_boot": self.n_boot,
             "n_runs": self.n_runs,
@@ -86,6 +101,7 @@ def bootstrap(
     n_runs: int = 10_000,
     *,
     scheme: str = "benchmarks",
+    interval: str | None = None,
     tiers: Sequence[Sequence[str]] | None = None,
     score_stderr=None,
     n_items=None,
@@ -105,24 +121,74 @@ def bootstrap(
 ) -> BootstrapResult:
     """Bootstrap intervals for E[S_m] and the ranks, and tiers of models.
 
+    What the intervals cover, measured by benchmarks/bootstrap_coverage.py (400 tables
+    per setting from a known population, ability + N(0, 1) per cell; random pairing, T = 0,
+    n_boot=200, n_runs=1000; every model's coverage pooled; Monte Carlo SE <= 0.009;
+    numbers in benchmarks/results/bootstrap_coverage.json):
+
+    `benchmarks` targets the mean of E[S_m] over tables of the same shape whose benchmarks
+    are drawn afresh from the population each tier stands for (as many per tier, tiers in
+    order, in random order inside a tier). E[S_m] depends much on which benchmarks come
+    first, and the replicates' mean averages over those orders, so it is nearer the
+    target than the table's own E[S_m]: plain `percentile` intervals, centred there,
+    over-cover (0.995 at nominal 0.90 with 6 models x 20 benchmarks), and with few
+    benchmarks their spread is too small as well (0.861 with 12 x 8). The default
+    `expanded` interval centres the replicates on the table's E[S_m] (as `shifted` does)
+    and widens the tails for the K benchmarks resampled (Hesterberg's expanded
+    percentile, see `expanded_tail`). Coverage at nominal 0.90 / 0.95:
+
+      models x benchmarks    expanded        shifted         percentile
+      6 x 8                  0.921 / 0.958   0.858 / 0.911   0.927 / 0.958
+      12 x 8                 0.891 / 0.935   0.821 / 0.881   0.861 / 0.914
+      6 x 20                 0.904 / 0.944   0.877 / 0.927   0.995 / 0.998
+
+    `noise` targets E[S_m] averaged over re-measurements of the scores (each cell its true
+    score plus N(0, se^2)), which is exactly E[S_m] under the win tensor
+    P[i, j, k] = Phi((s_i - s_j) / sqrt(se_i^2 + se_j^2)) of the true scores s (the games of
+    one run use disjoint cells), and which the table's own E[S_m] estimates without bias.
+    A replicate adds the noise a second time, so the replicates centre on that tensor's
+    E[S_m] for the observed scores, nearer the middle than the target; the default
+    `shifted` interval moves them onto the table's E[S_m]. Coverage at 0.90 / 0.95:
+
+      models x benchmarks, se    shifted         percentile
+      6 x 8, se = 0.3            0.887 / 0.939   0.950 / 0.980
+      6 x 8, se = 1.0            0.885 / 0.940   0.962 / 0.985
+      12 x 8, se = 0.3           0.896 / 0.943   0.952 / 0.976
+
+    (se = 1.0 is as large as the spread of true scores on a benchmark.) Neither interval
+    is for E[S_m] of the noiseless table, which is not the target: shifted intervals
+    cover it 0.815-0.851 of the time at 0.90, percentile ones 0.821-0.886.
+
+    Rank intervals (of the target's rank) over-cover, being whole ranks: 0.93-0.98 at
+    0.90 for the default intervals above.
+
     Args:
       table: a `ScoreTable`.
       n_boot: B, the replicate tables; n_runs: N, tournaments per replicate.
-      scheme: `benchmarks` resamples benchmarks with replacement inside each tier and
-        keeps the tiers in order (inside a tier the draws keep the table's column order);
-        `noise` adds Gaussian noise of each cell's standard error to the scores.
-      tiers: for `benchmarks`, groups of benchmark names in round order, covering every
-        benchmark once (default: one tier of all, in column order). The rounds then follow
-        the tiers, for the point estimate too.
+      scheme: `benchmarks` resamples benchmarks with replacement inside each tier, plays
+        each tier's draws in random order and keeps the tiers in order; `noise` adds
+        Gaussian noise of each cell's standard error to the scores.
+      interval: `percentile`, the central `coverage` range of the replicates' E[S_m];
+        `shifted`, that range moved by `expected_score - mean(replicates)`; `expanded`
+        (`benchmarks` only), `shifted` with wider tails for resampling few benchmarks.
+        Default: `expanded` for `benchmarks`, `shifted` for `noise` (see above). The rank
+        intervals are taken from the same (shifted) replicates at the same tails; with
+        `expanded` and few benchmarks the tails are small, so raise n_boot for 95%.
+      tiers: groups of benchmark names in round order, covering every benchmark once
+        (default: one tier of all, in column order). The rounds then follow the tiers, for
+        the point estimate too; `benchmarks` resamples inside each tier.
       score_stderr: for `noise`, the score SEs: a number or an (M, K) array.
       n_items: for `noise` without `score_stderr`: items per benchmark (an int or K ints);
         the SE is then binomial, sqrt(p (1 - p) / n), with p the score as a fraction
         (scores on a 0-100 scale are read as percentages).
-      coverage: the central probability of the percentile intervals.
+      coverage: the central probability of the intervals, in (0, 1).
       The other options are those of `simulate`.
 
     Returns:
       A `BootstrapResult`.
+
+    Raises:
+      InputError: for a bad option, naming it.
 
     Example:
       >>> import csd
@@ -132,11 +198,12 @@ def bootstrap(
       True
     """
     if not isinstance(table, ScoreTable):
-        raise InputError("bootstrap needs a ScoreTable (it resamples or perturbs the scores)")
+        raise InputError(f"table: bootstrap needs a ScoreTable (it resamples or perturbs the scores), got {type(table).__name__}")
     check_choice("scheme", scheme, SCHEMES)
+    interval = DEFAULT_INTERVAL[scheme] if interval is None else interval
+    check_choice("interval", interval, INTERVALS)
     n_boot = check_int("n_boot", n_boot, 2)
-    if not 0 < coverage < 1:
-        raise InputError(f"coverage={coverage!r} must be in (0, 1)")
+    coverage = _coverage(coverage)
     options = dict(
         pairing=pairing,
         tie=tie,
@@ -148,6 +215,13 @@ def bootstrap(
         avoid_rematch=avoid_rematch,
     )
     tier_columns = _tier_columns(table, tiers)
+    if interval == "expanded" and scheme != "benchmarks":
+        raise InputError("interval='expanded' is for scheme='benchmarks' (it corrects for resampling few benchmarks)")
+    if scheme == "benchmarks" and len(tier_columns) == table.shape[1]:
+        raise InputError(
+            "scheme='benchmarks' needs a tier of at least 2 benchmarks (tiers: every tier has one, "
+            "so resampling inside the tiers cannot change the table)"
+        )
     round_order = np.concatenate(tier_columns)
     noise = _noise_stderr(table, score_stderr, n_items)[:, round_order] if scheme == "noise" else None
     table = table.with_benchmarks([table.benchmarks[k] for k in round_order])
@@ -168,22 +242,21 @@ def bootstrap(
     )
     scores = totals.score_sum[:, 0] / totals.n_runs[:, None] / tournament.ticks_per_point  # (B, M)
     mc = mean_stderr(totals.score_sum[:, 0], totals.score_sq_sum[:, 0], totals.n_runs) / tournament.ticks_per_point
-    ranks = np.stack([_places(row) for row in scores])
-    tail = 100 * (1 - coverage) / 2
-    rank_low = np.percentile(ranks, tail, axis=0, method="lower").astype(int)
-    rank_high = np.percentile(ranks, 100 - tail, axis=0, method="higher").astype(int)
-    config = {**point.config, "scheme": scheme, "tiers": tiers, "n_items": _plain(n_items), "coverage": coverage}
+    max_score = tournament.rules.n_rounds * max(tournament.rules.win_ticks, tournament.rules.bye_ticks) / tournament.ticks_per_point
+    bounds = intervals(point.expected_score, scores, coverage, interval, max_score, table.shape[1], len(tier_columns))
+    config = {
+        **point.config, "scheme": scheme, "interval": interval, "tiers": _plain_tiers(tiers),
+        "n_items": _plain(n_items), "coverage": coverage,
+    }
     return BootstrapResult(
         models=table.models,
         expected_score=point.expected_score,
         stderr=point.stderr,
-        ci_low=np.percentile(scores, tail, axis=0),
-        ci_high=np.percentile(scores, 100 - tail, axis=0),
-        rank_low=rank_low,
-        rank_high=rank_high,
-        tiers=rank_tiers(point.expected_score, rank_low, rank_high),
+        **bounds,
+        tiers=rank_tiers(point.expected_score, bounds["rank_low"], bounds["rank_high"]),
         replicate_scores=scores,
         mc_stderr=np.sqrt((mc**2).mean(axis=0)),
+        interval=interval,
         coverage=coverage,
         n_boot=n_boot,
         n_runs=int(totals.n_runs[0]),
@@ -191,11 +264,100 @@ def bootstrap(
     )
 
 
+def intervals(
+    expected_score: np.ndarray,
+    replicate_scores: np.ndarray,
+    coverage: float,
+    interval: str,
+    max_score: float,
+    n_benchmarks: int | None = None,
+    n_tiers: int = 1,
+) -> dict:
+    """The intervals of `bootstrap` from the point estimate (M,) and the replicates (B, M).
+
+    Args:
+      interval: `percentile`, `shifted` or `expanded` (as `bootstrap`); `expanded` needs
+        `n_benchmarks` and `n_tiers` (see `expanded_tail`).
+      max_score: the most points a model can score; intervals are kept inside [0, it].
+
+    Returns:
+      A dict of (M,) arrays: shift, ci_low, ci_high (float) and rank_low, rank_high (int):
+      the central ranges of `replicate_scores + shift` and of the ranks in each shifted
+      replicate, with shift 0 (`percentile`) or `expected_score - mean` (the others), and
+      tails of (1 - coverage) / 2 each, or `expanded_tail` for `expanded`.
+    """
+    check_choice("interval", interval, INTERVALS)
+    if interval == "percentile":
+        shift = np.zeros_like(expected_score)
+    else:
+        shift = expected_score - replicate_scores.mean(axis=0)
+    tail = expanded_tail(coverage, n_benchmarks, n_tiers) if interval == "expanded" else (1 - coverage) / 2
+    moved = replicate_scores + shift
+    ranks = np.stack([_places(row) for row in moved])
+    return {
+        "shift": shift,
+        "ci_low": np.clip(np.percentile(moved, 100 * tail, axis=0), 0.0, max_score),
+        "ci_high": np.clip(np.percentile(moved, 100 * (1 - tail), axis=0), 0.0, max_score),
+        "rank_low": np.percentile(ranks, 100 * tail, axis=0, method="lower").astype(int),
+        "rank_high": np.percentile(ranks, 100 * (1 - tail), axis=0, method="higher").astype(int),
+    }
+
+
 def resampled_columns(tiers: list[np.ndarray], n_boot: int, generator) -> np.ndarray:
-    """(B, K) column indices: per replicate, each tier's columns drawn with replacement,
-    sorted, tiers in order."""
-    draws = [np.sort(generator.choice(tier, size=(n_boot, len(tier)), replace=True), axis=1) for tier in tiers]
-    return np.concatenate(draws, axis=1)
+    """(B, K) column indices: per replicate, each tier's columns drawn with replacement (in
+    the order drawn, i.e. random), tiers in order."""
+    return np.concatenate([generator.choice(tier, size=(n_boot, len(tier)), replace=True) for tier in tiers], axis=1)
+
+
+def expanded_tail(coverage: float, n_benchmarks: int, n_tiers: int) -> float:
+    """The tail probability `expanded` intervals use for each side: Hesterberg's expanded
+    percentile, Phi(-sqrt(n / df) t_df(1 - alpha / 2)) with alpha = 1 - coverage, n the
+    benchmarks and df = n - (tiers) their within-tier degrees of freedom. For the mean of
+    one tier of n it turns the bootstrap's z-like interval with variance (n - 1) / n too
+    small into the t interval; the tail shrinks as n grows towards (1 - coverage) / 2."""
+    df = n_benchmarks - n_tiers
+    tail = (1 - coverage) / 2
+    return _NORMAL.cdf(-math.sqrt(n_benchmarks / df) * t_quantile(1 - tail, df))
+
+
+def t_quantile(p: float, df: int) -> float:
+    """The p quantile (p in (0.5, 1)) of Student's t with `df` >= 1 degrees of freedom:
+    bisection on the exact CDF, or for df > 200 the Cornish-Fisher series in 1 / df
+    (Abramowitz & Stegun 26.7.5; error far below 1e-9 there)."""
+    if df > 200:
+        z = _NORMAL.inv_cdf(p)
+        terms = [(z**3 + z) / 4, (5 * z**5 + 16 * z**3 + 3 * z) / 96,
+                 (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+                 (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160]
+        return z + sum(term / df ** (power + 1) for power, term in enumerate(terms))
+    low, high = 0.0, 1.0
+    while _t_cdf(high, df) < p:
+        low, high = high, 2 * high
+    for _ in range(200):
+        middle = (low + high) / 2
+        low, high = (middle, high) if _t_cdf(middle, df) < p else (low, middle)
+        if high - low < 1e-12 * high:
+            break
+    return (low + high) / 2
+
+
+def _t_cdf(x: float, df: int) -> float:
+    """P(T <= x) for x >= 0 and integer df >= 1 (Abramowitz & Stegun 26.7.3-4)."""
+    angle = math.atan(x / math.sqrt(df))
+    sin, cos2 = math.sin(angle), math.cos(angle) ** 2
+    if df % 2:
+        term, total = 1.0, 0.0
+        for j in range(1, (df - 1) // 2 + 1):  # cos, (2/3) cos^3, (2*4)/(3*5) cos^5, ...
+            total += term
+            term *= cos2 * (2 * j) / (2 * j + 1)
+        inside = (2 / math.pi) * (angle + sin * math.cos(angle) * total) if df > 1 else 2 * angle / math.pi
+    else:
+        term, total = 1.0, 0.0
+        for j in range(1, df // 2 + 1):  # 1, (1/2) cos^2, (1*3)/(2*4) cos^4, ...
+            total += term
+            term *= cos2 * (2 * j - 1) / (2 * j)
+        inside = sin * total
+    return 0.5 + 0.5 * inside
 
 
 def rank_tiers(expected_score: np.ndarray, rank_low: np.ndarray, rank_high: np.ndarray) -> np.ndarray:
@@ -217,7 +379,11 @@ def _tier_columns(table: ScoreTable, tiers) -> list[np.ndarray]:
     if tiers is None:
         return [np.arange(table.shape[1])]
     index = {name: k for k, name in enumerate(table.benchmarks)}
+    if isinstance(tiers, str) or any(isinstance(tier, str) or not isinstance(tier, Sequence) for tier in tiers):
+        raise InputError(f"tiers={tiers!r} must be a list of tiers, each a list of benchmark names")
     named = [name for tier in tiers for name in tier]
+    if not all(isinstance(name, str) for name in named):
+        raise InputError(f"tiers: benchmark names must be strings, got {named!r}")
     unknown = sorted(set(named) - set(index))
     if unknown:
         raise InputError(f"tiers: unknown benchmark(s) {unknown}; the table has {list(table.benchmarks)}")
@@ -237,19 +403,27 @@ def _tier_positions(tier_columns: list[np.ndarray]) -> list[np.ndarray]:
 def _noise_stderr(table: ScoreTable, score_stderr, n_items) -> np.ndarray:
     """(M, K) standard errors of the scores for the `noise` scheme."""
     if score_stderr is not None:
-        stderr = np.broadcast_to(np.asarray(score_stderr, dtype=float), table.shape)
-    elif n_items is not None:
-        items = np.broadcast_to(np.asarray(n_items, dtype=float), (table.shape[1],))
-        if (items < 1).any():
-            raise InputError(f"n_items={_plain(n_items)!r} must be >= 1")
-        scale = 100.0 if np.nanmax(table.scores) > 1 else 1.0
-        p = np.clip(table.scores / scale, 0, 1)
-        stderr = scale * np.sqrt(p * (1 - p) / items[None, :])
-    else:
+        stderr = _broadcast("score_stderr", score_stderr, table.shape, "a number or an (M, K) array")
+        if not np.all(np.isfinite(stderr[~np.isnan(table.scores)])) or (stderr < 0).any():
+            raise InputError("score_stderr must be finite and >= 0")
+        return stderr
+    if n_items is None:
         raise InputError("scheme='noise' needs score_stderr (a number or an (M, K) array) or n_items")
-    if not np.all(np.isfinite(stderr[~np.isnan(table.scores)])) or (stderr < 0).any():
-        raise InputError("score_stderr must be finite and >= 0")
-    return stderr
+    items = _broadcast("n_items", n_items, (table.shape[1],), "an int or one int per benchmark")
+    if not (np.isfinite(items) & (items >= 1)).all():
+        raise InputError(f"n_items={_plain(n_items)!r} must be >= 1")
+    scale = 100.0 if np.nanmax(table.scores) > 1 else 1.0
+    p = np.clip(table.scores / scale, 0, 1)
+    return scale * np.sqrt(p * (1 - p) / items[None, :])
+
+
+def _broadcast(option: str, value, shape: tuple[int, ...], what: str) -> np.ndarray:
+    """`value` as float64 broadcast to `shape`, or InputError naming `option`."""
+    try:
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
+    except (TypeError, ValueError):
+        given = np.shape(value) if not isinstance(value, str) else value
+        raise InputError(f"{option}: expected {what} (shape {shape}), got {given!r}") from None
 
 
 def _replicate_outcomes(scores: np.ndarray, tie: str, n_slots: int):
@@ -261,6 +435,22 @@ def _replicate_outcomes(scores: np.ndarray, tie: str, n_slots: int):
     has_tie = any(has_ties(replicate[:, : scores.shape[1]]) for replicate in levels)
     tie_win = jnp.full(scores.shape[0], 0.5 if tie == "coin" else 0.0, jnp.float32)
     return ScoreOutcomes(jnp.asarray(levels), tie_win), has_tie and tie == "coin"
+
+
+def _coverage(value) -> float:
+    """`coverage` as a float in (0, 1), or InputError."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"coverage={value!r} must be a number in (0, 1)") from None
+    if not 0 < number < 1:
+        raise InputError(f"coverage={value!r} must be in (0, 1)")
+    return number
+
+
+def _plain_tiers(tiers):
+    """The tiers as lists of names (JSON-friendly), or None."""
+    return None if tiers is None else [list(tier) for tier in tiers]
 
 
 def _plain(value):
