@@ -112,6 +112,10 @@ def test_schedule_elimination_takes_one_t_per_round():
             {"bootstrap": {"scheme": "jackknife"}},
             "bootstrap.scheme='jackknife' is not allowed; choose one of: benchmarks, noise",
         ),
+        (
+            {"bootstrap": {"interval": "bca"}},
+            "bootstrap.interval='bca' is not allowed; choose one of: percentile, shifted, expanded",
+        ),
         ({"mode": "collect"}, "mode=collect needs dir=FOLDER"),
         ({"mode": "outlier"}, "mode=outlier needs outlier.model=NAME"),
         ({"progress": "yes"}, "progress='yes' is not allowed; choose one of: true, false"),

@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from csd._src.bootstrap import INTERVALS as BOOTSTRAP_INTERVALS
+from csd._src.bootstrap import SCHEMES as BOOTSTRAP_SCHEMES
 from csd._src.datasets import SHIPPED_TABLES, shipped_table, shipped_tiers
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
 from csd._src.driver import check_pairing_options
@@ -37,7 +39,6 @@ from csd._src.table import MISSING_POLICIES, ScoreTable, load_table
 MODES = ("simulate", "sweep", "bootstrap", "compare", "outlier", "collect")
 ELIMINATION_KINDS = ("constant", "schedule", "none")
 TIES = ("coin", "draw")
-BOOTSTRAP_SCHEMES = ("benchmarks", "noise")
 MISSING = "???"  # OmegaConf's mark of a mandatory value left unset
 
 Schedule = int | tuple[int, ...]
@@ -122,10 +123,12 @@ class SweepConfig:
 class BootstrapConfig:
     """mode=bootstrap: `n_boot` replicates of the `scheme` (`benchmarks` or `noise`); for
     `noise`, every score's SE is `score_stderr`, or binomial over `n_items` items;
-    intervals of central probability `coverage`."""
+    intervals of central probability `coverage`, of kind `interval` (None: the scheme's
+    default, see `csd.bootstrap`)."""
 
     n_boot: int = 200
     scheme: str = "benchmarks"
+    interval: str | None = None
     score_stderr: float | None = None
     n_items: int | None = None
     coverage: float = 0.95
@@ -472,6 +475,7 @@ def _bootstrap(section: dict) -> BootstrapConfig:
     return BootstrapConfig(
         n_boot=_int("bootstrap.n_boot", section, 2),
         scheme=_choice("bootstrap.scheme", section, BOOTSTRAP_SCHEMES),
+        interval=_optional(section, "interval", lambda: _choice("bootstrap.interval", section, BOOTSTRAP_INTERVALS)),
         score_stderr=_optional(section, "score_stderr", lambda: _positive("bootstrap.score_stderr", section)),
         n_items=_optional(section, "n_items", lambda: _int("bootstrap.n_items", section, 1)),
         coverage=_unit_open("bootstrap.coverage", section),

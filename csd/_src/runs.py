@@ -278,6 +278,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
             table,
             n_boot=config.bootstrap.n_boot,
             scheme=config.bootstrap.scheme,
+            interval=config.bootstrap.interval,
             tiers=tiers,
             score_stderr=config.bootstrap.score_stderr,
             n_items=config.bootstrap.n_items,
