@@ -131,19 +131,36 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs):
     else:
         step = jax.vmap(_round, in_axes=(None, None, None, 0, 0, None, None))
 
-    def body(state, round_and_cut):
+    def body(carry, round_and_cut):
+        state, rounds_active = carry
         round_index, cut = round_and_cut
         state = step(rules, outcomes, seed_key, state, keys, round_index, cut)
-        return state, (state.active.sum(0, dtype=jnp.int32), state.score.sum(0))
+        return (state, rounds_active + state.active), state.score.sum(0)
 
     rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
-    final, (active_sum, score_sum) = lax.scan(body, start, (rounds, previous_cut))
+    # Elimination is final, so a model is active after the elimination that follows round
+    # k exactly when it survived more than k eliminations: one count per run and model
+    # replaces a reduction over the runs in every round.
+    no_rounds = jnp.zeros_like(start.score, jnp.int8 if rules.n_rounds < 127 else jnp.int16)
+    (final, rounds_active), score_sum = lax.scan(body, (start, no_rounds), (rounds, previous_cut))
     if rules.final_cut:
         last_active = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
     else:
         last_active = final.active
-    survival = jnp.concatenate([active_sum[1:], last_active.sum(0, dtype=jnp.int32)[None]])
-    return final, survival, score_sum
+    # Round 0 has no elimination before it, so it counts one round for every real model.
+    rounds_survived = rounds_active.astype(jnp.int32) - 1 + last_active  # (C, M), -1: padding
+    return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum
+
+
+def _survival_counts(rounds_survived, n_rounds: int) -> jnp.ndarray:
+    """(K, M) int32: [k, m] = runs whose model m survived the eliminations after rounds
+    0..k; rounds_survived: (C, M) how many it survived (-1 for a model of a padding run)."""
+    n_models, n_bins = rounds_survived.shape[1], n_rounds + 2
+    cells = jnp.arange(n_models, dtype=jnp.int32) * n_bins + rounds_survived + 1
+    counts = jnp.zeros(n_models * n_bins, jnp.int32).at[cells.reshape(-1)].add(1)
+    survived_exactly = counts.reshape(n_models, n_bins)  # [m, j]: runs that survived j - 1
+    survived_at_least = jnp.cumsum(survived_exactly[:, ::-1], axis=1)[:, ::-1]  # [m, j]: >= j - 1
+    return survived_at_least[:, 2:].T
 
 
 def _start(rules: Rules, keys, valid) -> State:
