@@ -211,6 +211,13 @@ def time_reference(table: csd.ScoreTable, schedules, budget_s: float) -> dict:
     return {"s_per_run": sum(per_run), "s_per_run_by_schedule": per_run, "runs": runs, "setup_s": setup_s}
 
 
+def play(work: Workload, table: csd.ScoreTable, **options):
+    """The workload's engine call: `csd.simulate` for one schedule, else `csd.sweep`."""
+    if len(work.schedules) == 1:
+        return csd.simulate(table, elimination=work.schedules[0], **options)
+    return csd.sweep(table, schedules=list(work.schedules), **options)
+
+
 def measure(work: Workload, quick: bool) -> dict:
     """Runs one workload in this (fresh) process and returns its record."""
     n_runs = max(10, work.n_runs // QUICK_DIVISOR) if quick else work.n_runs
@@ -237,11 +244,7 @@ def measure(work: Workload, quick: bool) -> dict:
                 print(f"  [{work.name}] call {len(progress_log)}: {done:,}/{total:,} runs, {seconds:.1f} s, "
                       f"peak RSS {peak:.0f} MiB", file=sys.stderr, flush=True)
 
-        options = dict(n_runs=n_runs, seed=0, progress=progress if work.progress else None)
-        if len(work.schedules) == 1:
-            csd.simulate(table, elimination=work.schedules[0], **options)
-        else:
-            csd.sweep(table, schedules=list(work.schedules), **options)
+        play(work, table, n_runs=n_runs, seed=0, progress=progress if work.progress else None)
         return time.perf_counter() - start
 
     base_rss = peak_rss_mib()

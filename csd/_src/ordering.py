@@ -26,6 +26,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from csd._src.gather import take
+
 RANKINGS = ("pairs", "sort")
 PAIRS_MAX_MODELS = 192  # measured crossover on XLA:CPU (see benchmarks/)
 _SLOT_SIZES = (8, 16)  # small tables: the fewest slots that still vectorize well
@@ -186,8 +188,8 @@ def _sort_order(keys, layout: KeyLayout, mask, with_size: bool) -> Order:
     if with_size:
         last = jnp.concatenate([boundary, jnp.ones(1, bool)])
         group_end = lax.cummin(jnp.where(last, positions + 1, n_models), reverse=True)
-        size = (group_end - group_start)[rank]
-    return Order(rank, order, group_start[rank], size, (keys >> _group_shift(layout)).astype(jnp.uint32))
+        size = take(group_end - group_start, rank)
+    return Order(rank, order, take(group_start, rank), size, (keys >> _group_shift(layout)).astype(jnp.uint32))
 
 
 def _group_counts(keys, group, shift: int, with_size: bool) -> list[jnp.ndarray]:
