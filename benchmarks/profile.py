@@ -20,6 +20,7 @@ import gzip
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -46,12 +47,14 @@ def main(argv=None) -> None:
     work = BY_NAME[args.workload]
     table = load_workload_table(work)
     play(work, table, n_runs=work.n_runs, seed=0)  # compile
-    trace_dir = Path(tempfile.mkdtemp(prefix="csd_trace_"))
-    with jax.profiler.trace(str(trace_dir)):
-        play(work, table, n_runs=work.n_runs, seed=1)
-    operations = op_times(trace_dir)
-    sources = op_sources(kernel_hlo(Path(DUMP)))
-    rows = profile_rows(operations, sources)
+    trace_dir = tempfile.mkdtemp(prefix="csd_trace_")
+    try:
+        with jax.profiler.trace(trace_dir):
+            play(work, table, n_runs=work.n_runs, seed=1)
+        rows = profile_rows(op_times(Path(trace_dir)), op_sources(kernel_hlo(Path(DUMP))))
+    finally:
+        shutil.rmtree(trace_dir, ignore_errors=True)
+        shutil.rmtree(DUMP, ignore_errors=True)
     print(format_rows(rows, args.top, work))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"profile_{work.name}_{datetime.date.today().isoformat()}.json"

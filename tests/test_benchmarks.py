@@ -38,3 +38,20 @@ def test_quick_run_prints_the_table_and_writes_the_json(tmp_path):
     assert record["ratio"] == record["reference_s_per_run"] * record["n_runs"] / record["warm_s"]
     assert record["peak_rss_mib"] > 0
     assert (tmp_path / summary["plot"]).stat().st_size > 0  # scale_K_4 is a point of the K curve
+
+
+def test_profile_names_the_kernel_operations_by_their_source(tmp_path):
+    script = REPO / "benchmarks" / "profile.py"
+    command = [sys.executable, str(script), "--workload", "scale_K_4", "--top", "3", "--out", str(tmp_path)]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+
+    lines = completed.stdout.splitlines()
+    assert lines[1].split() == ["ms", "share", "calls", "operation", "source"]
+    assert len([line for line in lines if ".py:" in line]) == 3
+    (json_path,) = tmp_path.glob("profile_scale_K_4_*.json")
+    operations = json.loads(json_path.read_text())["operations"]
+    assert abs(sum(op["share"] for op in operations) - 1) < 0.01
+    assert all(op["ms"] >= 0 and op["calls"] >= 1 for op in operations)
+    # The all-pairs ordering is where a small table spends most: it must be found, by name.
+    assert any("ordering.py" in op["source"] for op in operations[:3])
