@@ -456,8 +456,8 @@ def write_report(a: Analysis, figures: list[Figure], command: str, elapsed: floa
     add("")
     add(f"N = {ranking.n_runs:,} tournaments. SE is the Monte Carlo standard error of E[S]; the "
         "simulated rank interval is the central 90% of the model's final place over the tournaments "
-        "(the randomness of the pairings); the bootstrap rank interval is the central "
-        f"{100 * boot.coverage:g}% over {boot.n_boot} resampled tables (which benchmarks were chosen). "
+        "(the randomness of the pairings); the bootstrap rank interval is the "
+        f"{100 * boot.coverage:g}% interval over {boot.n_boot} resampled tables (which benchmarks were chosen). "
         "Models that finish a tournament on the same score share the better place, so P(champion) summed "
         "over the models exceeds 1.")
     add("")
@@ -740,6 +740,17 @@ def profiles_table(a: Analysis, per_profile: int = 6) -> str:
                               "half-life round"], rows, align="llrrrrrrlr"))
 
 
+INTERVAL_KINDS = {  # BootstrapResult.interval -> how the report names it
+    "percentile": "percentile intervals",
+    "shifted": "percentile intervals of the replicates moved onto the table's E[S]",
+    "expanded": (
+        "expanded percentile intervals (the replicates moved onto the table's E[S], tails widened "
+        "for resampling few benchmarks; in a simulation study with known truth they reach their "
+        "nominal coverage, see `csd.bootstrap`)"
+    ),
+}
+
+
 def bootstrap_text(a: Analysis) -> str:
     boot = a.boot
     widths = boot.rank_high - boot.rank_low
@@ -748,7 +759,7 @@ def bootstrap_text(a: Analysis) -> str:
     how = ("benchmarks resampled with replacement inside each tier, tiers kept in order"
            if a.prepared.tiers else "benchmarks resampled with replacement, kept in round order")
     return (f"{boot.n_boot} replicate tables ({how}), N = {boot.n_runs:,} tournaments each; intervals are "
-            f"{100 * boot.coverage:g}% percentile intervals. The Monte Carlo SE inside a replicate is "
+            f"{100 * boot.coverage:g}% {INTERVAL_KINDS[boot.interval]}. The Monte Carlo SE inside a replicate is "
             f"{np.median(boot.mc_stderr):.3f} (median), small next to the median E[S] interval width of "
             f"{np.median(boot.ci_high - boot.ci_low):.2f}, so the intervals measure the choice of benchmarks, "
             f"not simulation noise. Rank intervals are wide: {np.median(widths[top]):.0f} places (median) for the "
@@ -803,7 +814,8 @@ def outlier_text(a: Analysis) -> str:
             f"{np.nanmean(changed):.2f}. A zero is a loss in CSD and costs the model at most one point per round "
             "(plus what the lower score group changes), while a mean score loses the full size of the "
             f"outlier. Both tables are simulated with N = {a.settings.n_runs:,} and the same seed (the table as "
-            "it is by the ranking of section 1), so the CSD shift is not Monte Carlo noise (SE of E[S] about {np.median(a.ranking.stderr):.3f}). "
+            "it is by the ranking of section 1), so the CSD shift is not Monte Carlo noise (SE of E[S] about "
+            f"{np.median(a.ranking.stderr):.3f}). "
             f"CSD moves it {o.shift['csd']:+d}, the static methods {min(o.shift[x] for x in o.shift if x != 'csd'):+d} "
             f"to {o.shift[worst]:+d} (the most under {worst})." + bye_note(a))
 

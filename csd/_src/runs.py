@@ -206,6 +206,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         + markdown_table(columns, shown, "rlrrrr")
         + f"\n\nE[S]: the Expected Win Score, the mean final score over N simulated tournaments "
         f"(max {len(table.benchmarks)}); SE: its Monte Carlo standard error sd(S)/sqrt(N); "
+        "P(champion): P(top final score, alone or tied; shared tops make the column sum above 1); "
         f"rank {RANK_COVERAGE:.0%}: the central {RANK_COVERAGE:.0%} interval of the simulated final rank."
     )
     order = result.order()
