@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from agreement import assert_agrees_with_exact
 from exact import Options, exact_expectations, list_form_pairings
 from reference import PAIRING_WITH_OPTIONS, History, simulate_reference
 from reference import Rules as ReferenceRules
@@ -275,13 +276,7 @@ def test_engine_matches_the_exact_enumerator_with_pairing_options(combination, i
         P, schedule, pairing=pairing, **options,
         bye_points=F(bye_points), draw_points=F(draw_points), min_active=min_active,
     )
-    expected = np.array([float(v) for v in exact["expected_score"]])
-    # Where no run saw a rare outcome the sample SE is 0: allow the K / N it can move E[S].
-    allowance = Z_MAX * result.stderr + len(schedule) / N_RUNS
-    assert np.all(np.abs(result.expected_score - expected) <= allowance), (result.expected_score, expected)
-    survival = np.array([[float(v) for v in row] for row in exact["survival"]])
-    binomial = np.sqrt(survival * (1 - survival) / N_RUNS)
-    assert np.all(np.abs(result.survival - survival) <= Z_MAX * binomial + 1 / N_RUNS)
+    assert_agrees_with_exact(result, exact, N_RUNS, Z_MAX)
 
 
 # --- the reference against the exact enumerator ------------------------------------
