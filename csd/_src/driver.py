@@ -26,7 +26,7 @@ from csd._src.pairing import BYES, PAIRINGS, SEEDED_PAIRINGS
 from csd._src.table import ScoreTable
 
 MAX_DENOMINATOR = 64
-DEFAULT_CHUNK_ELEMENTS = 1 << 22  # runs x models x schedules per chunk
+DEFAULT_CHUNK_ELEMENTS = 1 << 22  # runs x models x replicates per chunk
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,7 +231,9 @@ def run_engine(
     if limit >= 1 << 32:
         raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
     batch = () if tournament.n_replicates is None else (tournament.n_replicates,)
-    chunk = _chunk_size(tournament.rules, len(schedules) * math.prod(batch), limit, chunk_size)
+    # The schedules of a chunk are played one after another (`engine.chunk_stats`), the
+    # replicates side by side: only the replicates multiply the memory of a chunk.
+    chunk = _chunk_size(tournament.rules, math.prod(batch), limit, chunk_size)
     kernel, place = _compiled_kernel(bool(batch)), _placer(len(jax.devices()))
     rules = tournament.rules._replace(final_cut=bool(schedules[:, -1].any()))
     static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))
@@ -274,13 +276,13 @@ def _seed_key(strength: np.ndarray, n_slots: int) -> np.ndarray:
     return priority << np.uint32(32 - n_slots.bit_length())
 
 
-def _chunk_size(rules: engine.Rules, n_schedules: int, n_runs: int, requested: int | None) -> int:
+def _chunk_size(rules: engine.Rules, n_side_by_side: int, n_runs: int, requested: int | None) -> int:
     """Runs per chunk: as asked (or sized for memory), capped so that int32 sums of squared
     scores cannot overflow, and rounded up to a multiple of the device count."""
     max_ticks = rules.n_rounds * max(rules.win_ticks, rules.bye_ticks)
     overflow_cap = (2**31 - 1) // max(1, max_ticks * max_ticks)
     if requested is None:
-        requested = max(256, DEFAULT_CHUNK_ELEMENTS // (rules.n_models * n_schedules))
+        requested = max(256, DEFAULT_CHUNK_ELEMENTS // (rules.n_models * n_side_by_side))
         requested = min(requested, n_runs)
     requested = check_int("chunk_size", requested, 1)
     devices = len(jax.devices())

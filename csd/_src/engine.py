@@ -1,8 +1,8 @@
 """The Monte Carlo kernel: one chunk of runs under S elimination schedules.
 
 One tournament is a `lax.scan` over the K rounds of a per-run step that is `vmap`ped over
-the runs of a chunk; the schedules are a second `vmap` with the same random numbers
-(common random numbers). The chunk returns exact integer sums, so totals over chunks do not
+the runs of a chunk; the schedules are played one after another (`lax.map`) on the same
+random numbers (common random numbers). The chunk returns exact integer sums, so totals over chunks do not
 depend on the chunk size or on how the runs are spread over devices.
 
 Scores are integer ticks: a win is `win_ticks`, a draw `draw_ticks`, a bye `bye_ticks`
@@ -116,8 +116,11 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
       run_index: (C,) uint32 global run indices; valid: (C,) bool, False for padding.
     """
     keys = rng.run_keys(seed, stream, run_index)  # (C, 2)
-    play_all = jax.vmap(_play_tournament, in_axes=(None, None, 0, None, None))
-    final, survival, round_score = play_all(rules, outcomes, schedules, seed_key, (keys, valid))
+    # One schedule after another: on XLA:CPU a `vmap` over them measured 7-17% slower, and
+    # this keeps a chunk's working memory that of one schedule.
+    final, survival, round_score = lax.map(
+        lambda schedule: _play_tournament(rules, outcomes, schedule, seed_key, (keys, valid)), schedules
+    )
     return _summarize(rules, final, survival, round_score, valid)
 
 
