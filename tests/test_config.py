@@ -319,7 +319,7 @@ def test_progress_bar_draws_on_a_terminal_and_stays_quiet_elsewhere():
     bar(2000, 2000)
     bar.close()
     text = bar.stream.getvalue()
-    assert "simulate [" in text and "2,000/2,000 runs" in text and text.endswith("\n")
+    assert "simulate: 100%" in text and "2000/2000" in text and text.endswith("\n")
     quiet = outputs.ProgressBar("simulate", stream=io.StringIO())
     quiet(1, 2)
     quiet.close()

@@ -10,12 +10,12 @@ import math
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
+from tqdm import tqdm
 
 
 def atomic_write(path: str | os.PathLike, data: str | bytes) -> Path:
@@ -107,9 +107,11 @@ def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str 
 
 
 class ProgressBar:
-    """`(done, planned)` callback drawing a one-line bar on `stream` (stderr by default).
+    """`(done, planned)` callback that drives a tqdm bar over the runs on `stream` (stderr
+    by default), one update per chunk.
 
-    It draws nothing unless `enabled` and `stream.isatty()`, so logs and pipes stay clean.
+    It draws nothing unless `enabled` and `stream` is a terminal, so logs and pipes stay
+    clean.
 
     Example:
       >>> import io
@@ -118,33 +120,33 @@ class ProgressBar:
       ''
     """
 
-    def __init__(self, label: str, stream: TextIO | None = None, enabled: bool = True, width: int = 30):
+    def __init__(self, label: str, stream: TextIO | None = None, enabled: bool = True):
         self.label = label
         self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        isatty = getattr(self.stream, "isatty", None)
-        self.active = bool(enabled and isatty is not None and isatty())
-        self.start = time.monotonic()
-        self.drawn = False
+        self.enabled = enabled
+        self.bar: tqdm | None = None
 
     def __call__(self, done: int, planned: int) -> None:
-        if not self.active:
-            return
-        fraction = min(max(done / planned, 0.0), 1.0) if planned > 0 else 1.0
-        filled = round(fraction * self.width)
-        elapsed = time.monotonic() - self.start
-        eta = elapsed * (1 - fraction) / fraction if fraction > 0 else float("nan")
-        eta_text = f", {eta:.0f}s left" if math.isfinite(eta) and fraction < 1 else ""
-        self.stream.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
-            f"{done:,}/{planned:,} runs, {elapsed:.0f}s{eta_text}\x1b[K"
-        )
-        self.stream.flush()
-        self.drawn = True
+        if self.bar is None:
+            columns, rows = _terminal_size(self.stream)
+            # disable=None: tqdm draws only where the stream is a terminal.
+            self.bar = tqdm(desc=self.label, total=planned, unit="run", file=self.stream,
+                            disable=None if self.enabled else True, ncols=columns, nrows=rows)
+        self.bar.total = planned
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        """Ends the bar's line (if one was drawn)."""
-        if self.drawn:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.drawn = False
+        """Ends the bar (if one was started)."""
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _terminal_size(stream: TextIO) -> tuple[int, int]:
+    """(columns, rows) of the terminal behind `stream`, 80 x 24 where it does not say (a
+    pseudo-terminal of size 0 x 0 would make tqdm hide the bar)."""
+    try:
+        size = os.get_terminal_size(stream.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return 80, 24
+    return size.columns or 80, size.lines or 24
