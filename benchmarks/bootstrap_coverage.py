@@ -85,10 +85,6 @@ def re_measured_probs(true: np.ndarray, sigma: float) -> np.ndarray:
     return probs
 
 
-def truth_ranks(truth: np.ndarray) -> np.ndarray:
-    return (truth[None, :] > truth[:, None]).sum(axis=1) + 1
-
-
 def run_setting(name: str, replicates: int, n_boot: int, n_runs: int, truth_tables: int, log) -> dict:
     spec = SETTINGS[name]
     n_models, n_rounds, scheme = spec["models"], spec["rounds"], spec["scheme"]
@@ -127,6 +123,7 @@ def run_setting(name: str, replicates: int, n_boot: int, n_runs: int, truth_tabl
         diagnostics["point_minus_truth"].append(result.expected_score - main_truth)
         diagnostics["replicate_sd"].append(result.replicate_scores.std(axis=0, ddof=1))
         diagnostics["mc_stderr"].append(result.mc_stderr)
+        truth_places = {target: csd.baselines.places(value) for target, value in truths.items()}
         for interval in INTERVALS:
             if interval == "expanded" and scheme != "benchmarks":
                 continue
@@ -135,7 +132,7 @@ def run_setting(name: str, replicates: int, n_boot: int, n_runs: int, truth_tabl
                 for target, value in truths.items():
                     key = (target, interval, level)
                     hits[key].append((bounds["ci_low"] <= value) & (value <= bounds["ci_high"]))
-                    rank = truth_ranks(value)
+                    rank = truth_places[target]
                     rank_hits[key].append((bounds["rank_low"] <= rank) & (rank <= bounds["rank_high"]))
                     widths[key].append(bounds["ci_high"] - bounds["ci_low"])
         if (r + 1) % 50 == 0:

@@ -2,8 +2,8 @@
 
 Each takes a `ScoreTable` and returns (M,) float scores, higher is better; see
 `csd.compare` for all of them side by side. `benchmark_ranks` gives the (M, K)
-per-benchmark ranks behind `mean_rank` and `borda`, and `kendall_tau` compares two
-rankings.
+per-benchmark ranks behind `mean_rank` and `borda`, `places` numbers models by a score
+(1 = best, ties sharing the better place), and `kendall_tau` compares two rankings.
 """
 
 from csd._src.baselines import (
@@ -15,6 +15,7 @@ from csd._src.baselines import (
     mean_rank,
     mean_score,
     normalized_mean,
+    places,
 )
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "mean_rank",
     "mean_score",
     "normalized_mean",
+    "places",
 ]

@@ -58,7 +58,7 @@ def report(table: csd.ScoreTable, columns: dict, args) -> str:
     labels = list(columns)
     scores = np.array([columns[label].expected_score for label in labels])  # (C, M)
     order = columns["random"].order()
-    places = np.array([_places(row) for row in scores])  # (C, M), 1 = best
+    places = np.array([csd.baselines.places(row) for row in scores])  # (C, M), 1 = best
     lines = [
         f"E[S_m] on LiveBench ({len(table.models)} models x {len(table.benchmarks)} benchmarks), "
         f"N = {args.n_runs:,} per column, T = {args.elimination}, seed {args.seed}; "
@@ -84,11 +84,6 @@ def report(table: csd.ScoreTable, columns: dict, args) -> str:
         m = int(np.argmax(moved))
         lines.append(f"- {label}: {int(moved[m])} ({table.models[m]}: {places[0, m]} -> {places[c, m]})")
     return "\n".join(lines)
-
-
-def _places(scores: np.ndarray) -> np.ndarray:
-    """(M,) 1-based places by descending score, ties sharing the better place."""
-    return (scores[None, :] > scores[:, None]).sum(axis=1) + 1
 
 
 if __name__ == "__main__":

@@ -218,6 +218,19 @@ def kendall_tau(a, b) -> float:
     return agreement / float(np.sqrt(untied_a * untied_b))
 
 
+def places(scores) -> np.ndarray:
+    """(M,) int 1-based places by descending score, ties sharing the better place (how
+    every ranking of this package is numbered).
+
+    Example:
+      >>> import csd
+      >>> csd.baselines.places([2.0, 5.0, 2.0, 1.0]).tolist()
+      [2, 1, 2, 4]
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    return (scores[None, :] > scores[:, None]).sum(axis=1) + 1
+
+
 def benchmark_ranks(table: ScoreTable | np.ndarray) -> np.ndarray:
     """(M, K) float rank of each model on each benchmark: 1 is the best, ties share the
     average of their ranks, a missing score (NaN) ranks below every present one (missing

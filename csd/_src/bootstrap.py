@@ -16,10 +16,11 @@ from typing import Callable, Sequence
 import jax.numpy as jnp
 import numpy as np
 
+from csd._src.baselines import places
 from csd._src.driver import build_tournament, elimination_schedules, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
-from csd._src.simulate import _places, mean_stderr, simulate
+from csd._src.simulate import mean_stderr, simulate
 from csd._src.table import ScoreTable
 
 SCHEMES = ("benchmarks", "noise")
@@ -85,7 +86,7 @@ class BootstrapResult:
         return {
             "models": list(self.models),
             **{name: getattr(self, name).tolist() for name in arrays},
-            "rank": _places(self.expected_score).tolist(),
+            "rank": places(self.expected_score).tolist(),
             "replicate_scores": self.replicate_scores.tolist(),
             "interval": self.interval,
             "coverage": self.coverage,
@@ -293,7 +294,7 @@ def intervals(
         shift = expected_score - replicate_scores.mean(axis=0)
     tail = expanded_tail(coverage, n_benchmarks, n_tiers) if interval == "expanded" else (1 - coverage) / 2
     moved = replicate_scores + shift
-    ranks = np.stack([_places(row) for row in moved])
+    ranks = np.stack([places(row) for row in moved])
     return {
         "shift": shift,
         "ci_low": np.clip(np.percentile(moved, 100 * tail, axis=0), 0.0, max_score),

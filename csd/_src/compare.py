@@ -10,7 +10,7 @@ import numpy as np
 
 from csd._src import baselines
 from csd._src.errors import InputError
-from csd._src.simulate import SimulationResult, _places, simulate
+from csd._src.simulate import SimulationResult, simulate
 from csd._src.table import ScoreTable
 
 METHODS = ("csd", "mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
@@ -342,7 +342,7 @@ def _comparison(models: tuple[str, ...], scores: dict[str, np.ndarray]) -> Compa
     return Comparison(
         models=models,
         scores=scores,
-        ranks={name: _places(values) for name, values in scores.items()},
+        ranks={name: baselines.places(values) for name, values in scores.items()},
         kendall_tau={
             a: {b: 1.0 if a == b else baselines.kendall_tau(scores[a], scores[b]) for b in scores}
             for a in scores

@@ -16,6 +16,7 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
+from csd._src.baselines import places
 from csd._src.config import PreparedTable, RunConfig, prepare_table, schedule_label
 from csd._src.errors import InputError
 from csd._src.outputs import ProgressBar, atomic_write, markdown_table, text_table, to_csv, to_json
@@ -491,7 +492,7 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
         "n_runs": [data["n_runs"] for _, data in runs],
         "expected_score": expected,
         "stderr": stderr,
-        "rank": np.array([_places(row) for row in expected]),
+        "rank": np.array([places(row) for row in expected]),
         "drop": drop,
         "relative_drop": relative,
         "drop_stderr": drop_stderr,
@@ -788,12 +789,6 @@ def _rules(config: RunConfig) -> str:
     options += [name for name in ("bye_once", "avoid_rematch") if getattr(p, name)]
     extra = "".join(f", {option}" for option in options)
     return f"pairing `{p.rule}`, tie `{p.tie}`, bye {p.bye_points:g}, draw {p.draw_points:g}{extra}"
-
-
-def _places(scores: np.ndarray) -> np.ndarray:
-    """(M,) 1-based places by descending score, ties sharing the better place."""
-    scores = np.asarray(scores, dtype=float)
-    return (scores[None, :] > scores[:, None]).sum(axis=1) + 1
 
 
 def _version() -> str:

@@ -7,6 +7,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from csd._src.baselines import places
 from csd._src.driver import Totals, Tournament, build_tournament, elimination_schedules, run_engine
 from csd._src.errors import InputError
 
@@ -85,7 +86,7 @@ class SimulationResult:
             "rounds": list(self.rounds),
             "expected_score": self.expected_score.tolist(),
             "stderr": self.stderr.tolist(),
-            "rank": _places(self.expected_score).tolist(),
+            "rank": places(self.expected_score).tolist(),
             "rank_probs": self.rank_probs.tolist(),
             "champion_prob": self.champion_prob.tolist(),
             "survival": self.survival.tolist(),
@@ -236,11 +237,6 @@ def mean_stderr(total: np.ndarray, total_sq: np.ndarray, n_runs) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         variance = scaled.astype(np.float64) / (n_float * (n_float - 1))
         return np.where(n_float >= 2, np.sqrt(variance / n_float), np.nan)
-
-
-def _places(scores: np.ndarray) -> np.ndarray:
-    """(M,) int 1-based places by descending score, ties sharing the better place."""
-    return (scores[None, :] > scores[:, None]).sum(axis=1) + 1
 
 
 def _positive(option: str, value) -> float:

@@ -23,9 +23,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from csd._src.baselines import places
 from csd._src.driver import Totals, build_tournament, elimination_schedules, run_engine
 from csd._src.errors import InputError, check_choice
-from csd._src.simulate import SimulationResult, _places, _result, mean_stderr, pairing_options
+from csd._src.simulate import SimulationResult, _result, mean_stderr, pairing_options
 
 COUPLINGS = ("common", "independent")
 RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
@@ -98,7 +99,7 @@ class SweepResult:
             "labels": list(self.labels),
             **{name: _json_array(getattr(self, name)) for name in arrays},
             "risk_profile": list(self.risk_profile),
-            "rank": [_places(row).tolist() for row in self.expected_score],
+            "rank": [places(row).tolist() for row in self.expected_score],
             "n_runs": self.n_runs,
             "config": self.config,
         }
