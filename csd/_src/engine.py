@@ -2,8 +2,8 @@
 
 One tournament is a `lax.scan` over the K rounds of a per-run step that is `vmap`ped over
 the runs of a chunk; the schedules are played one after another (`lax.map`) on the same
-random numbers (common random numbers). The chunk returns exact integer sums, so totals over chunks do not
-depend on the chunk size or on how the runs are spread over devices.
+random numbers (common random numbers). The chunk returns exact integer sums, so totals
+over chunks do not depend on the chunk size or on how the runs are spread over devices.
 
 Scores are integer ticks: a win is `win_ticks`, a draw `draw_ticks`, a bye `bye_ticks`
 (the points times a common denominator), so equal scores are exactly equal.
@@ -128,24 +128,18 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M)."""
     keys, valid = runs
     start = _start(rules, keys, valid)
-    previous_cut = jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])  # (K,)
-    if rules.avoid_rematch:
-        step = lambda *args: _rounds_avoiding_rematches(*args)[0]  # noqa: E731
-    else:
-        step = jax.vmap(_round, in_axes=(None, None, None, 0, 0, None, None))
+    step = _round_step(rules)
 
     def body(carry, round_and_cut):
         state, rounds_active = carry
-        round_index, cut = round_and_cut
-        state = step(rules, outcomes, seed_key, state, keys, round_index, cut)
+        state = step(rules, outcomes, seed_key, state, keys, *round_and_cut)[0]
         return (state, rounds_active + state.active), state.score.sum(0)
 
-    rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
     # Elimination is final, so a model is active after the elimination that follows round
     # k exactly when it survived more than k eliminations: one count per run and model
     # replaces a reduction over the runs in every round.
     no_rounds = jnp.zeros_like(start.score, jnp.int8 if rules.n_rounds < 127 else jnp.int16)
-    (final, rounds_active), score_sum = lax.scan(body, (start, no_rounds), (rounds, previous_cut))
+    (final, rounds_active), score_sum = lax.scan(body, (start, no_rounds), _rounds_and_cuts(rules, schedule))
     if rules.final_cut:
         last_active = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
     else:
@@ -158,10 +152,7 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs):
 def _survival_counts(rounds_survived, n_rounds: int) -> jnp.ndarray:
     """(K, M) int32: [k, m] = runs whose model m survived the eliminations after rounds
     0..k; rounds_survived: (C, M) how many it survived (-1 for a model of a padding run)."""
-    n_models, n_bins = rounds_survived.shape[1], n_rounds + 2
-    cells = jnp.arange(n_models, dtype=jnp.int32) * n_bins + rounds_survived + 1
-    counts = jnp.zeros(n_models * n_bins, jnp.int32).at[cells.reshape(-1)].add(1)
-    survived_exactly = counts.reshape(n_models, n_bins)  # [m, j]: runs that survived j - 1
+    survived_exactly = _per_model_counts(rounds_survived + 1, n_rounds + 2)  # [m, j]: survived j - 1
     survived_at_least = jnp.cumsum(survived_exactly[:, ::-1], axis=1)[:, ::-1]  # [m, j]: >= j - 1
     return survived_at_least[:, 2:].T
 
@@ -177,14 +168,26 @@ def _start(rules: Rules, keys, valid) -> State:
     return jax.vmap(_with_keys, in_axes=(None, 0, 0, 0, None, 0, 0))(rules, score, active, keys, 0, byes, met)
 
 
-def _round(rules: Rules, outcomes, seed_key, state: State, run_key, round_index, cut) -> State:
-    """Round `round_index` of one run: the elimination of `cut` models left from the round
-    before, then pairing and play. All arrays are (M,); run_key is (2,) uint32."""
-    return _pair_and_play(rules, outcomes, seed_key, state, run_key, round_index, cut)[0]
+def _rounds_and_cuts(rules: Rules, schedule):
+    """The scan's inputs: (K,) round indices and (K,) the cut before each round, which is
+    the schedule's cut after the round before (none before round 0)."""
+    rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
+    return rounds, jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])
+
+
+def _round_step(rules: Rules):
+    """A round of C runs, (rules, outcomes, seed_key, state, run_keys, round_index, cut) ->
+    (State, opponent, active), each (C, M): `_pair_and_play` per run, or over all runs at
+    once for `avoid_rematch`."""
+    if rules.avoid_rematch:
+        return _rounds_avoiding_rematches
+    return jax.vmap(_pair_and_play, in_axes=(None, None, None, 0, 0, None, None))
 
 
 def _pair_and_play(rules: Rules, outcomes, seed_key, state: State, run_key, round_index, cut):
-    """`_round`'s State, and the round's (M,) opponents (-1: no game) and active models."""
+    """Round `round_index` of one run: the elimination of `cut` models left from the round
+    before, then pairing and play. All arrays are (M,); run_key is (2,) uint32. Returns the
+    State after it, the round's opponents (-1: no game) and its active models."""
     order, active, n_active, round_key = _arrange(rules, seed_key, state, run_key, round_index, cut)
     opponent = PAIRING_RULES[rules.pairing](order, n_active)
     return _play(rules, outcomes, state, active, opponent, round_key, run_key, round_index), opponent, active
@@ -261,18 +264,13 @@ def trace_pairings(rules: Rules, outcomes, schedule, seed_key, seed, stream, run
     """
     keys = rng.run_keys(seed, stream, run_index)
     start = _start(rules, keys, jnp.ones(keys.shape[0], bool))
-    previous_cut = jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])
-    if rules.avoid_rematch:
-        step = _rounds_avoiding_rematches
-    else:
-        step = jax.vmap(_pair_and_play, in_axes=(None, None, None, 0, 0, None, None))
+    step = _round_step(rules)
 
     def body(state, round_and_cut):
         after, opponent, active = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
         return after, (state.score, active, opponent)
 
-    rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
-    _, trace = lax.scan(body, start, (rounds, previous_cut))
+    _, trace = lax.scan(body, start, _rounds_and_cuts(rules, schedule))
     return tuple(jnp.swapaxes(x, 0, 1) for x in trace)
 
 
@@ -336,12 +334,13 @@ def _summarize(rules: Rules, final: State, survival, round_score, valid) -> Chun
     score = final.score  # padding runs score 0
     baseline_gap = score - score[:1]
     rank = jax.vmap(jax.vmap(_final_rank, in_axes=(None, 0)), in_axes=(None, 0))(rules, score)
+    in_valid_runs = jnp.broadcast_to(valid[:, None], score.shape[1:]).astype(jnp.int32)  # (C, M)
     return ChunkStats(
         n_runs=valid.sum(dtype=jnp.int32),
         score_sum=score.sum(1),
         score_sq_sum=(score * score).sum(1),
         diff_sq_sum=(baseline_gap * baseline_gap).sum(1),
-        rank_count=jax.vmap(_count_ranks, in_axes=(0, None))(rank, valid),
+        rank_count=jax.vmap(_per_model_counts, in_axes=(0, None, None))(rank, rules.n_models, in_valid_runs),
         survival_count=survival,
         round_score_sum=round_score,
     )
@@ -360,13 +359,13 @@ def _final_rank(rules: Rules, score) -> jnp.ndarray:
     return higher[score]
 
 
-def _count_ranks(rank, valid) -> jnp.ndarray:
-    """(M, M) int32: [m, r] = valid runs where model m has rank r; rank: (C, M).
+def _per_model_counts(values, n_bins: int, weight=1) -> jnp.ndarray:
+    """(M, n_bins) int32: [m, v] = runs (each counted `weight`, a number or (C, M) int32)
+    where values[:, m] == v; values: (C, M) int32 in [0, n_bins).
 
-    A scatter-add: on XLA:CPU a one-hot sum over the runs materializes (C, M, M)."""
-    n_models = rank.shape[1]
-    cells = jnp.arange(n_models, dtype=jnp.int32) * n_models + rank  # (C, M)
-    counts = jnp.zeros(n_models * n_models, jnp.int32).at[cells.reshape(-1)].add(
-        jnp.repeat(valid.astype(jnp.int32), n_models)
-    )
-    return counts.reshape(n_models, n_models)
+    A scatter-add: on XLA:CPU a one-hot sum over the runs materializes (C, M, n_bins)."""
+    n_models = values.shape[1]
+    cells = jnp.arange(n_models, dtype=jnp.int32) * n_bins + values  # (C, M)
+    updates = weight if jnp.ndim(weight) == 0 else weight.reshape(-1)
+    counts = jnp.zeros(n_models * n_bins, jnp.int32).at[cells.reshape(-1)].add(updates)
+    return counts.reshape(n_models, n_bins)
