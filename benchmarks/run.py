@@ -186,19 +186,15 @@ def describe_machine() -> dict:
 def time_reference(table: csd.ScoreTable, schedules, budget_s: float) -> dict:
     """Seconds per run of the plain reference on `table`, for each schedule (an int T).
 
-    Builds once what `simulate_reference` builds (P as K nested (M, M) lists, the seed
-    ranks), then times its `play_tournament` for REFERENCE_RUNS runs or `budget_s`
-    seconds per schedule, whichever comes first, at least 3 runs.
+    Builds once what `simulate_reference` builds (`reference.prepare`: P as K nested
+    (M, M) lists, the rules), then times its `play_tournament` for REFERENCE_RUNS runs or
+    `budget_s` seconds per schedule, whichever comes first, at least 3 runs.
     """
     start = time.perf_counter()
     probs = csd.win_probabilities(table)  # (M, M, K)
-    n_models, _, n_rounds = probs.shape
-    win_prob_by_round = [probs[:, :, k].tolist() for k in range(n_rounds)]
-    seed_rank = [0] * n_models
-    for rank, model in enumerate(default_seed_order(probs)):
-        seed_rank[model] = rank
-    del probs
-    rules = reference.Rules("random", bye_points=0.0, draw_points=0.5, min_active=1, seed_rank=seed_rank)
+    n_rounds = probs.shape[2]
+    win_prob_by_round, rules = reference.prepare(probs, "random", 0.0, 0.5, 1, default_seed_order(probs))
+    del probs  # (M, M, K) floats: 1 GB for the full Open LLM table
     setup_s = time.perf_counter() - start
     per_run, runs = [], []
     for t in schedules:

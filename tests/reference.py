@@ -70,16 +70,11 @@ def simulate_reference(
     if seed_order is None:
         seed_order = default_seed_order(win_prob)
     check_inputs(win_prob, schedule, pairing, n_runs, seed_order)
-    bye = check_pairing_options(pairing, bye)
-    seed_rank = [0] * n_models
-    for rank, model in enumerate(seed_order):
-        seed_rank[model] = rank
-    rules = Rules(
-        pairing, float(bye_points), float(draw_points), min_active, seed_rank, bye, bye_once, avoid_rematch
+    win_prob_by_round, rules = prepare(
+        win_prob, pairing, bye_points, draw_points, min_active, seed_order, bye, bye_once, avoid_rematch
     )
 
     rng = random.Random(seed)
-    win_prob_by_round = [win_prob[:, :, k].tolist() for k in range(n_rounds)]  # K x (M, M)
     final = np.empty((n_runs, n_models))
     score_sum = np.zeros((n_rounds, n_models))
     active_count = np.zeros((n_rounds, n_models))
@@ -89,6 +84,21 @@ def simulate_reference(
         score_sum += scores
         active_count += active
     return summarize(final, score_sum / n_runs, active_count / n_runs)
+
+
+def prepare(win_prob, pairing, bye_points, draw_points, min_active, seed_order, bye=None, bye_once=False,
+            avoid_rematch=False):
+    """What `play_tournament` takes besides the schedule: P as K nested (M, M) lists, and
+    the `Rules` (seed_order: model indices, best seed first; bye=None: the rule's own)."""
+    n_models, _, n_rounds = win_prob.shape
+    seed_rank = [0] * n_models
+    for rank, model in enumerate(seed_order):
+        seed_rank[model] = rank
+    rules = Rules(
+        pairing, float(bye_points), float(draw_points), min_active, seed_rank,
+        check_pairing_options(pairing, bye), bye_once, avoid_rematch,
+    )
+    return [win_prob[:, :, k].tolist() for k in range(n_rounds)], rules
 
 
 def check_inputs(win_prob, schedule, pairing, n_runs, seed_order):

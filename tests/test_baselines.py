@@ -337,12 +337,20 @@ def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_
         ({"target_se": 0.01}, r"target_se=0.01 contradicts csd_result \(target_se='not recorded'\)"),
     ],
 )
-def test_outlier_refuses_options_that_contradict_its_csd_result(options, message):
-    ranking = csd.simulate(SMALL, n_runs=300, seed=0, elimination=1)
+def test_outlier_refuses_options_that_contradict_its_csd_result(small_ranking, options, message):
     with pytest.raises(csd.InputError, match=message):
-        csd.outlier_test(SMALL, "m0", csd_result=ranking, **options)
-    same = csd.outlier_test(SMALL, "m0", methods=["csd"], csd_result=ranking, n_runs=300, seed=0, elimination=1)
-    assert same.score_before["csd"] == float(ranking.expected_score[0])  # equal options are fine
+        csd.outlier_test(SMALL, "m0", csd_result=small_ranking, **options)
+
+
+def test_outlier_accepts_a_csd_result_with_equal_options(small_ranking):
+    same = csd.outlier_test(SMALL, "m0", methods=["csd"], csd_result=small_ranking, n_runs=300, seed=0, elimination=1)
+    assert same.score_before["csd"] == float(small_ranking.expected_score[0])
+
+
+@pytest.fixture(scope="module")
+def small_ranking():
+    """csd.simulate of SMALL with the options the csd_result tests compare against."""
+    return csd.simulate(SMALL, n_runs=300, seed=0, elimination=1)
 
 
 def test_outlier_refuses_a_csd_result_of_another_round_order():
@@ -390,3 +398,8 @@ def test_outlier_test_rejects_bad_names(model, benchmarks, message):
 def test_baselines_reject_bad_arguments(call, message):
     with pytest.raises(csd.InputError, match=message):
         call()
+
+
+def test_places_number_by_descending_score_with_ties_sharing_the_better_place():
+    assert baselines.places([2.0, 5.0, 2.0, 1.0]).tolist() == [2, 1, 2, 4]
+    assert baselines.places([3, 3, 3]).tolist() == [1, 1, 1]

@@ -33,6 +33,10 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120, **kwargs) -> subprocess
     )
 
 
+def read_results(out: Path) -> dict:
+    return json.loads((out / "results.json").read_text())
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in OUTPUTS}
 
@@ -67,7 +71,7 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     for name in OUTPUTS:
         assert (out / name).is_file()
     assert not list(out.glob(".*.tmp"))
-    results = json.loads((out / "results.json").read_text())
+    results = read_results(out)
     for key in (
         "config",
         "models",
@@ -129,7 +133,7 @@ def test_cli_scores_equal_the_library_on_the_same_options(tmp_path):
         cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
-    results = json.loads((out / "results.json").read_text())
+    results = read_results(out)
     prepared = prepare_table(DataConfig(path=str(csv), order="easy-first"))
     assert (
         results["rounds"] == list(prepared.table.benchmarks) == ["b1", "b4", "b3", "b2"]
@@ -148,7 +152,7 @@ def test_cli_pairing_options_equal_the_library(tmp_path):
     options = ["pairing=adjacent", "pairing.bye_once=true", "pairing.avoid_rematch=true", "pairing.bye_points=1"]
     proc = run_cli("data.path=my.csv", N_RUNS, "seed=0", *options, f"hydra.run.dir={out}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    results = json.loads((out / "results.json").read_text())
+    results = read_results(out)
     expected = csd.simulate(
         csd.load_table(str(csv)), n_runs=2000, seed=0, pairing="adjacent", bye_once=True, avoid_rematch=True, bye_points=1
     )
@@ -160,7 +164,7 @@ def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     sweep_dir = tmp_path / "multirun"
     proc = run_cli("-m", "elimination.t=0,1", N_RUNS, f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    runs = [json.loads((sweep_dir / str(n) / "results.json").read_text()) for n in (0, 1)]
+    runs = [read_results(sweep_dir / str(n)) for n in (0, 1)]
     assert [r["simulation"]["elimination"][0] for r in runs] == [0, 1]
 
     proc = run_cli("mode=collect", "dir=multirun", cwd=tmp_path)
@@ -168,7 +172,7 @@ def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     merged_dir = sweep_dir / "collect"
     for name in OUTPUTS:
         assert (merged_dir / name).is_file()
-    merged = json.loads((merged_dir / "results.json").read_text())
+    merged = read_results(merged_dir)
     assert merged["mode"] == "collect"
     assert merged["schedules"] == ["T=0", "T=1"]
     assert merged["models"] == runs[0]["models"]
@@ -221,7 +225,7 @@ def test_multirun_through_submitit_local_executor(tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    results = json.loads((sweep_dir / "0" / "results.json").read_text())
+    results = read_results(sweep_dir / "0")
     assert results["simulation"]["elimination"][0] == 1 and results["job"]["num"] == 0
     assert list((sweep_dir / ".submitit").iterdir())
 
@@ -318,10 +322,6 @@ def test_help_lists_the_groups(tmp_path):
         "experiment: paper, paper_fsa",
     ):
         assert line in proc.stdout
-
-
-def read_results(out: Path) -> dict:
-    return json.loads((out / "results.json").read_text())
 
 
 def test_sweep_mode_writes_paired_drops_risk_profiles_and_plots(tmp_path):

@@ -18,9 +18,7 @@ from csd._src import outputs
 from csd._src.config import DataConfig, EliminationConfig, RunConfig, prepare_table, schedule_label
 from csd._src.runs import Context, run_collect
 
-CATEGORIES = json.loads(
-    (Path(csd.__file__).parent / "data" / "livebench_2025_12_23_categories.json").read_text()
-)
+CATEGORIES = json.loads(Path(csd.shipped_tiers("livebench")).read_text())
 
 
 def composed(*overrides: str) -> dict:

@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from agreement import assert_agrees_with_exact
+from agreement import Z_MAX, assert_agrees_with_exact, assert_probs_agree
 from exact import exact_expectations
 from reference import simulate_reference
 
@@ -14,7 +14,6 @@ import csd
 from csd._src import driver
 
 N_RUNS = 20_000
-Z_MAX = 4.5
 
 
 def random_case(index):
@@ -50,7 +49,7 @@ def assert_matches_exact(probs, schedule, options, pairing, seed):
         draw_points=Fraction(options["draw_points"]),
         min_active=options["min_active"],
     )
-    assert_agrees_with_exact(result, exact, N_RUNS, Z_MAX)
+    assert_agrees_with_exact(result, exact, N_RUNS)
 
 
 @pytest.mark.parametrize("index", range(30))
@@ -74,9 +73,7 @@ def test_rank_distribution_matches_the_exact_enumerator():
         probs, schedule, bye_points=Fraction(options["bye_points"]),
         draw_points=Fraction(options["draw_points"]), min_active=options["min_active"],
     )
-    ranks = np.array([[float(v) for v in row] for row in exact["rank_probs"]])
-    binomial = np.sqrt(ranks * (1 - ranks) / N_RUNS)
-    assert np.all(np.abs(result.rank_probs - ranks) <= Z_MAX * binomial + 1 / N_RUNS)
+    assert_probs_agree(result.rank_probs, exact["rank_probs"], N_RUNS, 1 / N_RUNS)
 
 
 @pytest.mark.slow

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from png import png_size
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "paper_analysis.py"
@@ -52,13 +52,6 @@ def quick_report(tmp_path_factory):
     proc = run_script("--quick", "--out", str(out), cwd=cwd)
     assert proc.returncode == 0, proc.stderr
     return out
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the PNG header, after checking the signature."""
-    data = path.read_bytes()[:24]
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is not a PNG"
-    return struct.unpack(">II", data[16:24])
 
 
 @pytest.mark.slow

@@ -2,13 +2,13 @@
 atomically, from plain arrays; bad arrays raise InputError."""
 
 import os
-import struct
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from png import png_size
 from matplotlib.figure import Figure
 
 import csd
@@ -42,19 +42,12 @@ DRAW = {
 PER_MODEL_ROWS = ("scores", "heatmap", "bump", "bootstrap")  # one row per model: height grows with M
 
 
-def _png_size(path) -> tuple[int, int]:
-    with open(path, "rb") as handle:
-        header = handle.read(24)
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    return struct.unpack(">II", header[16:24])
-
-
 @pytest.mark.parametrize("name", sorted(DRAW))
 def test_each_plot_writes_one_png_of_a_readable_size_and_nothing_else(tmp_path, name):
     paths = DRAW[name](tmp_path / "figures" / name)
     assert paths == [str(tmp_path / "figures" / f"{name}.png")]
     assert os.listdir(tmp_path / "figures") == [f"{name}.png"]
-    width, height = _png_size(paths[0])
+    width, height = png_size(paths[0])
     assert width >= 1000 and height >= 700
     if name in PER_MODEL_ROWS:  # at least 0.2 inch per model row at 150 dpi
         assert height >= M * 0.2 * DPI
@@ -227,5 +220,5 @@ def test_plots_draw_real_results(tmp_path):
     table = csd.load_table(csd.shipped_table("livebench"))
     comparison = csd.compare(table, ["mean", "normalized_mean", "borda"])
     paths = plots.plot_bump(table.models, comparison.ranks, tmp_path / "bump")
-    width, height = _png_size(paths[0])
+    width, height = png_size(paths[0])
     assert height >= 65 * 0.2 * DPI and width >= 1000

@@ -6,36 +6,24 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
+from agreement import Z_MAX, as_float, assert_probs_agree, assert_scores_agree
 from exact import exact_expectations
 from reference import simulate_reference
 from tournament_inputs import PAIRING_RULES, SEEDED_RULES, default_seed_order, strict_order_P
 
 F = Fraction
-Z_LIMIT = 4.5  # Monte Carlo tolerance, in standard errors
-
-
-def as_float(values):
-    return np.asarray(values, dtype=float)
 
 
 def assert_within_stderr(reference, exact_score, n_rounds):
-    """Reference E[S] within Z_LIMIT standard errors of the exact value, for every model.
-
-    The slack n_rounds / n_runs covers a model whose rare outcomes (probability below a
-    few / n_runs) never showed up, which leaves a zero sample standard error.
-    """
-    error = np.abs(reference["expected_score"] - as_float(exact_score))
-    tolerance = Z_LIMIT * reference["stderr"] + n_rounds / reference["n_runs"]
-    assert (error <= tolerance).all(), (error / np.maximum(reference["stderr"], 1e-300)).round(1)
+    """Reference E[S] within Z_MAX standard errors (plus n_rounds / n_runs) of the exact
+    value, for every model."""
+    assert_scores_agree(reference["expected_score"], reference["stderr"], exact_score, n_rounds / reference["n_runs"])
 
 
 def assert_within_binomial_se(estimate, exact_probability, n_runs):
-    """Frequencies within Z_LIMIT binomial standard errors of the exact probabilities;
+    """Frequencies within Z_MAX binomial standard errors of the exact probabilities;
     probability 0 or 1 must be matched exactly."""
-    p = as_float(exact_probability)
-    tolerance = Z_LIMIT * np.sqrt(p * (1 - p) / n_runs)
-    error = np.abs(estimate - p)
-    assert (error <= tolerance + 1e-12).all(), error / np.maximum(tolerance, 1e-300)
+    assert_probs_agree(estimate, exact_probability, n_runs, 1e-12)
 
 
 # --- the paper's exact small cases --------------------------------------------------
