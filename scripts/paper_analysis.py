@@ -42,6 +42,7 @@ if (_ROOT / "csd" / "__init__.py").is_file():  # run from a checkout: use its cs
 
 import csd  # noqa: E402
 import csd.plots  # noqa: E402
+from csd.baselines import places  # noqa: E402
 
 TABLES = ("livebench", "epoch_hub_small")  # the shipped tables this script is sized for
 ORDERS = ("easy-first", "given", "random")
@@ -199,7 +200,7 @@ class Analysis:
     ranks: dict  # method -> (M,) ranks, CSD under T=0 and T=2 first
     outlier: csd.OutlierResult  # reuses `ranking` for the unperturbed table
     outlier_float: csd.OutlierResult  # the same test, CSD only, under `float` pairing
-    orders: dict  # order name -> {"rounds": [...], "expected_score": (M,), "rank": (M,)}
+    orders: dict  # another round order's name -> {"rounds": [...], "expected_score": (M,), "stderr": (M,)}
     spread: dict  # (M,) per-model statistics of its per-benchmark ranks
     timings: dict
 
@@ -270,7 +271,7 @@ def order_sensitivity(prepared: Data, settings: Settings) -> dict:
     rng = np.random.default_rng([settings.seed, 0x0DE5])
     for r in range(settings.n_random_orders):
         candidates[f"random {r + 1}"] = [base.benchmarks[k] for k in rng.permutation(len(base.benchmarks))]
-    orders = {"used": {"rounds": list(table.benchmarks), "expected_score": None}}
+    orders = {}  # the other orders; the one the analysis uses is section 1's ranking
     for name, rounds in candidates.items():
         if rounds == list(table.benchmarks):
             continue  # the order the analysis uses: nothing new
@@ -296,12 +297,6 @@ def rank_spread(table: csd.ScoreTable) -> dict:
         "worst": ranks.max(axis=1),
         "worst_benchmark": [table.benchmarks[k] for k in worst],
     }
-
-
-def places(scores: np.ndarray) -> np.ndarray:
-    """(M,) 1-based places by descending score, ties sharing the better place."""
-    scores = np.asarray(scores)
-    return (scores[None, :] > scores[:, None]).sum(axis=1) + 1
 
 
 # ----------------------------------------------------------------------------- figures
@@ -363,7 +358,7 @@ def draw_figures(a: Analysis, out: Path) -> list[Figure]:
     figures.append(Figure("bump.png", "CSD next to the static rankings"))
 
     order_ranks = {"used": places(ranking.expected_score)}
-    order_ranks.update({name: places(o["expected_score"]) for name, o in a.orders.items() if name != "used"})
+    order_ranks.update({name: places(o["expected_score"]) for name, o in a.orders.items()})
     csd.plots.plot_bump(models, order_ranks, out / "round_orders.png", xlabel="round order",
                         title="Rank of each model (CSD, T = 0) under other round orders")
     figures.append(Figure("round_orders.png", "The ranking under other round orders (T=0)"))
@@ -639,7 +634,7 @@ def headline(a: Analysis) -> list[str]:
         f"{o.rank_after['csd']} under CSD ({a.outlier_float.rank_before['csd']} -> "
         f"{a.outlier_float.rank_after['csd']} with `float` pairing) and {o.rank_before['mean']} -> "
         f"{o.rank_after['mean']} under the mean score (paper: 7 -> 10 and 7 -> 19).")
-    taus_order = [order_tau(a, name) for name in a.orders if name != "used"]
+    taus_order = [order_tau(a, name) for name in a.orders]
     if taus_order:
         bullets.append(
             f"The round order matters{' as much as the choice of method' if min(taus_order) <= taus['mean'] else ''}: "
@@ -844,7 +839,7 @@ def order_tau(a: Analysis, name: str) -> float:
 
 
 def order_text(a: Analysis) -> str:
-    names = [n for n in a.orders if n != "used"]
+    names = list(a.orders)
     if not names:
         return "No other order was tried."
     rank = places(a.ranking.expected_score)
@@ -865,8 +860,6 @@ def order_table(a: Analysis) -> str:
     top = a.ranking.order()[:5]
     rows = []
     for name, o in a.orders.items():
-        if name == "used":
-            continue
         other = places(o["expected_score"])
         leader = order_leader(a, name)
         rows.append([name, f3(order_tau(a, name)), int(np.abs(other - rank).max()),
@@ -890,7 +883,7 @@ def precision_table(a: Analysis) -> str:
         ["baselines (`compare`)", "uses the T = 0 ranking", "Elo: mean over 100 game orders"],
         ["outlier test (`outlier_test`)", f"N = {s.n_runs:,} for the perturbed table, the ranking above "
          f"before it (float pairing: {max(2, s.n_runs // 2):,} x 2)", "same seed before and after"],
-        ["round orders", f"N = {s.order_runs:,} x {len(a.orders) - 1} orders", ""],
+        ["round orders", f"N = {s.order_runs:,} x {len(a.orders)} orders", ""],
     ]
     text = markdown_table(["analysis", "size", "Monte Carlo SE"], rows, align="lll")
     timing = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in a.timings.items())
@@ -996,7 +989,7 @@ def figure_captions(a: Analysis) -> dict:
             f"{taus['bradley_terry']:.2f}, with Elo {taus['elo']:.2f}. The lines are steepest between "
             f"{columns[steep]} and {columns[steep + 1]} (mean move {moves[steep].mean():.1f} places; "
             f"{models[mover]} {values[steep][mover]} -> {values[steep + 1][mover]}).")
-    names = [n for n in a.orders if n != "used"]
+    names = list(a.orders)
     orders = ("Each line is a model: its rank at T = 0 with the rounds in the order used here (left) and in "
               f"the other orders; names on the right by the last order. Kendall tau against the used order: "
               + ", ".join(f"{n} {order_tau(a, n):.2f}" for n in names) + ".") if names else ""
@@ -1025,7 +1018,7 @@ def results_json(a: Analysis) -> dict:
         "outlier": a.outlier.to_dict(),
         "outlier_float_pairing": a.outlier_float.to_dict(),
         "round_orders": {n: {"rounds": o["rounds"], "expected_score": o["expected_score"]}
-                         for n, o in a.orders.items() if n != "used"},
+                         for n, o in a.orders.items()},
         "timings_s": a.timings,
     }
 
@@ -1062,17 +1055,13 @@ def write_text(path: Path, text: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     start = time.perf_counter()
     args = parse_args(argv)
+    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
     try:
         settings = settings_from(args)
         prepared = load_data(args.table, args.order, args.tiers, args.tier_order, args.missing, settings.seed)
-    except csd.InputError as err:
-        print(f"paper_analysis: error: {err}", file=sys.stderr)
-        return 2
-    out = Path(args.out) if args.out else Path("reports") / prepared.name
-    log = lambda text: print(text, file=sys.stderr, flush=True)  # noqa: E731
-    log(f"paper_analysis: {prepared.name}, {prepared.table.shape[0]} models x {prepared.table.shape[1]} "
-        f"benchmarks -> {out}/")
-    try:
+        out = Path(args.out) if args.out else Path("reports") / prepared.name
+        log(f"paper_analysis: {prepared.name}, {prepared.table.shape[0]} models x {prepared.table.shape[1]} "
+            f"benchmarks -> {out}/")
         analysis = run_analyses(prepared, settings, args.outlier_model, log=log)
     except csd.InputError as err:
         print(f"paper_analysis: error: {err}", file=sys.stderr)

@@ -31,7 +31,8 @@ def main(shape, n_boot=200):
     print(f"## {shape}: {finals.shape[3]} models x {differ.shape[2]} rounds, {n} runs per construction (csd.sweep reference: {int(ref['n'])} runs)")
     print("construction   | E[S] vs csd: max|z|  #|z|>2/(3M)  chi2/dof | ratio T=1 all (top10)      | ratio T=2 all (top10)      | corr T=1, T=2 | frac differing after rounds 1,2,3,5,last (T=1)")
     rng = np.random.default_rng(0)
-    rows = {}
+    K = differ.shape[2]
+    pick = [k for k in (0, 1, 2, 4, K - 1) if k < K]  # rounds 1, 2, 3, 5 and the last
     for c, name in enumerate(names):
         f = finals[c]
         mean, se = f.mean(0), f.std(0, ddof=1) / np.sqrt(n)
@@ -41,9 +42,6 @@ def main(shape, n_boot=200):
         ra, rt, co = ratios(f, top)
         boots = np.array([np.concatenate(ratios(f[rng.integers(0, n, n)], top)) for _ in range(n_boot)])
         sd = boots.std(axis=0, ddof=1)
-        rows[name] = (ra, rt, co, sd)
-        K = differ.shape[2]
-        pick = [k for k in (0, 1, 2, 4, K - 1) if k < K]
         fd = " ".join(f"{differ[c, 1, k]:.2f}" for k in pick)
         print(f"{name:<14} | {np.abs(z).max():5.2f}  {(np.abs(z) > 2).sum():3d}/{z.size:<4d}  {np.mean(z**2):5.2f}   "
               f"| {ra[0]:.3f}±{sd[0]:.3f} ({rt[0]:.3f}±{sd[2]:.3f}) | {ra[1]:.3f}±{sd[1]:.3f} ({rt[1]:.3f}±{sd[3]:.3f}) "

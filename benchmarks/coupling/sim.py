@@ -132,10 +132,46 @@ def hard_probs(scores):
     return np.transpose(gt + eq, (2, 0, 1))  # (K, M, M)
 
 
-def play(P_lists, schedule, construction, keys, coins, weights, us, ranks, record=False):
+def _eliminate(active, score, key, cut):
+    """`active` without its `cut` lowest scores (ties: lowest key first), at least one left."""
+    t = max(0, min(cut, len(active) - 1))
+    if not t:
+        return active
+    return sorted(active, key=lambda m: (score[m], key[m]))[t:]
+
+
+def _groups(active, score):
+    """{score: members in `active` order} of the active models."""
+    groups = {}
+    for m in active:
+        groups.setdefault(score[m], []).append(m)
+    return groups
+
+
+def _play_pairs(pairs, Pk, ck, score):
+    """Adds each game's point to `score`: the lower index a wins with P[a][b] (1, or a
+    coin ck[a, b] < 0.5 at 0.5), else b."""
+    for a, b in pairs:
+        if a > b:
+            a, b = b, a
+        p = Pk[a][b]
+        if p == 1.0 or (p == 0.5 and ck[a, b] < 0.5):
+            score[a] += 1
+        else:
+            score[b] += 1
+
+
+def _prepared(scores_table, schedules):
+    """(K, M, P as K nested (M, M) lists, schedules as K-lists) for run_many / run_edit."""
+    P = hard_probs(scores_table)
+    K, M, _ = P.shape
+    return K, M, [P[k].tolist() for k in range(K)], [np.broadcast_to(np.asarray(s), (K,)).tolist() for s in schedules]
+
+
+def play(P_lists, schedule, construction, keys, coins, weights, us, ranks):
     """One tournament under one schedule. keys: (K+1) lists of M ints; coins: (K, M, M)
     uniform array (coin of {a<b} at [k, a, b]); weights: (K, M, M) symmetric or None.
-    Returns final scores (list of M) [and the (K, M) scores after each round if record]."""
+    Returns the final scores (list of M) and the (K, M) scores after each round."""
     n_models = len(keys[0])
     score = [0] * n_models
     active = list(range(n_models))
@@ -143,28 +179,13 @@ def play(P_lists, schedule, construction, keys, coins, weights, us, ranks, recor
     for k, Pk in enumerate(P_lists):
         key = keys[k]
         if k > 0:
-            t = max(0, min(schedule[k - 1], len(active) - 1))
-            if t:
-                active.sort(key=lambda m: (score[m], key[m]))
-                active = active[t:]
-        groups = {}
-        for m in active:
-            groups.setdefault(score[m], []).append(m)
+            active = _eliminate(active, score, key, schedule[k - 1])
         extra = {"w": weights[k] if weights is not None else None, "u": us[k], "rank": ranks[k]}
-        ck = coins[k]
-        for members in groups.values():
+        for members in _groups(active, score).values():
             pairs, bye = construction(members, key, extra)
-            for a, b in pairs:
-                if a > b:
-                    a, b = b, a
-                p = Pk[a][b]
-                if p == 1.0 or (p == 0.5 and ck[a, b] < 0.5):
-                    score[a] += 1
-                else:
-                    score[b] += 1
-        if record:
-            history.append(list(score))
-    return (score, history) if record else score
+            _play_pairs(pairs, Pk, coins[k], score)
+        history.append(list(score))
+    return score, history
 
 
 def run_many(scores_table, schedules, constructions, n_runs, seed, start=0):
@@ -172,10 +193,7 @@ def run_many(scores_table, schedules, constructions, n_runs, seed, start=0):
     constructions and schedules of a run sharing the same random numbers; and
     differ (C, S, K): the mean fraction of models whose score after round k differs
     from the one under schedule 0."""
-    P = hard_probs(scores_table)
-    K, M, _ = P.shape
-    P_lists = [P[k].tolist() for k in range(K)]
-    scheds = [np.broadcast_to(np.asarray(s), (K,)).tolist() for s in schedules]
+    K, M, P_lists, scheds = _prepared(scores_table, schedules)
     names = list(constructions)
     out = np.zeros((len(names), n_runs, len(scheds), M), np.int16)
     differ = np.zeros((len(names), len(scheds), K))
@@ -194,7 +212,7 @@ def run_many(scores_table, schedules, constructions, n_runs, seed, start=0):
             f = CONSTRUCTIONS[name]
             traces = []
             for s, sched in enumerate(scheds):
-                final, trace = play(P_lists, sched, f, keys, coins, weights, us, ranks, record=True)
+                final, trace = play(P_lists, sched, f, keys, coins, weights, us, ranks)
                 out[c, r, s] = final
                 traces.append(trace)
             traces = np.array(traces)  # (S, K, M)
@@ -258,15 +276,9 @@ def play_edit(P_lists, schedules, keys, coins, ins_u):
         for s in range(S):
             sc = score[s]
             if k > 0:
-                t = max(0, min(schedules[s][k - 1], len(active[s]) - 1))
-                if t:
-                    active[s].sort(key=lambda m: (sc[m], key[m]))
-                    active[s] = active[s][t:]
-            groups = {}
-            for m in active[s]:
-                groups.setdefault(sc[m], []).append(m)
+                active[s] = _eliminate(active[s], sc, key, schedules[s][k - 1])
             matchings = {}
-            for v, members in groups.items():
+            for v, members in _groups(active[s], sc).items():
                 if s == 0:
                     pairs, bye = consecutive(members, key, None)
                 else:
@@ -276,14 +288,7 @@ def play_edit(P_lists, schedules, keys, coins, ins_u):
                 for a, b in pairs:
                     mu[a], mu[b] = b, a
                 matchings[v] = (members, mu, bye)
-                for a, b in pairs:
-                    if a > b:
-                        a, b = b, a
-                    p = Pk[a][b]
-                    if p == 1.0 or (p == 0.5 and ck[a, b] < 0.5):
-                        sc[a] += 1
-                    else:
-                        sc[b] += 1
+                _play_pairs(pairs, Pk, ck, sc)
             if s == 0:
                 ref = matchings
             trace[s, k] = sc
@@ -292,10 +297,7 @@ def play_edit(P_lists, schedules, keys, coins, ins_u):
 
 def run_edit(scores_table, schedules, n_runs, seed, start=0):
     """As run_many for the cross-schedule edit coupling (same random numbers per run)."""
-    P = hard_probs(scores_table)
-    K, M, _ = P.shape
-    P_lists = [P[k].tolist() for k in range(K)]
-    scheds = [np.broadcast_to(np.asarray(s), (K,)).tolist() for s in schedules]
+    K, M, P_lists, scheds = _prepared(scores_table, schedules)
     out = np.zeros((1, n_runs, len(scheds), M), np.int16)
     differ = np.zeros((1, len(scheds), K))
     for r in range(n_runs):

@@ -1,4 +1,4 @@
-import time, numpy as np, csd, sys
+import time, csd, sys
 sys.path.insert(0, '.')
 import sim
 t = csd.load_table(csd.shipped_table("livebench")).scores
