@@ -2,14 +2,16 @@
 tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
 
 from csd import baselines
-from csd._src.bootstrap import BootstrapResult, bootstrap
-from csd._src.compare import Comparison, OutlierResult, compare, outlier_test
+from csd._src.bootstrap import bootstrap
+from csd._src.compare import compare, outlier_test
 from csd._src.datasets import shipped_table, shipped_tiers
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
 from csd._src.rounds import order_rounds
-from csd._src.simulate import SimulationResult, simulate
-from csd._src.sweep import SweepResult, sweep
+from csd._src.results import BootstrapResult, Comparison, OutlierResult, SimulationResult, SweepResult
+from csd._src.simulate import simulate
+from csd._src.spec import Tournament
+from csd._src.sweep import sweep
 from csd._src.table import ScoreTable, load_table
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "ScoreTable",
     "SimulationResult",
     "SweepResult",
+    "Tournament",
     "baselines",
     "bootstrap",
     "compare",

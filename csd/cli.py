@@ -8,7 +8,8 @@
 
 The configs ship inside the package (`csd/configs`, also reachable as `configs/` at the
 repository root), so the app finds them from any working directory. The entry point turns
-the composed DictConfig into a typed `RunConfig` (csd/_src/config.py), runs the mode
+the composed DictConfig (checked against the `RunConfig` schema) into a typed `RunConfig`
+(csd/_src/config.py), runs the mode
 (csd/_src/runs.py) and writes the outputs into Hydra's run directory.
 
 Bad input (a missing or bad file, an unknown or invalid option, ...) is one line on stderr,
@@ -26,9 +27,9 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from csd._src.config import RunConfig
+from csd._src.config import RunConfig, register
 from csd._src.errors import InputError
-from csd._src.runs import MODES, Context, write_outputs
+from csd._src.runs import Context, run_mode, write_outputs
 
 PROG = "csd-run"
 EXIT_BAD_INPUT = 2
@@ -42,6 +43,7 @@ def _run_dir(mode, collect_dir, default):
 
 
 OmegaConf.register_new_resolver("csd_run_dir", _run_dir, replace=True)
+register()
 
 
 @hydra.main(version_base="1.3", config_path="configs", config_name="config")
@@ -70,7 +72,7 @@ def run(cfg: DictConfig) -> list[Path]:
         overrides=tuple(hydra_cfg.overrides.task),
         job_num=job_num,
     )
-    output = MODES[config.mode](config, ctx)
+    output = run_mode(config, ctx)
     written = write_outputs(output, ctx.out_dir)
     print(output.terminal)
     print(f"\nwrote {', '.join(p.name for p in written)} to {ctx.out_dir}", flush=True)

@@ -252,7 +252,7 @@ def test_compare_uses_a_given_simulation_result(small_result):
         (dict(methods=["mean", "glicko"]), "unknown method 'glicko'; choose from: csd, mean"),
         (dict(methods=["mean", "mean"]), "more than once"),
         (dict(methods=[]), "methods is empty"),
-        (dict(use_result=True, elimination=1), "would be ignored"),
+        (dict(use_result=True, elimination=1), r"elimination=1 contradicts csd_result \(elimination=0\)"),
     ],
 )
 def test_compare_rejects_bad_options(small_result, kwargs, message):
@@ -323,7 +323,7 @@ def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_
     monkeypatch.setattr(compare_module, "simulate", lambda *a, **kw: calls.append(kw) or simulate(*a, **kw))
     reused = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd", "mean"], csd_result=ranking,
                               progress=lambda done, total: None)
-    assert len(calls) == 1 and calls[0]["n_runs"] == 2000 and calls[0]["pairing"] == "float"
+    assert len(calls) == 1 and calls[0]["n_runs"] == 2000 and calls[0]["tournament"].pairing == "float"
     assert reused == fresh
     assert reused.score_before["csd"] == float(ranking.expected_score[-1]) > reused.score_after["csd"]
 
@@ -334,12 +334,35 @@ def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_
         ({"n_runs": 999}, r"n_runs=999 contradicts csd_result \(n_runs=300\)"),
         ({"pairing": "float"}, r"pairing='float' contradicts csd_result \(pairing='random'\)"),
         ({"elimination": 2}, r"elimination=2 contradicts csd_result"),
-        ({"target_se": 0.01}, r"target_se=0.01 contradicts csd_result \(target_se='not recorded'\)"),
+        ({"target_se": 0.01}, r"unknown tournament option\(s\) \['target_se'\]"),
+        ({"tournament": csd.Tournament(tie="draw")}, r"tie='draw', elimination=0 contradicts csd_result \(tie='coin', elimination=1\)"),
     ],
 )
 def test_outlier_refuses_options_that_contradict_its_csd_result(small_ranking, options, message):
     with pytest.raises(csd.InputError, match=message):
         csd.outlier_test(SMALL, "m0", csd_result=small_ranking, **options)
+
+
+REPLAYED = [
+    dict(pairing="float", bye="lowest"),
+    dict(bye_once=True, avoid_rematch=True),
+    dict(pairing="fold", avoid_rematch=True),
+    dict(pairing="slide", bye_once=True),
+    dict(pairing="adjacent"),
+    dict(tie="draw", draw_points=0.25, bye_points=0.5),
+    dict(elimination=[1, 0] * 6, min_active=3),
+]
+
+
+@pytest.mark.parametrize("rules", REPLAYED, ids=lambda rules: ",".join(rules))
+def test_outlier_replays_the_perturbed_table_under_every_option_of_its_csd_result(rules):
+    table = _star_table()
+    ranking = csd.simulate(table, n_runs=400, seed=2, **rules)
+    reused = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd"], csd_result=ranking)
+    fresh = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd"], n_runs=400, seed=2, **rules)
+    assert reused == fresh and reused.tournament == ranking.tournament
+    again = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd"], csd_result=ranking, **rules)
+    assert again == reused  # restating the result's own options is no contradiction
 
 
 def test_outlier_accepts_a_csd_result_with_equal_options(small_ranking):

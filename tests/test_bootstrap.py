@@ -43,7 +43,7 @@ def test_result_arrays_have_the_documented_shapes(results, scheme):
         assert getattr(result, name).shape == (6,), name
     assert result.replicate_scores.shape == (40, 6)
     assert (result.n_boot, result.n_runs, result.coverage) == (40, 200, 0.9)
-    assert result.config["scheme"] == scheme
+    assert result.scheme == scheme
     json.dumps(result.to_dict())
     assert len(result.format_table().splitlines()) == 7
 

@@ -15,8 +15,8 @@ from omegaconf import OmegaConf
 
 import csd
 from csd._src import outputs
-from csd._src.config import DataConfig, EliminationConfig, RunConfig, prepare_table, schedule_label
-from csd._src.runs import Context, run_collect
+from csd._src.config import DataConfig, EliminationConfig, RunConfig, prepare_table
+from csd._src.runs import Context, run_collect, run_mode
 
 CATEGORIES = json.loads(Path(csd.shipped_tiers("livebench")).read_text())
 
@@ -58,16 +58,14 @@ def test_paper_experiments_have_the_papers_settings():
         0.0,
     )
     fsa = RunConfig.from_dict(composed("experiment=paper_fsa"))
-    assert (fsa.mode, fsa.n_runs, fsa.sweep.schedules) == ("sweep", 100_000, (0, 1, 2))
+    assert (fsa.mode, fsa.n_runs, fsa.sweep.schedules) == ("sweep", 100_000, [0, 1, 2])
 
 
 def test_schedule_elimination_takes_one_t_per_round():
     config = RunConfig.from_dict(composed("elimination=schedule", "elimination.t=[0,1,2]"))
-    assert config.elimination == EliminationConfig("schedule", (0, 1, 2), 1)
-    assert config.elimination.schedule(3) == (0, 1, 2)
-    with pytest.raises(csd.InputError, match="elimination.t has 3 entries but the table has 4 rounds"):
-        config.elimination.schedule(4)
-    assert schedule_label((0, 1, 2)) == "T=[0,1,2]" and schedule_label([2, 2]) == "T=2"
+    assert config.elimination == EliminationConfig("schedule", [0, 1, 2], 1)
+    assert config.tournament() == csd.Tournament(elimination=(0, 1, 2))
+    assert config.tournament().label() == "T=[0,1,2]" and csd.Tournament(elimination=[2, 2]).label() == "T=2"
 
 
 @pytest.mark.parametrize(
@@ -75,75 +73,72 @@ def test_schedule_elimination_takes_one_t_per_round():
     [
         ({"n_runs": 0}, "n_runs=0 must be >= 1"),
         ({"seed": -1}, "seed=-1 must be >= 0"),
+        ({"n_runs": "many"}, "n_runs: Value 'many' of type 'str' could not be converted to Integer"),
         ({"nruns": 5}, "unknown option nruns; allowed at the top level: mode, n_runs, seed"),
         (
             {"pairing": {"rule": "random", "byes": 1}},
             "unknown option pairing.byes; allowed in pairing: rule, tie, bye_points, draw_points",
         ),
-        ({"pairing": {"tie": "flip"}}, "pairing.tie='flip' is not allowed; choose one of: coin, draw"),
-        ({"pairing": {"draw_points": 1.5}}, r"pairing.draw_points=1.5 must be in \[0, 1\]"),
+        ({"pairing": {"tie": "flip"}}, "pairing.tie: tie='flip' is not allowed; choose one of: coin, draw"),
+        ({"pairing": {"draw_points": 1.5}}, r"pairing.draw_points: draw_points=1.5 must be in \[0, 1\]"),
+        ({"pairing": {"rule": "swiss"}}, "pairing.rule: pairing='swiss' is not allowed; choose one of: random, float"),
         (
             {"elimination": {"kind": "constant", "t": [1, 2]}},
             "must be one int >= 0 under elimination=constant",
         ),
-        ({"elimination": {"kind": "schedule", "t": [1, -2]}}, r"elimination.t\[1\]=-2 must be >= 0"),
-        (
-            {"elimination": {"kind": "schedule", "t": "???"}},
-            "elimination.t is required with elimination=schedule",
-        ),
+        ({"elimination": {"kind": "schedule", "t": [1, -2]}}, r"elimination.t: elimination, round 2 \(T\)=-2 must be >= 0"),
+        ({"elimination": {"kind": "schedule", "t": [1, 2]}}, "elimination.t: elimination: has 2 entries but the tournament has 21 rounds"),
+        ({"elimination": {"kind": "schedule"}}, "elimination.t=0 must be a list of ints >= 0, one per round"),
         (
             {"elimination": {"kind": "sudden"}},
             "elimination.kind='sudden' is not allowed; choose one of: constant, schedule, none",
         ),
+        ({"elimination": {"min_active": 0}}, "elimination.min_active: min_active=0 must be >= 1"),
         ({"data": {"table": None, "path": None}}, "give data.path=FILE"),
         (
             {"data": {"table": "mmlu"}},
-            "data.table='mmlu' is not allowed; choose one of: livebench, epoch_hub_small, openllm_v2",
+            "data.table: table='mmlu' is not allowed; choose one of: livebench, epoch_hub_small, openllm_v2",
         ),
         (
             {"data": {"tier_order": "hard-first"}},
-            "data.tier_order='hard-first' is not allowed; choose one of: given, easy-first",
+            "data.tier_order: tier_order='hard-first' is not allowed; choose one of: given, easy-first",
         ),
-        ({"sweep": {"schedules": []}}, "sweep.schedules=\\[\\] must be a non-empty list"),
-        ({"sweep": {"schedules": [0, [1, "x"]]}}, r"sweep.schedules\[1\]\[1\]='x' must be an integer"),
+        ({"mode": "sweep", "sweep": {"schedules": [0]}}, "a sweep needs at least two schedules"),
+        ({"mode": "sweep", "sweep": {"schedules": [0, [1, "x"]]}}, r"sweep.schedules: .*round 2 \(T\)='x' must be an integer"),
         (
-            {"bootstrap": {"scheme": "jackknife"}},
-            "bootstrap.scheme='jackknife' is not allowed; choose one of: benchmarks, noise",
+            {"mode": "bootstrap", "bootstrap": {"scheme": "jackknife"}},
+            "bootstrap.scheme: scheme='jackknife' is not allowed; choose one of: benchmarks, noise",
         ),
         (
-            {"bootstrap": {"interval": "bca"}},
-            "bootstrap.interval='bca' is not allowed; choose one of: percentile, shifted, expanded",
+            {"mode": "bootstrap", "bootstrap": {"interval": "bca"}},
+            "bootstrap.interval: interval='bca' is not allowed; choose one of: percentile, shifted, expanded",
         ),
+        ({"mode": "compare", "compare": {"methods": ["csd", "vibes"]}}, "compare.methods: unknown method 'vibes'"),
         ({"mode": "collect"}, "mode=collect needs dir=FOLDER"),
         ({"mode": "outlier"}, "mode=outlier needs outlier.model=NAME"),
-        ({"progress": "yes"}, "progress='yes' is not allowed; choose one of: true, false"),
-        ({"pairing": {"bye": "first"}}, "pairing.bye='first' is not allowed; choose one of: random, lowest"),
-        ({"pairing": {"bye_once": "yes"}}, "pairing.bye_once='yes' is not allowed; choose one of: true, false"),
+        ({"mode": "rank"}, "mode='rank' is not allowed; choose one of: simulate, sweep"),
+        ({"progress": "maybe"}, "progress: Value 'maybe' is not a valid bool"),
+        ({"pairing": {"bye": "first"}}, "pairing.bye: bye='first' is not allowed; choose one of: random, lowest"),
+        ({"pairing": {"bye_once": "often"}}, "pairing.bye_once: Value 'often' is not a valid bool"),
         (
             {"pairing": {"rule": "fold", "bye": "random"}},
-            "pairing: bye='random' does not apply to pairing='fold'",
+            "pairing.bye: bye='random' does not apply to pairing='fold'",
         ),
-        ({"target_se": -0.1}, "target_se=-0.1 must be a number > 0"),
+        ({"target_se": -0.1}, "target_se=-0.1 must be > 0"),
     ],
 )
-def test_invalid_options_name_the_key_and_what_is_allowed(raw, message):
+def test_invalid_options_name_the_key_and_what_is_allowed(raw, message, tmp_path):
     with pytest.raises(csd.InputError, match=message):
-        RunConfig.from_dict(raw)
+        run_mode(RunConfig.from_dict({"n_runs": 10, **raw}), Context(tmp_path))
+    assert not any(tmp_path.iterdir())
 
 
-def test_pairing_options_reach_the_engine_options():
+def test_pairing_options_reach_the_tournament():
     config = RunConfig.from_dict(
         composed("pairing=fold", "pairing.bye=lowest", "pairing.bye_once=true", "pairing.avoid_rematch=true")
     )
-    assert (config.pairing.bye, config.pairing.bye_once, config.pairing.avoid_rematch) == ("lowest", True, True)
-    options = config.engine_options()
-    assert (options["pairing"], options["bye"], options["bye_once"], options["avoid_rematch"]) == (
-        "fold",
-        "lowest",
-        True,
-        True,
-    )
-    assert RunConfig().engine_options()["bye"] is None
+    assert config.tournament() == csd.Tournament(pairing="fold", bye="lowest", bye_once=True, avoid_rematch=True)
+    assert RunConfig().tournament() == csd.Tournament()
 
 
 def test_config_round_trips_through_its_dict():
@@ -152,6 +147,7 @@ def test_config_round_trips_through_its_dict():
     )
     assert RunConfig.from_dict(config.to_dict()) == config
     assert json.loads(json.dumps(config.to_dict()))["sweep"]["schedules"] == [0, [1, 2]]
+    assert config.tournament().elimination == (0, 1)
 
 
 def test_livebench_rounds_go_tier_by_tier_in_the_tiers_order():
@@ -235,24 +231,18 @@ def test_tiers_skip_benchmarks_the_missing_policy_dropped(tmp_path):
 
 def _fake_run(folder: Path, t: int, num: int, models=("a", "b"), scores=(2.0, 1.0)):
     folder.mkdir(parents=True)
-    config = RunConfig(elimination=EliminationConfig("constant", t)).to_dict()
+    result = csd.SimulationResult(
+        models=tuple(models), rounds=("r1", "r2"), expected_score=np.array(scores), stderr=np.array([0.03, 0.04]),
+        rank_probs=np.eye(2), champion_prob=np.array([1.0, 0.0]), survival=np.ones((2, 2)),
+        expected_score_by_round=np.ones((2, 2)), n_runs=100, tournament=csd.Tournament(elimination=t), seed=0,
+    )
     data = {
         "mode": "simulate",
-        "config": config,
+        "config": RunConfig(elimination=EliminationConfig("constant", t)).to_dict(),
         "job": {"overrides": [f"elimination.t={t}"], "num": num},
-        "table": {
-            "name": "x",
-            "source": "x.csv",
-            "n_models": 2,
-            "n_benchmarks": 2,
-            "missing_report": "0 missing",
-        },
-        "models": list(models),
-        "rounds": ["r1", "r2"],
-        "expected_score": list(scores),
-        "stderr": [0.03, 0.04],
-        "simulation": {"elimination": [t, t]},
-        "n_runs": 100,
+        "table": {"name": "x", "source": "x.csv", "n_models": 2, "n_benchmarks": 2, "rounds": ["r1", "r2"],
+                  "order": "given", "tier_order": "given", "tiers": None, "missing_report": "0 missing"},
+        **result.to_dict(),
     }
     (folder / "results.json").write_text(json.dumps(data))
 
@@ -261,7 +251,7 @@ def test_collect_orders_runs_by_job_number_and_takes_drops_against_the_first(tmp
     _fake_run(tmp_path / "10", t=2, num=10, scores=(1.5, 0.5))
     _fake_run(tmp_path / "9", t=0, num=9)
     output = run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
-    assert output.results["schedules"] == ["T=0", "T=2"]
+    assert output.results["labels"] == ["T=0", "T=2"] and output.results["coupling"] == "collected"
     np.testing.assert_allclose(output.results["drop"], [[0, 0], [-0.5, -0.5]])
     np.testing.assert_allclose(output.results["relative_drop"][1], [-0.25, -0.5])
     np.testing.assert_allclose(output.results["drop_stderr"][1], [0.03 * 2**0.5, 0.04 * 2**0.5])
@@ -271,7 +261,7 @@ def test_collect_orders_runs_by_job_number_and_takes_drops_against_the_first(tmp
     "second,message",
     [
         ({"t": 0, "num": 1}, "both ran T=0"),
-        ({"t": 1, "num": 1, "models": ("a", "c")}, "its models differ"),
+        ({"t": 1, "num": 1, "models": ("a", "c")}, "its models or rounds differ"),
     ],
 )
 def test_collect_refuses_runs_it_cannot_merge(tmp_path, second, message):
@@ -327,6 +317,11 @@ def test_progress_bar_draws_on_a_terminal_and_stays_quiet_elsewhere():
     assert off.stream.getvalue() == ""
 
 
-def test_run_config_fields_are_frozen():
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        RunConfig().n_runs = 3  # type: ignore[misc]
+def test_collect_names_a_results_file_it_cannot_read(tmp_path):
+    _fake_run(tmp_path / "0", t=0, num=0)
+    broken = json.loads((tmp_path / "0" / "results.json").read_text())
+    del broken["stderr"]
+    (tmp_path / "1").mkdir()
+    (tmp_path / "1" / "results.json").write_text(json.dumps(broken))
+    with pytest.raises(csd.InputError, match=r"1/results.json: not a whole csd-run simulate result"):
+        run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))

@@ -94,7 +94,7 @@ def test_engine_agrees_with_the_plain_reference_on_a_real_table_and_is_faster():
 
 def test_tensor_seed_order_matches_the_enumerators_default():
     probs, _, _ = random_case(5)
-    tournament = driver.build_tournament(probs, pairing="fold")
+    tournament = driver.prepare(probs, csd.Tournament(pairing="fold"))
     from tournament_inputs import default_seed_order
 
     by_priority = np.argsort(-tournament.seed_key[: probs.shape[0]].astype(np.int64), kind="stable")

@@ -18,7 +18,9 @@ from reference import Rules as ReferenceRules
 from tournament_inputs import PAIRING_RULES, SEEDED_RULES, strict_order_P
 
 import csd
-from csd._src import driver, engine, rng
+from csd._src import driver
+from csd._src import engine, rng
+from csd._src.spec import elimination_schedules
 
 F = Fraction
 N_RUNS = 20_000
@@ -27,9 +29,9 @@ N_RUNS = 20_000
 def trace(P, schedule, n_runs, seed=0, **options):
     """(score, active, opponent), each (runs, K, M) numpy, of `n_runs` engine runs: the
     scores before each round, who plays it and against whom (-1: a bye or not playing)."""
-    tournament = driver.build_tournament(P, **options)
+    tournament = driver.prepare(P, csd.Tournament(**options))
     rules, n_players = tournament.rules, tournament.rules.n_players
-    schedule = jnp.asarray(driver.elimination_schedules([schedule], rules.n_rounds)[0])
+    schedule = jnp.asarray(elimination_schedules([schedule], rules.n_rounds)[0])
     traced = jax.jit(engine.trace_pairings, static_argnums=0)(
         rules,
         tournament.outcomes,
@@ -216,7 +218,7 @@ def test_bad_pairing_options_name_the_option(options, message):
 def test_avoid_rematch_refuses_more_models_than_it_keeps_meetings_for():
     table = csd.ScoreTable(tuple(f"m{i}" for i in range(193)), ("b",), np.arange(193.0)[:, None])
     with pytest.raises(csd.InputError, match="avoid_rematch supports at most 192 models"):
-        driver.build_tournament(table, avoid_rematch=True)
+        driver.prepare(table, csd.Tournament(avoid_rematch=True))
 
 
 def test_seeded_rules_lowest_bye_is_their_own_rule():
@@ -224,7 +226,7 @@ def test_seeded_rules_lowest_bye_is_their_own_rule():
     default = csd.simulate(P, n_runs=100, pairing="fold")
     lowest = csd.simulate(P, n_runs=100, pairing="fold", bye="lowest")
     np.testing.assert_array_equal(default.expected_score, lowest.expected_score)
-    assert lowest.config["bye"] == "lowest" and csd.simulate(P, n_runs=10).config["bye"] == "random"
+    assert lowest.tournament.bye_rule == "lowest" and csd.simulate(P, n_runs=10).tournament.bye_rule == "random"
 
 
 # --- the engine against the exact enumerator on random small cases ------------------

@@ -1,6 +1,7 @@
 """simulate(): the paper's exact cases, invariances the design promises, and bad options."""
 
 import dataclasses
+import json
 from fractions import Fraction
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 import csd
 from csd._src import driver
+from csd._src.spec import elimination_schedules
 
 
 def strict_table(n_models, n_rounds):
@@ -75,10 +77,10 @@ def random_tensor(n_models, n_rounds, seed):
 @pytest.mark.parametrize("pairing", ["random", "float", "fold", "slide", "adjacent"])
 def test_pairs_and_sort_orderings_give_identical_results(pairing):
     probs = random_tensor(7, 4, seed=11)
-    schedules = driver.elimination_schedules([[1, 0, 2, 1]], 4)
+    schedules = elimination_schedules([[1, 0, 2, 1]], 4)
     totals = []
     for ranking in ("pairs", "sort"):
-        tournament = driver.build_tournament(probs, pairing=pairing, min_active=2, ranking=ranking, wide_keys=True)
+        tournament = driver.prepare(probs, csd.Tournament(pairing=pairing, min_active=2), ranking=ranking, wide_keys=True)
         totals.append(driver.run_engine(tournament, schedules, n_runs=3000, seed=4))
     for field in dataclasses.fields(driver.Totals):
         assert np.array_equal(getattr(totals[0], field.name), getattr(totals[1], field.name)), field.name
@@ -106,7 +108,23 @@ def test_draw_and_bye_points_are_scored():
     result = csd.simulate(table, n_runs=2000, tie="draw", draw_points=0.5, bye_points=1.0, seed=0)
     # Every round: one game (a draw, 0.5 each) and one bye (1): 2 points handed out per round.
     assert result.expected_score.sum() == pytest.approx(4.0)
-    assert result.config["bye_points"] == 1.0
+    assert result.tournament.bye_points == 1.0
+
+
+def test_an_elimination_beyond_the_field_eliminates_down_to_min_active():
+    table = random_table(5, 3, seed=2)
+    result = csd.simulate(table, n_runs=200, elimination=10**30, min_active=2, seed=0)
+    assert np.allclose(result.survival.sum(axis=0), [2, 2, 2])
+
+
+def test_a_result_replays_exactly_from_its_tournament_and_seed():
+    table = random_table(6, 4, seed=3)
+    rules = csd.Tournament(pairing="float", bye="lowest", bye_once=True, elimination=[1, 0, 1, 0], min_active=2)
+    result = csd.simulate(table, tournament=rules, n_runs=500, seed=9)
+    again = csd.SimulationResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    replay = csd.simulate(table, tournament=again.tournament, n_runs=again.n_runs, seed=again.seed)
+    assert again.tournament == rules and np.array_equal(replay.expected_score, result.expected_score)
+    assert csd.simulate(table, tournament=rules, n_runs=500, seed=9, elimination=0).tournament.elimination == 0
 
 
 def test_target_se_adds_runs_until_every_standard_error_is_small_enough():
@@ -129,7 +147,9 @@ def test_ranking_and_table_text_are_sorted_by_expected_score():
     "options, message",
     [
         ({"elimination": [1, 1]}, r"elimination: has 2 entries but the tournament has 3 rounds"),
-        ({"elimination": -1}, r"elimination, round 1 \(T\)=-1 must be >= 0"),
+        ({"elimination": -1}, r"elimination=-1 must be >= 0"),
+        ({"elimination": [0, -1, 0]}, r"elimination, round 2 \(T\)=-1 must be >= 0"),
+        ({"pairng": "float"}, r"unknown tournament option\(s\) \['pairng'\]; the options are: pairing, bye"),
         ({"elimination": [0, 1.5, 0]}, r"elimination, round 2 \(T\)=1.5 must be an integer"),
         ({"n_runs": 0}, r"n_runs=0 must be >= 1"),
         ({"n_runs": -5}, r"n_runs=-5 must be >= 1"),

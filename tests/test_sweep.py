@@ -22,7 +22,8 @@ def test_each_schedule_equals_a_simulate_call_with_the_same_seed():
         single = csd.simulate(table, n_runs=3000, elimination=schedule, seed=4)
         assert np.array_equal(result.expected_score[s], single.expected_score)
         assert np.array_equal(result.results[s].rank_probs, single.rank_probs)
-    assert result.labels == ("T=0", "T=1", "schedule 2")
+    assert result.labels == ("T=0", "T=1", "T=[2,0,1,0,2,0]")
+    assert [r.tournament.label() for r in result.results] == list(result.labels)  # one label list
     assert np.array_equal(result.drop[0], np.zeros(10))
 
 
@@ -70,7 +71,7 @@ def test_result_serializes_and_prints():
     data = json.loads(json.dumps(result.to_dict()))
     assert data["labels"] == ["T=0", "T=1"] and len(data["drop_stderr"][1]) == 6
     header = result.format_table().splitlines()[0]
-    assert "T=0" in header and "drop (last)" in header and "profile" in header
+    assert "E[S] T=0" in header and "drop T=1" in header and "profile" in header
 
 
 @pytest.mark.parametrize(
@@ -79,7 +80,7 @@ def test_result_serializes_and_prints():
         ([1], "a sweep needs at least two schedules"),
         (2, "a sweep needs at least two schedules"),
         ([0, [1, 1]], "elimination schedule 1: has 2 entries but the tournament has 4 rounds"),
-        ([0, -1], r"elimination schedule 1, round 1 \(T\)=-1 must be >= 0"),
+        ([0, -1], r"elimination schedule 1=-1 must be >= 0"),
     ],
 )
 def test_bad_schedules_raise_input_error(schedules, message):

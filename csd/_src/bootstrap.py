@@ -8,7 +8,6 @@ benchmarks/bootstrap_coverage.py.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from statistics import NormalDist
 from typing import Callable, Sequence
@@ -16,11 +15,14 @@ from typing import Callable, Sequence
 import jax.numpy as jnp
 import numpy as np
 
+from csd._src import streams
 from csd._src.baselines import places
-from csd._src.driver import build_tournament, elimination_schedules, replicate, run_engine
+from csd._src.driver import prepare, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
+from csd._src.results import BootstrapResult
 from csd._src.simulate import mean_stderr, simulate
+from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
 
 SCHEMES = ("benchmarks", "noise")
@@ -29,96 +31,22 @@ INTERVALS = ("percentile", "shifted", "expanded")
 DEFAULT_INTERVAL = {"benchmarks": "expanded", "noise": "shifted"}
 
 
-@dataclasses.dataclass(frozen=True)
-class BootstrapResult:
-    """Intervals for E[S_m] and each model's rank over B replicate tables.
-
-    Attributes:
-      models: (M,) names.
-      expected_score, stderr: (M,) E[S_m] on the table itself and its Monte Carlo SE.
-      ci_low, ci_high: (M,) the interval for E[S_m]: percentiles of
-        `replicate_scores + shift` (see `interval`), kept inside the possible scores.
-      rank_low, rank_high: (M,) int, the same for the model's rank (1 = best) by E[S] in
-        each replicate (after the shift).
-      tiers: (M,) int, 1 = top: see `rank_tiers`.
-      replicate_scores: (B, M) E[S_m] in each replicate, as played (not shifted).
-      shift: (M,) what was added to every replicate before taking percentiles: 0 for
-        `percentile`, `expected_score - replicate_scores.mean(0)` for `shifted` and
-        `expanded`.
-      mc_stderr: (M,) root-mean-square Monte Carlo SE inside a replicate; it is part of
-        the replicates' spread, so keep it well below the interval widths (raise n_runs).
-      interval: `percentile`, `shifted` or `expanded` (see `bootstrap`).
-      coverage, n_boot, n_runs, config: the settings.
-    """
-
-    models: tuple[str, ...]
-    expected_score: np.ndarray
-    stderr: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    rank_low: np.ndarray
-    rank_high: np.ndarray
-    tiers: np.ndarray
-    replicate_scores: np.ndarray
-    shift: np.ndarray
-    mc_stderr: np.ndarray
-    interval: str
-    coverage: float
-    n_boot: int
-    n_runs: int
-    config: dict
-
-    def format_table(self, top: int | None = None) -> str:
-        """Models by E[S]: tier, E[S], its interval and the rank interval."""
-        order = np.lexsort((np.arange(len(self.models)), -self.expected_score))[:top]
-        width = max(len("model"), *(len(self.models[m]) for m in order))
-        percent = f"{100 * self.coverage:g}%"
-        lines = [f"{'tier':>4}  {'model':<{width}}  {'E[S]':>8}  {percent + ' interval':>19}  {'rank':>9}"]
-        for m in order:
-            interval = f"[{self.ci_low[m]:.3f}, {self.ci_high[m]:.3f}]"
-            ranks = f"{self.rank_low[m]}-{self.rank_high[m]}"
-            lines.append(f"{self.tiers[m]:>4}  {self.models[m]:<{width}}  {self.expected_score[m]:>8.3f}  {interval:>19}  {ranks:>9}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        """Plain lists and numbers, ready for JSON."""
-        arrays = "expected_score stderr ci_low ci_high rank_low rank_high tiers shift mc_stderr".split()
-        return {
-            "models": list(self.models),
-            **{name: getattr(self, name).tolist() for name in arrays},
-            "rank": places(self.expected_score).tolist(),
-            "replicate_scores": self.replicate_scores.tolist(),
-            "interval": self.interval,
-            "coverage": self.coverage,
-            "n_boot": self.n_boot,
-            "n_runs": self.n_runs,
-            "config": self.config,
-        }
-
-
 def bootstrap(
     table: ScoreTable,
     n_boot: int = 200,
     n_runs: int = 10_000,
     *,
+    tournament: Tournament | None = None,
     scheme: str = "benchmarks",
     interval: str | None = None,
     tiers: Sequence[Sequence[str]] | None = None,
     score_stderr=None,
     n_items=None,
     coverage: float = 0.95,
-    elimination=0,
-    pairing: str = "random",
-    tie: str = "coin",
-    bye_points: float = 0.0,
-    draw_points: float = 0.5,
-    min_active: int = 1,
-    bye: str | None = None,
-    bye_once: bool = False,
-    avoid_rematch: bool = False,
     seed: int = 0,
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **rules,
 ) -> BootstrapResult:
     """Bootstrap intervals for E[S_m] and the ranks, and tiers of models.
 
@@ -183,6 +111,7 @@ def bootstrap(
         the SE is then binomial, sqrt(p (1 - p) / n), with p the score as a fraction
         (scores on a 0-100 scale are read as percentages).
       coverage: the central probability of the intervals, in (0, 1).
+      tournament, **rules: the rules every replicate plays, as in `simulate`.
       The other options are those of `simulate`.
 
     Returns:
@@ -205,16 +134,7 @@ def bootstrap(
     check_choice("interval", interval, INTERVALS)
     n_boot = check_int("n_boot", n_boot, 2)
     coverage = _coverage(coverage)
-    options = dict(
-        pairing=pairing,
-        tie=tie,
-        bye_points=bye_points,
-        draw_points=draw_points,
-        min_active=min_active,
-        bye=bye,
-        bye_once=bye_once,
-        avoid_rematch=avoid_rematch,
-    )
+    tournament = as_tournament(tournament, rules)
     tier_columns = _tier_columns(table, tiers)
     if interval == "expanded" and scheme != "benchmarks":
         raise InputError("interval='expanded' is for scheme='benchmarks' (it corrects for resampling few benchmarks)")
@@ -226,29 +146,25 @@ def bootstrap(
     round_order = np.concatenate(tier_columns)
     noise = _noise_stderr(table, score_stderr, n_items)[:, round_order] if scheme == "noise" else None
     table = table.with_benchmarks([table.benchmarks[k] for k in round_order])
-    point = simulate(table, n_runs=n_runs, elimination=elimination, seed=seed, chunk_size=chunk_size, **options)
-    generator = np.random.default_rng([seed, 1])
+    point = simulate(table, tournament=tournament, n_runs=n_runs, seed=seed, chunk_size=chunk_size)
+    generator = streams.host_generator(seed, streams.BOOTSTRAP_RESAMPLE)
     if scheme == "benchmarks":
         columns = resampled_columns(_tier_positions(tier_columns), n_boot, generator)
         replicate_scores = table.scores[:, columns].transpose(1, 0, 2)  # (B, M, K)
     else:
         replicate_scores = table.scores[None] + noise[None] * generator.standard_normal((n_boot,) + table.shape)
-    tournament = build_tournament(table, **options)
-    outcomes, random_games = _replicate_outcomes(replicate_scores, tie, tournament.rules.n_models)
-    replicated = replicate(tournament, outcomes, random_games or tournament.rules.random_games)
-    schedules = elimination_schedules([elimination], tournament.rules.n_rounds)
+    prepared = prepare(table, tournament)
+    outcomes, random_games = _replicate_outcomes(replicate_scores, tournament.tie, prepared.rules.n_models)
+    replicated = replicate(prepared, outcomes, random_games or prepared.rules.random_games)
     totals = run_engine(
-        replicated, schedules, n_runs=n_runs, seed=seed, stream=np.arange(1, n_boot + 1),
+        replicated, prepared.schedules(), n_runs=n_runs, seed=seed, stream=streams.replicate_streams(n_boot),
         chunk_size=chunk_size, progress=progress,
     )
-    scores = totals.score_sum[:, 0] / totals.n_runs[:, None] / tournament.ticks_per_point  # (B, M)
-    mc = mean_stderr(totals.score_sum[:, 0], totals.score_sq_sum[:, 0], totals.n_runs) / tournament.ticks_per_point
-    max_score = tournament.rules.n_rounds * max(tournament.rules.win_ticks, tournament.rules.bye_ticks) / tournament.ticks_per_point
+    tick = prepared.ticks_per_point
+    scores = totals.score_sum[:, 0] / totals.n_runs[:, None] / tick  # (B, M)
+    mc = mean_stderr(totals.score_sum[:, 0], totals.score_sq_sum[:, 0], totals.n_runs) / tick
+    max_score = prepared.rules.n_rounds * max(prepared.rules.win_ticks, prepared.rules.bye_ticks) / tick
     bounds = intervals(point.expected_score, scores, coverage, interval, max_score, table.shape[1], len(tier_columns))
-    config = {
-        **point.config, "scheme": scheme, "interval": interval, "tiers": _plain_tiers(tiers),
-        "n_items": _plain(n_items), "coverage": coverage,
-    }
     return BootstrapResult(
         models=table.models,
         expected_score=point.expected_score,
@@ -261,7 +177,10 @@ def bootstrap(
         coverage=coverage,
         n_boot=n_boot,
         n_runs=int(totals.n_runs[0]),
-        config=config,
+        scheme=scheme,
+        tiers_used=_plain_tiers(tiers),
+        n_items=_plain(n_items),
+        point=point,
     )
 
 

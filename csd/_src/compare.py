@@ -10,122 +10,25 @@ import numpy as np
 
 from csd._src import baselines
 from csd._src.errors import InputError
-from csd._src.simulate import SimulationResult, simulate
+from csd._src.results import Comparison, OutlierResult, SimulationResult
+from csd._src.simulate import simulate
+from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
 
 METHODS = ("csd", "mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
-
-
-@dataclasses.dataclass(frozen=True)
-class Comparison:
-    """Several rankings of the same models.
-
-    Attributes:
-      models: (M,) names, in table order.
-      scores: method -> (M,) float scores, higher is better.
-      ranks: method -> (M,) int places, 1 is the best, tied scores share the better place.
-      kendall_tau: method -> method -> Kendall's tau-b of their scores (symmetric, 1 on
-        the diagonal).
-    """
-
-    models: tuple[str, ...]
-    scores: dict[str, np.ndarray]
-    ranks: dict[str, np.ndarray]
-    kendall_tau: dict[str, dict[str, float]]
-
-    @property
-    def methods(self) -> tuple[str, ...]:
-        """The method names, in the order they were asked for."""
-        return tuple(self.scores)
-
-    def to_dict(self) -> dict:
-        """Plain lists and numbers, ready for JSON (a model with no score has -inf)."""
-        return {
-            "models": list(self.models),
-            "methods": list(self.methods),
-            "scores": {name: values.tolist() for name, values in self.scores.items()},
-            "ranks": {name: values.tolist() for name, values in self.ranks.items()},
-            "kendall_tau": {name: dict(row) for name, row in self.kendall_tau.items()},
-        }
-
-    def format_table(self) -> str:
-        """One row per model, one rank column per method, sorted by the `csd` rank (or
-        the first method's), ties in table order."""
-        key = "csd" if "csd" in self.ranks else self.methods[0]
-        order = np.lexsort((np.arange(len(self.models)), self.ranks[key]))
-        rows = [[self.models[m], *(str(self.ranks[n][m]) for n in self.methods)] for m in order]
-        return _aligned([["model", *self.methods], *rows])
-
-    def format_tau(self) -> str:
-        """The Kendall tau-b matrix as aligned text."""
-        rows = [[a, *(f"{self.kendall_tau[a][b]:.3f}" for b in self.methods)] for a in self.methods]
-        return _aligned([["", *self.methods], *rows])
-
-
-@dataclasses.dataclass(frozen=True)
-class OutlierResult:
-    """How each method's rank and score of one model move when some of its scores are
-    replaced.
-
-    Attributes:
-      model: the perturbed model.
-      benchmarks: the benchmarks whose score was replaced.
-      value: the score put there.
-      rank_before, rank_after: method -> the model's place (1 is the best).
-      shift: method -> rank_after - rank_before (positive: the model fell).
-      score_before, score_after: method -> the model's score under that method (E[S] for
-        `csd`; see `Comparison.scores`), on the table and on the perturbed table.
-    """
-
-    model: str
-    benchmarks: tuple[str, ...]
-    value: float
-    rank_before: dict[str, int]
-    rank_after: dict[str, int]
-    shift: dict[str, int]
-    score_before: dict[str, float]
-    score_after: dict[str, float]
-
-    def to_dict(self) -> dict:
-        """Plain lists and numbers, ready for JSON."""
-        return {
-            "model": self.model,
-            "benchmarks": list(self.benchmarks),
-            "value": self.value,
-            "rank_before": dict(self.rank_before),
-            "rank_after": dict(self.rank_after),
-            "shift": dict(self.shift),
-            "score_before": dict(self.score_before),
-            "score_after": dict(self.score_after),
-        }
-
-    def format_table(self) -> str:
-        """A title line, then one row per method: rank before, after, the shift, and the
-        score before and after."""
-        title = f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
-        rows = [
-            [
-                name,
-                str(self.rank_before[name]),
-                str(self.rank_after[name]),
-                f"{shift:+d}",
-                f"{self.score_before[name]:.4g}",
-                f"{self.score_after[name]:.4g}",
-            ]
-            for name, shift in self.shift.items()
-        ]
-        header = ["method", "before", "after", "shift", "score before", "score after"]
-        return title + "\n" + _aligned([header, *rows])
 
 
 def compare(
     table: ScoreTable,
     methods: Sequence[str] | None = None,
     *,
+    tournament: Tournament | None = None,
     csd_result: SimulationResult | None = None,
-    n_runs: int = 20_000,
-    seed: int = 0,
-    **simulate_options,
+    n_runs: int | None = None,
+    seed: int | None = None,
+    chunk_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **rules,
 ) -> Comparison:
     """Ranks the models of `table` by CSD and by static methods, side by side.
 
@@ -135,9 +38,11 @@ def compare(
         `mean_rank`, `borda`, `bradley_terry`, `elo` (see `csd.baselines`); default all.
         `elo` plays K * M * (M - 1) / 2 games in sequence: leave it out for thousands of
         models.
-      csd_result: a `SimulationResult` of this table to use for `csd` instead of simulating.
-      n_runs, seed, simulate_options: passed to `csd.simulate` for `csd` (not allowed
-        with `csd_result`); `seed` also seeds the Elo game orders.
+      tournament, **rules: the rules of `csd`, as in `csd.simulate`.
+      csd_result: a `SimulationResult` of this table to use for `csd` instead of simulating
+        (its own tournament, N and seed are used; giving other ones is an error).
+      n_runs, seed, chunk_size, progress: passed to `csd.simulate` for `csd` (default N =
+        20,000, seed 0); `seed` also seeds the Elo game orders.
 
     Returns:
       A `Comparison`.
@@ -158,20 +63,18 @@ def compare(
     names = _method_names(methods)
     if not isinstance(table, ScoreTable):
         raise InputError(f"compare needs a ScoreTable, got {type(table).__name__}")
-    if csd_result is not None and simulate_options:
-        raise InputError(
-            f"csd_result is given, so simulate options {sorted(simulate_options)} would be ignored"
-        )
-    static = _static_methods(seed)
-    scores = {
-        name: (
-            _csd_scores(table, csd_result, n_runs=n_runs, seed=seed, **simulate_options)
-            if name == "csd"
-            else static[name](table)
-        )
-        for name in names
-    }
-    return _comparison(table.models, scores)
+    run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress)
+    return _compare(table, names, run, csd_result)
+
+
+def _compare(table: ScoreTable, names: tuple[str, ...], run: _CsdRun, csd_result) -> Comparison:
+    """`compare` on checked arguments: `csd` from `csd_result`, or simulated by `run`."""
+    static = _static_methods(run.seed)
+    simulated = None
+    if "csd" in names:
+        simulated = run.simulate(table) if csd_result is None else csd_result
+    scores = {name: simulated.expected_score if name == "csd" else static[name](table) for name in names}
+    return _comparison(table.models, scores, simulated)
 
 
 def outlier_test(
@@ -181,10 +84,13 @@ def outlier_test(
     value: float = 0.0,
     methods: Sequence[str] | None = None,
     *,
+    tournament: Tournament | None = None,
     csd_result: SimulationResult | None = None,
     n_runs: int | None = None,
     seed: int | None = None,
-    **simulate_options,
+    chunk_size: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    **rules,
 ) -> OutlierResult:
     """Replaces some of `model`'s scores by `value` and reports each method's rank and
     score of it before and after (the paper's outlier-robustness test, which zeroes scores).
@@ -196,15 +102,16 @@ def outlier_test(
         has its highest score (so the outlier costs its mean the most).
       value: the score put in those cells (the paper: 0).
       methods: as in `compare`.
+      tournament, **rules: the rules of `csd`, as in `csd.simulate`.
       csd_result: a `csd.simulate` result of `table` (same models, same round order),
         used as the `csd` ranking before the change instead of simulating it again; the
-        perturbed table is then simulated with that result's options (its N, seed,
-        elimination, pairing and points), so the two are directly comparable.
-      n_runs, seed, simulate_options: passed to `csd.simulate` for `csd` (default N =
+        perturbed table is then simulated with that result's tournament, N and seed, so
+        the two are directly comparable.
+      n_runs, seed, chunk_size, progress: passed to `csd.simulate` for `csd` (default N =
         20,000, seed 0); both tables are simulated with the same seed, so the CSD shift
         is not blurred by fresh random numbers. `seed` also seeds the Elo game orders.
-        With `csd_result`, only `progress` and `chunk_size` may be given, and `n_runs` and
-        `seed` only if they equal the result's. Zeros in the first rounds can leave the
+        With `csd_result`, a tournament, N or seed other than the result's is an error.
+        Zeros in the first rounds can leave the
         model alone in the lowest score group, where the paper's `random` pairing gives it
         a bye every round; `pairing="float"` lets it play on.
 
@@ -228,42 +135,57 @@ def outlier_test(
       >>> result.score_before["csd"] == float(ranking.expected_score[0]) > result.score_after["csd"]
       True
     """
+    if not isinstance(table, ScoreTable):
+        raise InputError(f"outlier_test needs a ScoreTable, got {type(table).__name__}")
     row = _index_of("model", model, table.models)
     columns = _outlier_columns(table, row, benchmarks)
+    value = _finite("value", value)
     scores = table.scores.copy()
     scores[row, columns] = value
     names = _method_names(methods)
-    if csd_result is None:
-        options = dict(n_runs=20_000 if n_runs is None else n_runs, seed=0 if seed is None else seed,
-                       **simulate_options)
-        before = compare(table, names, **options)
-    else:
-        options = _replayed_options(table, csd_result, n_runs, seed, simulate_options)
-        before = compare(table, names, csd_result=csd_result, seed=options["seed"])
-    after = compare(table.with_scores(scores), names, **options)
+    run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress)
+    before = _compare(table, names, run, csd_result)
+    after = _compare(table.with_scores(scores), names, run, None)
     return OutlierResult(
         model=table.models[row],
         benchmarks=tuple(table.benchmarks[k] for k in columns),
-        value=float(value),
+        value=value,
         rank_before={name: int(before.ranks[name][row]) for name in names},
         rank_after={name: int(after.ranks[name][row]) for name in names},
         shift={name: int(after.ranks[name][row] - before.ranks[name][row]) for name in names},
         score_before={name: float(before.scores[name][row]) for name in names},
         score_after={name: float(after.scores[name][row]) for name in names},
+        tournament=run.tournament if "csd" in names else None,
     )
 
 
-# Options of `csd.simulate` that do not change its result (a replay may set them).
-_REPLAY_FREE = ("progress", "chunk_size")
-# Options of `csd.simulate` a result records in its `config`.
-_RECORDED = ("elimination", "pairing", "tie", "bye_points", "draw_points", "min_active", "seed")
+@dataclasses.dataclass(frozen=True)
+class _CsdRun:
+    """How `csd` is simulated: the tournament, N and seed, and the result-neutral options."""
+
+    tournament: Tournament
+    n_runs: int
+    seed: int
+    chunk_size: int | None
+    progress: Callable[[int, int], None] | None
+
+    def simulate(self, table: ScoreTable) -> SimulationResult:
+        return simulate(table, tournament=self.tournament, n_runs=self.n_runs, seed=self.seed,
+                        chunk_size=self.chunk_size, progress=self.progress)
 
 
-def _replayed_options(
-    table: ScoreTable, csd_result: SimulationResult, n_runs, seed, simulate_options: dict
-) -> dict:
-    """The `csd.simulate` options that repeat `csd_result` on another table: its N and the
-    options it records, plus the result-neutral ones given (InputError on a conflict)."""
+def _csd_run(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress) -> _CsdRun:
+    """How `compare` and `outlier_test` simulate `csd`: as asked (N = 20,000 and seed 0 by
+    default), or as `csd_result` was (`_replay`)."""
+    if csd_result is not None:
+        return _replay(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress)
+    n_runs, seed = 20_000 if n_runs is None else n_runs, 0 if seed is None else seed
+    return _CsdRun(as_tournament(tournament, rules), n_runs, seed, chunk_size, progress)
+
+
+def _replay(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress) -> _CsdRun:
+    """The `_CsdRun` that repeats `csd_result` on another table: its tournament, N (with
+    target_se: the runs it took) and seed. Giving other ones is an InputError."""
     if not isinstance(csd_result, SimulationResult):
         raise InputError(f"csd_result must be a csd.simulate result, got {type(csd_result).__name__}")
     if tuple(csd_result.models) != table.models:
@@ -275,28 +197,29 @@ def _replayed_options(
             f"csd_result was played in the round order {list(csd_result.rounds)}, the table's is "
             f"{list(table.benchmarks)}"
         )
-    options = {key: csd_result.config[key] for key in _RECORDED if key in csd_result.config}
-    options["n_runs"] = csd_result.n_runs  # with target_se: the runs it took, so no target here
-    given = {"n_runs": n_runs, "seed": seed, **simulate_options}
-    for key, wanted in given.items():
-        if wanted is None or key in _REPLAY_FREE:
-            continue
-        if key not in options or not _same(options[key], wanted):
-            recorded = options.get(key, "not recorded")
-            raise InputError(
-                f"{key}={wanted!r} contradicts csd_result ({key}={recorded!r}); with csd_result, "
-                "the perturbed table is simulated with the result's own options"
-            )
-    options.update({key: simulate_options[key] for key in _REPLAY_FREE if key in simulate_options})
-    return options
+    played = csd_result.tournament
+    wanted = as_tournament(played if tournament is None else tournament, rules)
+    if wanted != played:
+        differ = [k for k, v in wanted.to_dict().items() if played.to_dict()[k] != v]
+        raise InputError(
+            f"{', '.join(f'{k}={getattr(wanted, k)!r}' for k in differ)} contradicts csd_result "
+            f"({', '.join(f'{k}={getattr(played, k)!r}' for k in differ)}); with csd_result, the "
+            "perturbed table is played under the result's own tournament"
+        )
+    for name, given, recorded in (("n_runs", n_runs, csd_result.n_runs), ("seed", seed, csd_result.seed)):
+        if given is not None and given != recorded:
+            raise InputError(f"{name}={given!r} contradicts csd_result ({name}={recorded!r})")
+    return _CsdRun(played, csd_result.n_runs, csd_result.seed, chunk_size, progress)
 
 
-def _same(recorded, wanted) -> bool:
-    """Whether a recorded option equals a given one (an int T equals a constant schedule)."""
-    if isinstance(recorded, (list, tuple, np.ndarray)):
-        values = np.atleast_1d(np.asarray(wanted)) if not isinstance(wanted, str) else None
-        return values is not None and bool(np.all(np.asarray(recorded) == values))
-    return recorded == wanted
+def _finite(name: str, value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}={value!r} must be a number") from None
+    if not np.isfinite(number):
+        raise InputError(f"{name}={value!r} must be a finite number (a missing score is not an outlier)")
+    return number
 
 
 def _static_methods(seed: int) -> dict[str, Callable[[ScoreTable], np.ndarray]]:
@@ -314,34 +237,22 @@ def _static_methods(seed: int) -> dict[str, Callable[[ScoreTable], np.ndarray]]:
 def _method_names(methods: Sequence[str] | None) -> tuple[str, ...]:
     names = METHODS if methods is None else (methods,) if isinstance(methods, str) else tuple(methods)
     if not names:
-        raise InputError(f"methods is empty; choose from: {', '.join(METHODS)}")
+        raise InputError(f"methods is empty; choose from: {', '.join(METHODS)}", "methods")
     for name in names:
         if name not in METHODS:
-            raise InputError(f"unknown method {name!r}; choose from: {', '.join(METHODS)}")
+            raise InputError(f"unknown method {name!r}; choose from: {', '.join(METHODS)}", "methods")
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise InputError(f"method(s) {repeated} asked for more than once")
+        raise InputError(f"method(s) {repeated} asked for more than once", "methods")
     return names
 
 
-def _csd_scores(
-    table: ScoreTable, csd_result: SimulationResult | None, **simulate_options
-) -> np.ndarray:
-    """(M,) E[S] of `table`: from `csd_result` if given, else from a new simulation."""
-    if csd_result is None:
-        return simulate(table, **simulate_options).expected_score
-    if tuple(csd_result.models) != table.models:
-        raise InputError(
-            f"csd_result ranks models {list(csd_result.models)}, the table has {list(table.models)}"
-        )
-    return np.asarray(csd_result.expected_score, dtype=np.float64)
-
-
-def _comparison(models: tuple[str, ...], scores: dict[str, np.ndarray]) -> Comparison:
+def _comparison(models: tuple[str, ...], scores: dict[str, np.ndarray], simulated=None) -> Comparison:
     """The `Comparison` of (M,) `scores` by method: places and pairwise tau-b."""
     return Comparison(
         models=models,
         scores=scores,
+        csd=simulated,
         ranks={name: baselines.places(values) for name, values in scores.items()},
         kendall_tau={
             a: {b: 1.0 if a == b else baselines.kendall_tau(scores[a], scores[b]) for b in scores}
@@ -361,15 +272,6 @@ def _outlier_columns(table: ScoreTable, row: int, benchmarks) -> list[int]:
     if not names:
         raise InputError("benchmarks is empty; name at least one, or pass None for the default")
     return sorted({_index_of("benchmark", name, table.benchmarks) for name in names})
-
-
-def _aligned(rows: list[list[str]]) -> str:
-    """Text columns: the first left-aligned, the others right-aligned, two spaces apart."""
-    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
-    return "\n".join(
-        "  ".join([row[0].ljust(widths[0]), *(cell.rjust(w) for cell, w in zip(row[1:], widths[1:]))])
-        for row in rows
-    )
 
 
 def _index_of(kind: str, name: str, names: tuple[str, ...]) -> int:

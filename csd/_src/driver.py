@@ -1,4 +1,4 @@
-"""The host side of the engine: options to static rules, chunks over devices, exact totals.
+"""The host side of the engine: a `Tournament` to static rules, chunks over devices, exact totals.
 
 `run_engine` is the one place that calls the jitted kernel. It cuts the runs into chunks
 of a fixed shape (the last one padded and masked), spreads each chunk over the available
@@ -19,21 +19,22 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from csd._src import engine, rng
-from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
+from csd._src.errors import InputError, check_choice, check_int
 from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
-from csd._src.pairing import BYES, PAIRINGS, SEEDED_PAIRINGS
+from csd._src.spec import Tournament, elimination_schedules, points_fraction
 from csd._src.table import ScoreTable
 
-MAX_DENOMINATOR = 64
 DEFAULT_CHUNK_ELEMENTS = 1 << 22  # runs x models x replicates per chunk
 
 
 @dataclasses.dataclass(frozen=True)
-class Tournament:
-    """A checked tournament: what plays, under which rules, and the names to report.
+class Prepared:
+    """A tournament ready for the kernel: what plays, under which static rules, and the
+    names to report.
 
     Attributes:
+      spec: the `spec.Tournament` it plays.
       models: (M,) names; rounds: (K,) names (benchmarks).
       outcomes: engine outcomes (`TensorOutcomes` or `ScoreOutcomes`).
       rules: static `engine.Rules`.
@@ -43,6 +44,7 @@ class Tournament:
         replicate tables (bootstrap), each played with its own random stream.
     """
 
+    spec: Tournament
     models: tuple[str, ...]
     rounds: tuple[str, ...]
     outcomes: object
@@ -51,33 +53,24 @@ class Tournament:
     seed_key: np.ndarray
     n_replicates: int | None = None
 
+    def schedules(self, schedules: Sequence | None = None) -> np.ndarray:
+        """(S, K) int32: `schedules` (default: the spec's own elimination) checked against
+        the rounds."""
+        return elimination_schedules([self.spec.elimination] if schedules is None else schedules, len(self.rounds))
 
-def build_tournament(
-    table_or_probs,
-    *,
-    pairing: str = "random",
-    tie: str = "coin",
-    bye_points: float = 0.0,
-    draw_points: float = 0.5,
-    min_active: int = 1,
-    bye: str | None = None,
-    bye_once: bool = False,
-    avoid_rematch: bool = False,
-    ranking: str = "auto",
-    wide_keys: bool | None = None,
-) -> Tournament:
-    """Checks the options and turns a `ScoreTable` or an (M, M, K) tensor into a `Tournament`.
+
+def prepare(table_or_probs, tournament: Tournament, *, ranking: str = "auto", wide_keys: bool | None = None) -> Prepared:
+    """Turns a `ScoreTable` or an (M, M, K) tensor and a checked `Tournament` into what the
+    kernel plays.
 
     Args:
-      bye, bye_once, avoid_rematch: see `simulate` (`check_pairing_options`).
       ranking: `auto`, `pairs` or `sort` (see `ordering`); wide_keys: see
         `ordering.choose_layout`. Both only change speed, and the results only where 32-bit
         keys tie (see `ordering`).
 
     Raises:
-      InputError: naming the option at fault.
+      InputError: for a table or tensor the engine cannot play, naming what is wrong.
     """
-    bye = check_pairing_options(pairing, bye, bye_once, avoid_rematch)
     check_choice("ranking", ranking, ("auto",) + RANKINGS)
     is_table = isinstance(table_or_probs, ScoreTable)
     if is_table:
@@ -89,7 +82,7 @@ def build_tournament(
     n_players = len(models)
     if n_players >= 1 << 16:
         raise InputError(f"the table has {n_players} models; at most 65535 are supported")
-    if avoid_rematch and n_players > PAIRS_MAX_MODELS:
+    if tournament.avoid_rematch and n_players > PAIRS_MAX_MODELS:
         raise InputError(
             f"avoid_rematch supports at most {PAIRS_MAX_MODELS} models (it keeps who met whom as "
             f"bits per model); the table has {n_players}"
@@ -97,79 +90,34 @@ def build_tournament(
     method = choose_ranking(n_players) if ranking == "auto" else ranking
     n_slots = model_slots(n_players, method)
     if is_table:
-        outcomes, facts = table_outcomes(table_or_probs, tie, n_slots)
+        outcomes, facts = table_outcomes(table_or_probs, tournament.tie, n_slots)
         strength = table_or_probs.mean_scores()
     else:
         outcomes, facts = tensor_outcomes(probs, n_slots)
         strength = probs.mean(axis=(1, 2))
-    draw = _points_fraction("draw_points", draw_points)
+    draw = points_fraction("draw_points", tournament.draw_points)
     # Points that cannot occur do not refine the tick (fewer ticks, fewer key bits).
-    points = [Fraction(1), draw if facts.draws else Fraction(0), _points_fraction("bye_points", bye_points)]
+    points = [Fraction(1), draw if facts.draws else Fraction(0), points_fraction("bye_points", tournament.bye_points)]
     denominator = math.lcm(*(p.denominator for p in points))
     win, draw, bye_ticks = (int(p * denominator) for p in points)
     rules = engine.Rules(
         n_models=n_slots,
         n_players=n_players,
         n_rounds=len(rounds),
-        pairing=pairing,
-        min_active=check_int("min_active", min_active, 1),
+        pairing=tournament.rule,
+        min_active=tournament.min_active,
         win_ticks=win,
         draw_ticks=draw,
         bye_ticks=bye_ticks,
         random_games=facts.random_games,
         layout=choose_layout(n_slots, len(rounds) * max(win, bye_ticks), method, wide_keys),
-        bye=bye,
-        bye_once=bool(bye_once),
-        avoid_rematch=bool(avoid_rematch),
+        bye=tournament.bye_rule,
+        bye_once=tournament.bye_once,
+        avoid_rematch=tournament.avoid_rematch,
     )
-    return Tournament(models, rounds, outcomes, rules, denominator, _seed_key(strength, n_slots))
-
-
-def check_pairing_options(pairing: str, bye: str | None, bye_once, avoid_rematch) -> str:
-    """Checks the pairing rule and its options; returns the bye rule (`random`/`lowest`).
-
-    `bye=None` means the rule's own: `random` for `random` and `float`, `lowest` for the
-    seeded rules, which always give the bye to the lowest seed (`bye="random"` with them is
-    an error, as it cannot be honoured).
-
-    Raises:
-      InputError: naming the option at fault.
-    """
-    check_choice("pairing", pairing, PAIRINGS)
-    for option, value in (("bye_once", bye_once), ("avoid_rematch", avoid_rematch)):
-        if not isinstance(value, (bool, np.bool_)):
-            raise InputError(f"{option}={value!r} must be True or False")
-    seeded = pairing in SEEDED_PAIRINGS
-    if bye is None:
-        return "lowest" if seeded else "random"
-    check_choice("bye", bye, BYES)
-    if seeded and bye == "random":
-        raise InputError(
-            f"bye='random' does not apply to pairing={pairing!r}: the seeded rules give the bye to "
-            "the lowest seed of the lowest group; leave bye unset (or 'lowest')"
-        )
-    return bye
-
-
-def elimination_schedules(schedules: Sequence, n_rounds: int) -> np.ndarray:
-    """(S, K) int32 from a list of schedules, each an int (every round) or K ints.
-
-    Raises:
-      InputError: naming the schedule and the round at fault.
-    """
-    rows = []
-    for number, schedule in enumerate(schedules):
-        name = "elimination" if len(schedules) == 1 else f"elimination schedule {number}"
-        row = np.full(n_rounds, schedule) if np.ndim(schedule) == 0 else np.asarray(schedule)
-        if row.ndim != 1 or len(row) != n_rounds:
-            raise InputError(
-                f"{name}: has {len(row) if row.ndim == 1 else row.shape} entries but the "
-                f"tournament has {n_rounds} rounds (one per benchmark); give one int or {n_rounds} ints"
-            )
-        rows.append([check_int(f"{name}, round {k + 1} (T)", value, 0) for k, value in enumerate(row.tolist())])
-    if not rows:
-        raise InputError("elimination: give at least one schedule")
-    return np.minimum(np.array(rows, dtype=np.int64), np.iinfo(np.int32).max).astype(np.int32)
+    prepared = Prepared(tournament, models, rounds, outcomes, rules, denominator, _seed_key(strength, n_slots))
+    prepared.schedules()  # the schedule fits the rounds
+    return prepared
 
 
 @dataclasses.dataclass
@@ -197,7 +145,7 @@ class Totals:
 
 
 def run_engine(
-    tournament: Tournament,
+    tournament: Prepared,
     schedules: np.ndarray,
     *,
     n_runs: int,
@@ -211,8 +159,8 @@ def run_engine(
     """Plays `n_runs` runs (or, with `stop`, chunks until `stop(totals)` or `max_runs`).
 
     Args:
-      tournament: from `build_tournament` (or `replicate`).
-      schedules: (S, K) int32 from `elimination_schedules`.
+      tournament: from `prepare` (or `replicate`).
+      schedules: (S, K) int32 from `Prepared.schedules`.
       n_runs: runs to play (with `stop`: the fewest runs before `stop` is asked).
       seed: an int in [0, 2**64).
       stream: an int in [0, 2**32) selecting an independent random stream; for a
@@ -254,17 +202,6 @@ def run_engine(
     return totals
 
 
-def _points_fraction(option: str, value) -> Fraction:
-    """`value` in [0, 1] as a fraction with a small denominator, or InputError."""
-    number = check_unit_interval(option, value)
-    fraction = Fraction(number).limit_denominator(MAX_DENOMINATOR)
-    if abs(float(fraction) - number) > 1e-9:
-        raise InputError(
-            f"{option}={value!r} must be a fraction with denominator <= {MAX_DENOMINATOR} (e.g. 0.5, 1/3)"
-        )
-    return fraction
-
-
 def _seed_key(strength: np.ndarray, n_slots: int) -> np.ndarray:
     """(n_slots,) uint32 distinct seed priorities: the strongest model gets n_slots, the
     next n_slots - 1, ... (ties by row), padding slots the lowest; shifted into the top
@@ -290,7 +227,7 @@ def _chunk_size(rules: engine.Rules, n_side_by_side: int, n_runs: int, requested
     return -(-chunk // devices) * devices
 
 
-def replicate(tournament: Tournament, outcomes, random_games: bool) -> Tournament:
+def replicate(tournament: Prepared, outcomes, random_games: bool) -> Prepared:
     """`tournament` with B replicate outcome tables (leaves with a leading axis B) instead
     of its own; `random_games` must hold for any of them."""
     n_replicates = jax.tree_util.tree_leaves(outcomes)[0].shape[0]

@@ -20,7 +20,7 @@ from jax import lax
 from csd._src import rng
 from csd._src.ordering import KeyLayout, Order, order_keys, order_models, pack_keys
 from csd._src.outcomes import pair_probabilities
-from csd._src.pairing import PAIRING_RULES, SEEDED_PAIRINGS, bye_priority, move_byes_last, seeded_bye_key
+from csd._src.pairing import PairingRule, bye_priority, move_byes_last, seeded_bye_key
 from csd._src.rematch import n_words, pair_runs_avoiding_rematches, record_games
 
 
@@ -31,7 +31,7 @@ class Rules(NamedTuple):
       n_models: M, the model slots (the real models, then padding that never plays).
       n_players: the real models.
       n_rounds: K.
-      pairing: a name from `pairing.PAIRINGS`.
+      pairing: the `pairing.PairingRule` (from `pairing.RULES`).
       min_active: never eliminate below this many active models.
       win_ticks, draw_ticks, bye_ticks: points of a win, a draw and a bye, in ticks.
       random_games: whether any game outcome is random (else no game draws are made).
@@ -48,7 +48,7 @@ class Rules(NamedTuple):
     n_models: int
     n_players: int
     n_rounds: int
-    pairing: str
+    pairing: PairingRule
     min_active: int
     win_ticks: int
     draw_ticks: int
@@ -189,7 +189,7 @@ def _pair_and_play(rules: Rules, outcomes, seed_key, state: State, run_key, roun
     before, then pairing and play. All arrays are (M,); run_key is (2,) uint32. Returns the
     State after it, the round's opponents (-1: no game) and its active models."""
     order, active, n_active, round_key = _arrange(rules, seed_key, state, run_key, round_index, cut)
-    opponent = PAIRING_RULES[rules.pairing](order, n_active)
+    opponent = rules.pairing.pair(order, n_active)
     return _play(rules, outcomes, state, active, opponent, round_key, run_key, round_index), opponent, active
 
 
@@ -207,10 +207,10 @@ def _arrange(rules: Rules, seed_key, state: State, run_key, round_index, cut):
     """The elimination of `cut` models left from the round before, and the `Order` the
     rule pairs from (byes placed): (order, active (M,), n_active (), round_key (2,))."""
     round_key = rng.round_keys(run_key, round_index)
-    with_size = rules.pairing == "random" or rules.avoid_rematch or _places_byes(rules)
+    with_size = not rules.pairing.floats or rules.avoid_rematch or _places_byes(rules)
     order = order_keys(rules.layout, state.keys, rng.tag_mask(round_key[0]), with_size=with_size)
     active, n_active = _eliminate(state.active, order.rank, cut, rules.min_active)
-    if rules.pairing in SEEDED_PAIRINGS:
+    if rules.pairing.seeded:
         level = _level(state.score, active)
         seeds = seeded_bye_key(level, seed_key, state.byes, n_active) if rules.bye_once else seed_key
         order = order_models(rules.layout, level, seeds, jnp.uint32(0), with_size=True)
@@ -230,7 +230,7 @@ def _play(rules: Rules, outcomes, state: State, active, opponent, round_key, run
 
 def _places_byes(rules: Rules) -> bool:
     """Whether `random` or `float` choose their byes by a bye option (else by key order)."""
-    return rules.pairing in ("random", "float") and (rules.bye == "lowest" or rules.bye_once)
+    return not rules.pairing.seeded and (rules.bye == "lowest" or rules.bye_once)
 
 
 def _place_byes(rules: Rules, order: Order, n_active, level, had_bye, seed_key, round_key) -> Order:
@@ -243,7 +243,7 @@ def _place_byes(rules: Rules, order: Order, n_active, level, had_bye, seed_key, 
         key, mask = rng.bye_keys(round_key, rules.n_models), rng.tag_mask(round_key)
     eligible = ~had_bye if rules.bye_once else jnp.ones(rules.n_models, bool)
     chooser = order_models(rules.layout, level, bye_priority(eligible, key), mask)
-    return move_byes_last(order, n_active, chooser, lowest_group_only=rules.pairing == "float")
+    return move_byes_last(order, n_active, chooser, lowest_group_only=rules.pairing.floats)
 
 
 def _with_keys(rules: Rules, score, active, run_key, round_index, byes=None, met=None) -> State:

@@ -6,22 +6,35 @@ from typing import Iterable
 
 
 class InputError(ValueError):
-    """Bad input: the message names the file, line and column, or the option, at fault."""
+    """Bad input: the message names the file, line and column, or the option, at fault.
+
+    Attributes:
+      option: the name of the option at fault, where one is (for callers that know it by
+        another name, e.g. `csd-run`'s config keys: see `prefixed`).
+    """
+
+    def __init__(self, message: str, option: str | None = None):
+        super().__init__(message)
+        self.option = option
+
+    def prefixed(self, key: str) -> InputError:
+        """The same error, its message prefixed with `key` (the caller's name of the option)."""
+        return InputError(f"{key}: {self}", option=key)
 
 
 def check_choice(option: str, value, allowed: Iterable[str]) -> None:
     """Raises InputError unless `value` is one of `allowed`."""
     allowed = tuple(allowed)
     if value not in allowed:
-        raise InputError(f"{option}={value!r} is not allowed; choose one of: {', '.join(allowed)}")
+        raise InputError(f"{option}={value!r} is not allowed; choose one of: {', '.join(allowed)}", option)
 
 
 def check_int(option: str, value, minimum: int) -> int:
     """`value` as an int >= `minimum`, or InputError naming `option`."""
     if isinstance(value, bool) or not _is_integral(value):
-        raise InputError(f"{option}={value!r} must be an integer")
+        raise InputError(f"{option}={value!r} must be an integer", option)
     if int(value) < minimum:
-        raise InputError(f"{option}={value!r} must be >= {minimum}")
+        raise InputError(f"{option}={value!r} must be >= {minimum}", option)
     return int(value)
 
 
@@ -30,9 +43,9 @@ def check_unit_interval(option: str, value) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InputError(f"{option}={value!r} must be a number in [0, 1]") from None
+        raise InputError(f"{option}={value!r} must be a number in [0, 1]", option) from None
     if not 0.0 <= number <= 1.0:
-        raise InputError(f"{option}={value!r} must be in [0, 1]")
+        raise InputError(f"{option}={value!r} must be in [0, 1]", option)
     return number
 
 

@@ -1,6 +1,9 @@
 """Pairing rules: who plays whom in one round of one run.
 
-Every rule has the same signature, `rule(order, n_active) -> opponent`:
+`RULES` is the registry: one `PairingRule` per rule, holding its `pair` function and the
+traits the engine, `rematch` and the option checks read (seeded or not, floats or not, the
+partner pattern and the order rematch avoidance tries partners in). To add or change a
+rule, change it here. Every `pair` has the same signature, `pair(order, n_active) -> opponent`:
   order: an `Order` of the models, active ones first, by score (descending) and, inside a
     score group, by the rule's key: random keys (`random`, `float`) or seeds (`fold`,
     `slide`, `adjacent`);
@@ -15,13 +18,13 @@ The bye options act on the `Order` before a rule reads it (`move_byes_last`,
 
 from __future__ import annotations
 
+from typing import Callable, NamedTuple
+
 import jax.numpy as jnp
 
 from csd._src.gather import take
 from csd._src.ordering import Order
 
-PAIRINGS = ("random", "float", "fold", "slide", "adjacent")
-SEEDED_PAIRINGS = ("fold", "slide", "adjacent")
 BYES = ("random", "lowest")  # who of an odd group gets the bye: uniformly random, or the lowest seed
 
 
@@ -43,50 +46,98 @@ def pair_float(order: Order, n_active: jnp.ndarray) -> jnp.ndarray:
     return _opponent_at(order, partner, plays)
 
 
-def _seeded(pattern):
-    """A seeded rule: cut the seed-ordered list into segments and pair by `pattern`."""
+class Pattern(NamedTuple):
+    """How a rule pairs the members of an even segment of `size`, by place `within` it
+    (0 = the first), as functions of traced int32 arrays.
 
-    def rule(order: Order, n_active: jnp.ndarray) -> jnp.ndarray:
-        start, end = _segment(order, n_active)
-        size = end - start
-        within = order.rank - start
-        bye = ((size & 1) == 1) & (within == size - 1)
-        partner = start + pattern(within, size & ~1)
-        plays = ~bye & (order.rank < n_active)
-        return _opponent_at(order, partner, plays)
+    Attributes:
+      partner: (within, size) -> the partner's place.
+      leads: (within, size) -> bool, whether the place is its pair's earlier one.
+      stride: the distance between consecutive leaders' places.
+      candidate: (index, remaining) -> the place, among the `remaining` unpaired members
+        of a segment in order, of a leader's `index`-th candidate (1 .. remaining - 1):
+        the order `avoid_rematch` tries partners in, which starts with the pattern's own.
+    """
 
-    rule.__doc__ = pattern.__doc__
-    return rule
-
-
-def _fold(within, size):
-    """`fold`: inside a segment of even size g, member q plays g-1-q."""
-    return size - 1 - within
+    partner: Callable
+    leads: Callable
+    stride: int
+    candidate: Callable
 
 
-def _slide(within, size):
-    """`slide`: inside a segment of even size g, member q < g/2 plays q + g/2."""
+def _slide_partner(within, size):
     half = size // 2
     return jnp.where(within < half, within + half, within - half)
 
 
-def _adjacent(within, size):
-    """`adjacent`: inside a segment, members 0-1, 2-3, ... play."""
-    del size
-    return within ^ 1
+def _slide_candidate(index, remaining):
+    half = remaining // 2
+    return jnp.where(index >= half, index - half, remaining - 1 - index)
 
 
-pair_fold = _seeded(_fold)
-pair_slide = _seeded(_slide)
-pair_adjacent = _seeded(_adjacent)
+def _upper_half(within, size):
+    return within < size // 2
 
-PAIRING_RULES = {
-    "random": pair_random,
-    "float": pair_float,
-    "fold": pair_fold,
-    "slide": pair_slide,
-    "adjacent": pair_adjacent,
+
+# `fold`: member q of g plays g-1-q; `slide`: q < g/2 plays q + g/2; `adjacent`: 0-1, 2-3, ...
+FOLD = Pattern(lambda within, size: size - 1 - within, _upper_half, 1, lambda index, remaining: remaining - 1 - index)
+SLIDE = Pattern(_slide_partner, _upper_half, 1, _slide_candidate)
+ADJACENT = Pattern(lambda within, size: within ^ 1, lambda within, size: (within & 1) == 0, 2, lambda index, remaining: index)
+
+
+class PairingRule(NamedTuple):
+    """One pairing rule and its traits: the engine, `rematch` and the option checks read
+    these, never the rule's name.
+
+    Attributes:
+      name: the rule's option value.
+      pair: (order, n_active) -> (M,) int32 opponents (the module docstring's signature).
+      seeded: members are ordered by seed (static mean score), not by random keys, and the
+        bye goes to the lowest seed of the lowest group.
+      floats: an odd group's last member plays in the group below, so only the lowest
+        group gives a bye, and pairs form inside segments (`segments`), not score groups.
+      pattern: how pairs form inside a segment (`random` and `float` pair neighbours in
+        their random key order, as `ADJACENT` does).
+    """
+
+    name: str
+    pair: Callable
+    seeded: bool
+    floats: bool
+    pattern: Pattern
+
+    @property
+    def default_bye(self) -> str:
+        """Who of an odd group gets the bye by default: `lowest` (seed) or `random`."""
+        return "lowest" if self.seeded else "random"
+
+
+def _seeded(pattern: Pattern):
+    """A seeded rule's `pair`: cut the seed-ordered list into segments, pair by `pattern`."""
+
+    def pair(order: Order, n_active: jnp.ndarray) -> jnp.ndarray:
+        start, end = _segment(order, n_active)
+        size = end - start
+        within = order.rank - start
+        bye = ((size & 1) == 1) & (within == size - 1)
+        partner = start + pattern.partner(within, size & ~1)
+        plays = ~bye & (order.rank < n_active)
+        return _opponent_at(order, partner, plays)
+
+    return pair
+
+
+RULES = {
+    rule.name: rule
+    for rule in (
+        PairingRule("random", pair_random, seeded=False, floats=False, pattern=ADJACENT),
+        PairingRule("float", pair_float, seeded=False, floats=True, pattern=ADJACENT),
+        PairingRule("fold", _seeded(FOLD), seeded=True, floats=True, pattern=FOLD),
+        PairingRule("slide", _seeded(SLIDE), seeded=True, floats=True, pattern=SLIDE),
+        PairingRule("adjacent", _seeded(ADJACENT), seeded=True, floats=True, pattern=ADJACENT),
+    )
 }
+PAIRINGS = tuple(RULES)  # the rule names, in the order docs/rules.md lists them
 
 
 def _segment(order: Order, n_active: jnp.ndarray):
@@ -115,16 +166,16 @@ def _opponent_at(order: Order, position: jnp.ndarray, plays: jnp.ndarray) -> jnp
     return jnp.where(plays, opponent, -1)
 
 
-def segments(pairing: str, order: Order, n_active: jnp.ndarray):
+def segments(rule: PairingRule, order: Order, n_active: jnp.ndarray):
     """(start, end) positions, each (M,) int32, of the even run of positions each model is
-    paired in: its score group for `random`, the segment of `_segment` for the others.
+    paired in: its score group, or for a rule that floats the segment of `_segment`.
     A model with a bye (the last member of an odd group or segment) has rank >= end; so do
     eliminated models, whose values are otherwise meaningless."""
-    if pairing == "random":
+    if rule.floats:
+        start, end = _segment(order, n_active)
+    else:
         start = order.start
         end = jnp.minimum(order.start + order.size, n_active)
-    else:
-        start, end = _segment(order, n_active)
     return start, start + ((end - start) & ~1)
 
 

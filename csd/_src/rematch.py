@@ -41,7 +41,7 @@ from jax import lax
 
 from csd._src.gather import take
 from csd._src.ordering import Order
-from csd._src.pairing import segments
+from csd._src.pairing import PairingRule, segments
 
 _PLACE_BITS = 8  # positions and candidate keys < 256
 _START_SHIFT = 2 * _PLACE_BITS + 1  # ranked candidates: (start, met in greedy mode, key, position)
@@ -97,12 +97,12 @@ class Search(NamedTuple):
     count: jnp.ndarray
 
 
-def pair_runs_avoiding_rematches(pairing: str, orders: Order, n_active, met: jnp.ndarray, budget: int) -> jnp.ndarray:
-    """(C, M) int32 opponents (-1: bye or eliminated) of C runs under `pairing` with
+def pair_runs_avoiding_rematches(rule: PairingRule, orders: Order, n_active, met: jnp.ndarray, budget: int) -> jnp.ndarray:
+    """(C, M) int32 opponents (-1: bye or eliminated) of C runs under `rule` with
     `avoid_rematch`.
 
     Args:
-      pairing: the rule's name; orders: its `Order`s (C, M) (with sizes, byes placed);
+      rule: the pairing rule; orders: its `Order`s (C, M) (with sizes, byes placed);
       n_active: (C,) int32; met: (C, M, W) uint32 meetings; budget: the most search steps
         per segment before the greedy completion.
 
@@ -110,10 +110,10 @@ def pair_runs_avoiding_rematches(pairing: str, orders: Order, n_active, met: jnp
     in batches of max(OPEN_BATCH, C / 32), so that the few runs that need many steps do not
     hold up all the others.
     """
-    searches = jax.vmap(start_search, in_axes=(None, 0, 0, 0))(pairing, orders, n_active, met)
+    searches = jax.vmap(start_search, in_axes=(None, 0, 0, 0))(rule, orders, n_active, met)
     n_runs, n_models = orders.rank.shape
     limit = budget + n_models
-    step = jax.vmap(lambda s: search_step(pairing, budget, s))
+    step = jax.vmap(lambda s: search_step(rule, budget, s))
     open_runs = jax.vmap(lambda s: searching(s, limit))
 
     def run(batch, steps):
@@ -135,14 +135,14 @@ def pair_runs_avoiding_rematches(pairing: str, orders: Order, n_active, met: jnp
     return jax.vmap(opponents)(searches, orders)
 
 
-def start_search(pairing: str, order: Order, n_active, met: jnp.ndarray) -> Search:
+def start_search(rule: PairingRule, order: Order, n_active, met: jnp.ndarray) -> Search:
     """One run's `Search` before its first step (arguments as `pair_runs_avoiding_rematches`,
     for one run)."""
     n_models = order.rank.shape[0]
     if n_models > 1 << _PLACE_BITS:
         raise ValueError(f"avoid_rematch pairs at most {1 << _PLACE_BITS} model slots, got {n_models}")
     positions = jnp.arange(n_models, dtype=jnp.int32)
-    start_of, end_of = segments(pairing, order, n_active)
+    start_of, end_of = segments(rule, order, n_active)
     model = order.order  # (P,) the model at each position
     plays = (positions < n_active) & (positions < take(end_of, model))
     start = jnp.where(plays, take(start_of, model), positions)
@@ -150,7 +150,8 @@ def start_search(pairing: str, order: Order, n_active, met: jnp.ndarray) -> Sear
     words = met.shape[1]
     rows = take(met.reshape(-1), model[:, None] * words + jnp.arange(words, dtype=jnp.int32)[None, :])  # (P, W)
     # Where the first steps lead: the rule's own pairs up to the first rematch in leader order.
-    partner, leads, stride = _pattern(pairing, positions - start, end - start)
+    within, size = positions - start, end - start
+    partner, leads, stride = rule.pattern.partner(within, size), rule.pattern.leads(within, size), rule.pattern.stride
     partner = jnp.clip(start + partner, 0, n_models - 1)
     leader = jnp.where(leads, positions, partner)  # (P,) the leader of each pattern pair
     rematch = leads & plays & _met(rows, positions, take(model, partner))
@@ -172,7 +173,7 @@ def searching(search: Search, limit) -> jnp.ndarray:
     return jnp.any(search.mate < 0) & (search.count < limit)
 
 
-def search_step(pairing: str, budget: int, s: Search) -> Search:
+def search_step(rule: PairingRule, budget: int, s: Search) -> Search:
     """One step of every open segment of one run: its leader takes its next candidate, or
     the previous leader's choice is undone, or the segment turns greedy.
 
@@ -191,7 +192,7 @@ def search_step(pairing: str, budget: int, s: Search) -> Search:
     remaining = take(before, s.end) - base
     leader = take(((s.floor + 1) << _PLACE_BITS) | s.model, lead_at)  # (floor + 1, model) of the leader
     met_lead = _met(s.rows, lead_at, s.model)
-    candidate = _candidate_key(pairing, index, remaining)
+    candidate = rule.pattern.candidate(index, remaining)
     valid = unpaired & live & ~is_lead
     valid &= s.greedy | (~met_lead & (candidate > (leader >> _PLACE_BITS) - 1))
     priority = jnp.where(s.greedy, (met_lead.astype(jnp.int32) << _PLACE_BITS) | candidate, candidate)
@@ -292,25 +293,3 @@ def _met(rows, place, model) -> jnp.ndarray:
     words = rows.shape[1]
     bit = jnp.left_shift(jnp.uint32(1), (model & 31).astype(jnp.uint32))
     return (take(rows.reshape(-1), place * words + (model >> 5)) & bit) != 0
-
-
-def _pattern(pairing: str, within, size):
-    """(partner, leads, stride): each member's partner under the rule's pattern, as a place
-    in its even segment of `size`; whether it is the pair's leader (the earlier place); the
-    distance between consecutive leaders."""
-    half = size // 2
-    if pairing == "fold":
-        return size - 1 - within, within < half, 1
-    if pairing == "slide":
-        return jnp.where(within < half, within + half, within - half), within < half, 1
-    return within ^ 1, (within & 1) == 0, 2
-
-
-def _candidate_key(pairing: str, index, remaining):
-    """The place of the candidate at `index` (1 .. remaining-1) in its leader's order."""
-    if pairing == "fold":
-        return remaining - 1 - index
-    if pairing == "slide":
-        half = remaining // 2
-        return jnp.where(index >= half, index - half, remaining - 1 - index)
-    return index

@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from csd._src import streams
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.table import ScoreTable
 
 ORDERS = ("given", "easy-first", "random")
 TIER_ORDERS = ("given", "easy-first")
-_RANDOM_ORDER_STREAM = 0x0DE4  # keeps the random order apart from other uses of the seed
 
 Tiers = dict[str, list[str]]
 
@@ -131,7 +131,7 @@ def arrange(
         tier_means = {tier: _mean_of([means[b] for b in names]) for tier, names in tiers.items()}
         tiers = {tier: tiers[tier] for tier in sorted(tiers, key=lambda t: -tier_means[t])}
     groups = list(tiers.values()) if tiers is not None else [list(table.benchmarks)]
-    rng = np.random.default_rng([seed, _RANDOM_ORDER_STREAM])
+    rng = streams.host_generator(seed, streams.ROUND_ORDER)
     ordered = [_order_group(group, order, means, rng) for group in groups]
     rounds = [b for group in ordered for b in group]
     if rounds != list(table.benchmarks):

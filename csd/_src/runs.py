@@ -1,8 +1,11 @@
 """What each `csd-run` mode computes, and the outputs it hands to the writer.
 
-A mode is a function `(RunConfig, Context) -> RunOutput`. It does all the computing and
-formatting in memory; `write_outputs` then writes the files, each atomically, plots first
-and `results.json` last, so a failed run leaves the files of an earlier run untouched.
+A mode is a function `(RunConfig, Context) -> RunOutput`: it builds the `csd.Tournament`
+(`RunConfig.tournament`), reads the table, calls the library and describes the outputs
+in memory: results.json is the result's own `to_dict()` with the run's facts, and the
+terminal, Markdown and CSV tables all come from its `table()` (`csd._src.results`).
+`write_outputs` then writes the files, each atomically, plots first and `results.json`
+last, so a failed run leaves the files of an earlier run untouched.
 """
 
 from __future__ import annotations
@@ -16,18 +19,22 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
-from csd._src.baselines import places
-from csd._src.config import PreparedTable, RunConfig, prepare_table, schedule_label
-from csd._src.errors import InputError
-from csd._src.outputs import ProgressBar, atomic_write, markdown_table, text_table, to_csv, to_json
-from csd._src.sweep import risk_profiles
+from csd._src.config import TOURNAMENT_KEYS, BootstrapConfig, OutlierConfig, PreparedTable, RunConfig, prefixed, prepare_table
+from csd._src.errors import InputError, check_choice
+from csd._src.outputs import ProgressBar, atomic_write, to_json
+from csd._src.results import ResultTable, SimulationResult, SweepResult
+from csd._src.sweep import sweep_result
 
-RANK_COVERAGE = 0.9  # the rank interval reported next to E[S]
 DROP_SE_INDEPENDENT = (
     "The drop's SE is computed as for independent runs, sqrt(SE_a^2 + SE_b^2): separate runs "
     "cannot be paired after the fact. Runs with the same seed share their random numbers, which "
     "usually makes their drops more precise than this SE says; mode=sweep runs the schedules "
     "together and gives the paired SE."
+)
+SIMULATE_LEGEND = (
+    "E[S]: the Expected Win Score, the mean final score over N simulated tournaments; SE: its Monte "
+    "Carlo standard error sd(S)/sqrt(N); P(champion): P(top final score, alone or tied; shared tops "
+    "make the column sum above 1); rank 90%: the central 90% interval of the simulated final rank."
 )
 
 
@@ -59,30 +66,6 @@ class Plot:
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepTable:
-    """E[S] of every model under S schedules, and the drop against the first schedule.
-
-    Attributes:
-      models: (M,) names; labels: (S,) schedule names (`T=1`, ...).
-      expected, stderr: (S, M) E[S] and its standard error.
-      drop, relative_drop, drop_stderr: (S, M) E[S | s] - E[S | first], that over E[S | first],
-        and the drop's standard error (row 0 is zero).
-      risk_profile: (M,) labels from `csd.sweep`, or None.
-      risk_residual: (M,) each model's drop against its peers' (`csd.sweep`), or None.
-    """
-
-    models: list[str]
-    labels: list[str]
-    expected: np.ndarray
-    stderr: np.ndarray
-    drop: np.ndarray
-    relative_drop: np.ndarray
-    drop_stderr: np.ndarray
-    risk_profile: list[str] | None = None
-    risk_residual: np.ndarray | None = None
-
-
-@dataclasses.dataclass(frozen=True)
 class RunOutput:
     """A mode's outputs, all in memory.
 
@@ -103,7 +86,6 @@ class RunOutput:
     body: str
     terminal: str
     plots: list[Plot] = dataclasses.field(default_factory=list)
-    notes: list[str] = dataclasses.field(default_factory=list)
 
     def report(self, drawn: Sequence[tuple[str, str]]) -> str:
         """report.md, embedding the plots `drawn` as (filename, caption)."""
@@ -113,7 +95,6 @@ class RunOutput:
                 "## Plots\n\n"
                 + "\n\n".join(f"![{caption}]({name})\n\n*{caption}*" for name, caption in drawn)
             )
-        parts += self.notes
         return "\n\n".join(part for part in parts if part) + "\n"
 
 
@@ -145,168 +126,50 @@ def _as_paths(returned, default: Path) -> list:
 
 def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=simulate: E[S] of every model under one elimination schedule."""
+    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
-    _, result = _computed(
-        "simulate",
-        config,
-        prepared,
-        lambda table, schedule, bar: csd.simulate(
-            table,
-            elimination=schedule,
-            target_se=config.target_se,
-            max_runs=config.max_runs,
-            progress=bar,
-            **config.engine_options(),
-        ),
-    )
-    table = prepared.table
-    low, high = result.rank_interval(RANK_COVERAGE)
-    ranking = result.ranking()
-    index = {name: m for m, name in enumerate(result.models)}
-    results = _base_results(config, ctx, prepared)
-    simulated = result.to_dict()
-    results.update({k: v for k, v in simulated.items() if k != "config"})
-    results["simulation"] = simulated["config"]
-    results["schedule"] = schedule_label(simulated["config"]["elimination"])
-    results["rank_interval"] = {"coverage": RANK_COVERAGE, "low": low.tolist(), "high": high.tolist()}
-
-    header = ["rank", "model", "expected_score", "stderr", "champion_prob", "rank_low", "rank_high"]
-    rows = [
-        [
-            r["rank"],
-            r["model"],
-            r["expected_score"],
-            r["stderr"],
-            r["champion_prob"],
-            int(low[index[r["model"]]]),
-            int(high[index[r["model"]]]),
-        ]
-        for r in ranking
-    ]
-    shown = [
-        [
-            str(r["rank"]),
-            r["model"],
-            f"{r['expected_score']:.3f}",
-            f"{r['stderr']:.4f}",
-            f"{r['champion_prob']:.4f}",
-            f"{low[index[r['model']]]}-{high[index[r['model']]]}",
-        ]
-        for r in ranking
-    ]
-    columns = ["rank", "model", "E[S]", "SE", "P(champion)", f"rank {RANK_COVERAGE:.0%}"]
-    summary = [
-        *_summary(config, ctx, prepared),
-        (
-            f"N = {result.n_runs:,} runs, seed {config.seed}; elimination {results['schedule']} "
-            f"(min_active {config.elimination.min_active}); {_rules(config)}"
-        ),
-    ]
-    body = (
-        "## Ranking\n\n"
-        + markdown_table(columns, shown, "rlrrrr")
-        + f"\n\nE[S]: the Expected Win Score, the mean final score over N simulated tournaments "
-        f"(max {len(table.benchmarks)}); SE: its Monte Carlo standard error sd(S)/sqrt(N); "
-        "P(champion): P(top final score, alone or tied; shared tops make the column sum above 1); "
-        f"rank {RANK_COVERAGE:.0%}: the central {RANK_COVERAGE:.0%} interval of the simulated final rank."
-    )
+    with prefixed(TOURNAMENT_KEYS):
+        result = _with_bar(config, lambda bar: csd.simulate(
+            prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
+            chunk_size=config.chunk_size, target_se=config.target_se, max_runs=config.max_runs, progress=bar,
+        ))
     order = result.order()
     names = [result.models[m] for m in order]
     plots = [
-        Plot(
-            "rank_heatmap.png",
-            "P(final rank) of each model",
-            lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p),
-        ),
-        Plot(
-            "survival.png",
-            "P(still active after round k)",
-            lambda p: plot_module.plot_survival(names, result.rounds, result.survival[order], p, top=10),
-        ),
+        Plot("rank_heatmap.png", "P(final rank) of each model",
+             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p)),
+        Plot("survival.png", "P(still active after round k)",
+             lambda p: plot_module.plot_survival(names, result.rounds, result.survival[order], p, top=10)),
     ]
-    terminal = _headline("simulate", config, prepared, f"N={result.n_runs:,}, {results['schedule']}")
-    terminal += "\n" + text_table(columns, shown[: config.top], "rlrrrr")
-    return RunOutput(results, to_csv(header, rows), "csd-run: simulate", summary, body, terminal, plots)
+    line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
+    legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
+    return _output(config, ctx, prepared, result, result.table(), line, legend, plots)
 
 
 def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=sweep: Failure Sensitivity Analysis over `sweep.schedules` (csd.sweep)."""
+    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
-    n_rounds = len(prepared.table.benchmarks)
-    schedules = [
-        _check_schedule(s, n_rounds, f"sweep.schedules[{i}]") for i, s in enumerate(config.sweep.schedules)
-    ]
-    _, result = _computed(
-        "sweep",
-        config,
-        prepared,
-        lambda table, _, bar: csd.sweep(table, schedules=schedules, progress=bar, **config.engine_options()),
-    )
-    labels = [schedule_label(s) for s in schedules]
-    results = _base_results(config, ctx, prepared)
-    results.update(_result_dict(result))
-    results["schedule_labels"] = labels
-    sweep_table = SweepTable(
-        models=list(result.models),
-        labels=labels,
-        expected=np.asarray(result.expected_score),
-        stderr=np.asarray(result.stderr),
-        drop=np.asarray(result.drop),
-        relative_drop=np.asarray(result.relative_drop),
-        drop_stderr=np.asarray(result.drop_stderr),
-        risk_profile=[str(r) for r in result.risk_profile],
-        risk_residual=np.asarray(result.risk_residual),
-    )
-    return _sweep_output(
-        "sweep",
-        config,
-        ctx,
-        prepared,
-        sweep_table,
-        results,
-        se_note="The schedules share their random numbers, so the drop's SE is paired.",
-    )
+    with prefixed({**TOURNAMENT_KEYS, "elimination": "sweep.schedules"}):
+        result = _with_bar(config, lambda bar: csd.sweep(
+            prepared.table, _sweep_schedules(config.sweep.schedules), tournament=tournament,
+            n_runs=config.n_runs, seed=config.seed, chunk_size=config.chunk_size, progress=bar,
+        ))
+    note = "The schedules share their random numbers, so the drop's SE is paired."
+    return _sweep_output(config, ctx, prepared, result, note, [_rules(tournament)])
 
 
 def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=bootstrap: E[S] with intervals from resampling the table (csd.bootstrap)."""
+    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
+    options = dataclasses.asdict(config.bootstrap)
     tiers = None if prepared.tiers is None else list(prepared.tiers.values())
-    schedule, result = _computed(
-        "bootstrap",
-        config,
-        prepared,
-        lambda table, schedule, bar: csd.bootstrap(
-            table,
-            n_boot=config.bootstrap.n_boot,
-            scheme=config.bootstrap.scheme,
-            interval=config.bootstrap.interval,
-            tiers=tiers,
-            score_stderr=config.bootstrap.score_stderr,
-            n_items=config.bootstrap.n_items,
-            coverage=config.bootstrap.coverage,
-            elimination=schedule,
-            progress=bar,
-            **config.engine_options(),
-        ),
-    )
-    results = _base_results(config, ctx, prepared)
-    results.update(_result_dict(result))
-    order = np.lexsort((np.arange(len(result.models)), -np.asarray(result.expected_score)))
-    header = ["rank", "model", "expected_score", "ci_low", "ci_high", "rank_low", "rank_high", "tier"]
-    rows = [
-        [
-            results["rank"][m],
-            result.models[m],
-            result.expected_score[m],
-            result.ci_low[m],
-            result.ci_high[m],
-            result.rank_low[m],
-            result.rank_high[m],
-            result.tiers[m],
-        ]
-        for m in order
-    ]
+    with prefixed({**TOURNAMENT_KEYS, **_section_keys("bootstrap", BootstrapConfig)}):
+        result = _with_bar(config, lambda bar: csd.bootstrap(
+            prepared.table, tournament=tournament, tiers=tiers, n_runs=config.n_runs, seed=config.seed,
+            chunk_size=config.chunk_size, progress=bar, **options,
+        ))
     coverage = f"{100 * result.coverage:g}%"
     plots = [
         Plot(
@@ -314,213 +177,80 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
             f"E[S] and its {coverage} bootstrap interval over {result.n_boot} replicates, by tier "
             "(models whose rank intervals overlap)",
             lambda p: plot_module.plot_bootstrap(
-                list(result.models),
-                result.expected_score,
-                result.ci_low,
-                result.ci_high,
-                p,
-                tiers=result.tiers,
-                rank_low=result.rank_low,
-                rank_high=result.rank_high,
+                list(result.models), result.expected_score, result.ci_low, result.ci_high, p,
+                tiers=result.tiers, rank_low=result.rank_low, rank_high=result.rank_high,
                 xlabel=f"E[S] (dot) and its {coverage} bootstrap interval over {result.n_boot} "
                 f"replicates (bar); rank: its {coverage} rank interval",
-                title=f"Bootstrap intervals ({config.bootstrap.scheme}) and tiers",
+                title=f"Bootstrap intervals ({result.scheme}) and tiers",
             ),
         )
     ]
-    return _table_output(
-        "bootstrap",
-        config,
-        ctx,
-        prepared,
-        results,
-        to_csv(header, rows),
-        result.format_table(),
-        f"B = {config.bootstrap.n_boot} replicates ({config.bootstrap.scheme}) x N = {config.n_runs:,} runs, "
-        f"elimination {schedule_label(schedule)}; {_rules(config)}",
-        plots,
+    line = (
+        f"B = {result.n_boot} replicates ({result.scheme}, {result.interval} intervals) x N = "
+        f"{result.n_runs:,} runs; {_rules(tournament)}"
     )
+    return _output(config, ctx, prepared, result, result.table(), line, "", plots)
 
 
 def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=compare: CSD next to the static baselines (csd.compare)."""
+    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
-    schedule, result = _computed(
-        "compare",
-        config,
-        prepared,
-        lambda table, schedule, bar: csd.compare(
-            table, methods=config.compare.methods, elimination=schedule, progress=bar, **config.engine_options()
-        ),
-    )
-    results = _base_results(config, ctx, prepared)
-    results.update(_result_dict(result))
-    methods = list(result.scores)
-    header = ["model"] + [f"{kind}[{method}]" for method in methods for kind in ("score", "rank")]
-    rows = [
-        [name] + [v for method in methods for v in (result.scores[method][m], result.ranks[method][m])]
-        for m, name in enumerate(result.models)
-    ]
+    with prefixed({**TOURNAMENT_KEYS, "methods": "compare.methods"}):
+        result = _with_bar(config, lambda bar: csd.compare(
+            prepared.table, methods=config.compare.methods, tournament=tournament, n_runs=config.n_runs,
+            seed=config.seed, chunk_size=config.chunk_size, progress=bar,
+        ))
     plots = [
-        Plot(
-            "bump.png",
-            "Rank of each model under each method",
-            lambda p: plot_module.plot_bump(list(result.models), result.ranks, p),
-        )
+        Plot("bump.png", "Rank of each model under each method",
+             lambda p: plot_module.plot_bump(list(result.models), result.ranks, p))
     ]
-    return _table_output(
-        "compare",
-        config,
-        ctx,
-        prepared,
-        results,
-        to_csv(header, rows),
-        result.format_table(),
-        f"methods: {', '.join(methods)}; N = {config.n_runs:,} runs, elimination "
-        f"{schedule_label(schedule)}; {_rules(config)}",
-        plots,
-    )
+    line = f"methods: {', '.join(result.methods)}; N = {config.n_runs:,} runs; {_rules(tournament)}"
+    legend = "Kendall tau-b between the methods' scores:\n\n" + result.tau_table().markdown()
+    return _output(config, ctx, prepared, result, result.table(), line, legend, plots)
 
 
 def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=outlier: how far one model's rank moves when some of its scores are set to a
     value, under each method (csd.outlier_test)."""
+    if config.outlier.model is None:
+        raise InputError("mode=outlier needs outlier.model=NAME: the model whose scores to change", "outlier.model")
+    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
-    schedule, result = _computed(
-        "outlier",
-        config,
-        prepared,
-        lambda table, schedule, bar: csd.outlier_test(
-            table,
-            config.outlier.model,
-            benchmarks=config.outlier.benchmarks,
-            value=config.outlier.value,
-            elimination=schedule,
-            progress=bar,
-            **config.engine_options(),
-        ),
-    )
-    results = _base_results(config, ctx, prepared)
-    results.update(_result_dict(result))
-    header = ["method", "rank_before", "rank_after", "shift", "score_before", "score_after"]
-    rows = [
-        [
-            method,
-            result.rank_before[method],
-            result.rank_after[method],
-            result.shift[method],
-            result.score_before[method],
-            result.score_after[method],
-        ]
-        for method in result.rank_before
-    ]
-    return _table_output(
-        "outlier",
-        config,
-        ctx,
-        prepared,
-        results,
-        to_csv(header, rows),
-        result.format_table(),
-        f"model {config.outlier.model!r}, benchmarks {config.outlier.benchmarks or 'default'} "
-        f"set to {config.outlier.value}; N = {config.n_runs:,} runs, elimination "
-        f"{schedule_label(schedule)}; {_rules(config)}",
-    )
+    with prefixed({**TOURNAMENT_KEYS, **_section_keys("outlier", OutlierConfig)}):
+        result = _with_bar(config, lambda bar: csd.outlier_test(
+            prepared.table, config.outlier.model, benchmarks=config.outlier.benchmarks,
+            value=config.outlier.value, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
+            chunk_size=config.chunk_size, progress=bar,
+        ))
+    line = f"{result.title()}; N = {config.n_runs:,} runs; {_rules(tournament)}"
+    return _output(config, ctx, prepared, result, result.table(), line, "")
 
 
 def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=collect: merges the simulate runs of a multirun folder (one schedule each) into
-    one sweep table: E[S] per schedule and the drop against the first job's schedule."""
+    one sweep (`SweepResult`, coupling `collected`): E[S] per schedule and the drop
+    against the first job's schedule, with independent SEs."""
+    if config.dir is None:
+        raise InputError("mode=collect needs dir=FOLDER: the multirun folder to merge", "dir")
     root = Path(config.dir).expanduser().resolve()
     if not root.is_dir():
-        raise InputError(f"dir={config.dir!r}: no such folder")
-    runs = []
-    for path in sorted(root.rglob("results.json")):
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as err:
-            raise InputError(f"{path}: cannot read it as JSON: {err}") from None
-        if isinstance(data, dict) and data.get("mode") == "simulate":
-            runs.append((path, _check_run(path, data)))
+        raise InputError(f"dir={config.dir!r}: no such folder", "dir")
+    runs = sorted(_collected_runs(root), key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
     if not runs:
-        raise InputError(f"dir={config.dir!r}: no results.json of a mode=simulate run under {root}")
-    runs.sort(key=lambda item: (item[1]["job"]["num"] is None, item[1]["job"]["num"] or 0, str(item[0])))
-    (first_path, first), labels = runs[0], []
-    for path, data in runs:
-        for key in ("models", "rounds"):
-            if data[key] != first[key]:
-                raise InputError(
-                    f"{path}: its {key} differ from those of {first_path}; collect merges runs on one table"
-                )
-        label = schedule_label(data["simulation"]["elimination"])
-        if label in labels:
-            twin = runs[labels.index(label)][0]
-            raise InputError(
-                f"{path} and {twin} both ran {label}; collect merges runs that differ in their "
-                "elimination schedule (one run per schedule)"
-            )
-        labels.append(label)
-    expected = np.array([data["expected_score"] for _, data in runs], dtype=float)  # (S, M)
-    stderr = np.array([data["stderr"] for _, data in runs], dtype=float)  # (S, M)
-    drop = expected - expected[0]
-    drop_stderr = np.sqrt(stderr**2 + stderr[0] ** 2)
-    drop_stderr[0] = 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.where(expected[0] != 0, drop / expected[0], np.nan)
-    differing = _differing_options([data["config"] for _, data in runs])
-    results = {
-        "mode": "collect",
-        "csd_version": _version(),
-        "config": config.to_dict(),
-        "job": {"overrides": list(ctx.overrides), "num": ctx.job_num},
-        "dir": str(root),
-        "runs": [
-            {
-                "path": str(path.relative_to(root)),
-                "schedule": label,
-                "overrides": data["job"]["overrides"],
-                "n_runs": data["n_runs"],
-                "seed": data["config"]["seed"],
-            }
-            for (path, data), label in zip(runs, labels)
-        ],
-        "table": first["table"],
-        "models": first["models"],
-        "rounds": first["rounds"],
-        "schedules": labels,
-        "elimination": [data["simulation"]["elimination"] for _, data in runs],
-        "n_runs": [data["n_runs"] for _, data in runs],
-        "expected_score": expected,
-        "stderr": stderr,
-        "rank": np.array([places(row) for row in expected]),
-        "drop": drop,
-        "relative_drop": relative,
-        "drop_stderr": drop_stderr,
-        "drop_stderr_method": "independent: sqrt(se_a^2 + se_b^2)",
-        "differing_options": differing,
-    }
-    prepared_info = first["table"]
-    summary_extra = [
-        f"merged {len(runs)} run(s) from `{root}`: "
-        + ", ".join(f"{label} ({path.parent.name})" for (path, _), label in zip(runs, labels))
-    ]
+        raise InputError(f"dir={config.dir!r}: no results.json of a mode=simulate run under {root}", "dir")
+    results = [result for _, _, result in runs]
+    _check_mergeable(runs)
+    sweep = sweep_result(results, "collected")
+    table_info = runs[0][1]["table"]
+    merged = ", ".join(f"{label} ({path.parent.name})" for (path, _, _), label in zip(runs, sweep.labels))
+    extra = [f"merged {len(runs)} run(s) from `{root}`: {merged}"]
+    differing = _differing_options([data["config"] for _, data, _ in runs])
     if differing:
-        summary_extra.append("the runs also differ in: " + ", ".join(differing))
-    profiles, residual = risk_profiles(expected[0], drop[-1], drop_stderr[-1], z=3.0, spread=1.0)
-    results["risk_profile"] = list(profiles)
-    sweep_table = SweepTable(
-        first["models"], labels, expected, stderr, drop, relative, drop_stderr, list(profiles), residual
-    )
-    return _sweep_output(
-        "collect",
-        config,
-        ctx,
-        prepared_info,
-        sweep_table,
-        results,
-        se_note=DROP_SE_INDEPENDENT,
-        summary_extra=summary_extra,
-    )
+        extra.append("the runs also differ in: " + ", ".join(differing))
+    output = _sweep_output(config, ctx, table_info, sweep, DROP_SE_INDEPENDENT, extra + ["rules: as recorded by each run"])
+    output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing)
+    return output
 
 
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
@@ -533,171 +263,132 @@ MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
 }
 
 
+def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
+    """The outputs of `config.mode`.
+
+    Raises:
+      InputError: for an unknown mode, or bad input to the mode, naming the key.
+    """
+    check_choice("mode", config.mode, MODES)
+    return MODES[config.mode](config, ctx)
+
+
 # ---------------------------------------------------------------------------- helpers
 
 
-def _computed(mode: str, config: RunConfig, prepared: PreparedTable, call):
-    """(schedule, `call(table, schedule, progress_bar)`): the config's elimination schedule
-    checked against the table, and a progress bar closed however the call ends."""
-    schedule = config.elimination.schedule(len(prepared.table.benchmarks))
-    bar = ProgressBar(mode, enabled=config.progress)
+def _with_bar(config: RunConfig, call):
+    """`call(progress_bar)`, with a progress bar closed however the call ends."""
+    bar = ProgressBar(config.mode, enabled=config.progress)
     try:
-        return schedule, call(prepared.table, schedule, bar)
+        return call(bar)
     finally:
         bar.close()
 
 
-def _sweep_output(
-    mode: str,
-    config: RunConfig,
-    ctx: Context,
-    prepared: PreparedTable | dict,
-    sweep: SweepTable,
-    results: dict,
-    se_note: str,
-    summary_extra: Sequence[str] = (),
-) -> RunOutput:
-    """The outputs of a sweep table: E[S] per schedule and the drop against the first.
-    `prepared` is the table, or (mode=collect) the table's description a run recorded."""
-    models, labels, expected, stderr = sweep.models, sweep.labels, sweep.expected, sweep.stderr
-    drop, relative, drop_stderr, risk_profile = (
-        sweep.drop,
-        sweep.relative_drop,
-        sweep.drop_stderr,
-        sweep.risk_profile,
-    )
-    order = np.lexsort((np.arange(len(models)), -expected[0]))
-    base = labels[0]
-    header = ["rank", "model"]
-    for s, label in enumerate(labels):
-        header += [f"expected_score[{label}]", f"stderr[{label}]"]
-        if s:
-            header += [f"drop[{label}]", f"relative_drop[{label}]", f"drop_stderr[{label}]"]
-    if risk_profile is not None:
-        header.append("risk_profile")
-    rows, shown = [], []
-    for place, m in enumerate(order, start=1):
-        row, cells = [place, models[m]], [str(place), models[m]]
-        for s in range(len(labels)):
-            row += [expected[s, m], stderr[s, m]]
-            cells.append(f"{expected[s, m]:.3f} ± {stderr[s, m]:.3f}")
-            if s:
-                row += [drop[s, m], relative[s, m], drop_stderr[s, m]]
-                cells.append(f"{drop[s, m]:+.3f} ± {drop_stderr[s, m]:.3f}")
-        if risk_profile is not None:
-            row.append(risk_profile[m])
-            cells.append(str(risk_profile[m]))
-        rows.append(row)
-        shown.append(cells)
-    columns = ["rank", "model"]
-    for s, label in enumerate(labels):
-        columns.append(f"E[S] {label}")
-        if s:
-            columns.append(f"drop {label}")
-    if risk_profile is not None:
-        columns.append("profile")
-    align = (
-        "rl"
-        + "r" * (len(columns) - 2 - (risk_profile is not None))
-        + ("l" if risk_profile is not None else "")
-    )
-    if isinstance(prepared, PreparedTable):
-        summary = _summary(config, ctx, prepared)
-        what = _headline(mode, config, prepared, f"N={config.n_runs:,}, " + ", ".join(labels))
-    else:  # collect: the table as the runs recorded it
-        summary = [f"command: `{ctx.command()}`", f"table: {_table_line(prepared)}"]
-        what = f"csd-run {mode}: {prepared['name']}, " + ", ".join(labels)
-    summary += list(summary_extra)
-    summary.append(f"{_rules(config)}" if mode != "collect" else "rules: as recorded by each run")
-    body = (
-        f"## Sweep table (ranked by E[S] under {base})\n\n"
-        + markdown_table(columns, shown, align)
-        + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {base}] ± its SE. {se_note}"
-    )
-    plots = []
+def _sweep_schedules(schedules: Sequence) -> list:
+    """`sweep.schedules` as `csd.sweep` takes them: ints, or per-round lists."""
+    return [tuple(s) if isinstance(s, (list, tuple)) else s for s in schedules]
+
+
+def _section_keys(section: str, cls) -> dict[str, str]:
+    """{option: `section.option`} for the fields of a config section."""
+    return {field.name: f"{section}.{field.name}" for field in dataclasses.fields(cls)}
+
+
+def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, line: str, legend: str, plots=()) -> RunOutput:
+    """The outputs of a result: results.json its `to_dict()` with the run's facts, and its
+    table in the terminal, Markdown and CSV."""
+    info = _table_info(config, prepared)
+    results = {**_run_facts(config, ctx, info), **result.to_dict()}
+    summary = _summary(ctx, info, prepared.tiers, config) + [line]
+    body = "## Result\n\n" + table.markdown() + (f"\n\n{legend}" if legend else "")
+    terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
+    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots))
+
+
+def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: str, extra: Sequence[str]) -> RunOutput:
+    """The outputs of a `SweepResult`: its table, the drop's note and the risk plots.
+    `table_info` is `_table_info`'s dict (for collect: as the first run recorded it)."""
+    table = sweep.table()
+    labels = sweep.labels
     named, named_what = _risk_labels(sweep)
-    if len(labels) > 1:
-        plots = [
-            Plot(
-                "risk_profile.png",
-                f"Drop at {labels[-1]} against E[S] at {base}"
-                + ("" if risk_profile is None else ", coloured by risk profile")
-                + ("" if named is None else f"; named: {named_what}"),
-                lambda p: plot_module.plot_risk_profile(
-                    list(models),
-                    expected[0],
-                    drop[-1],
-                    p,
-                    drop_stderr=drop_stderr[-1],
-                    labels=named,
-                    profiles=risk_profile,
-                    schedule=labels[-1],
-                ),
+    plots = [
+        Plot(
+            "risk_profile.png",
+            f"Drop at {labels[-1]} against E[S] at {labels[0]}, coloured by risk profile"
+            + ("" if named is None else f"; named: {named_what}"),
+            lambda p: plot_module.plot_risk_profile(
+                list(sweep.models), sweep.expected_score[0], sweep.drop[-1], p,
+                drop_stderr=sweep.drop_stderr[-1], labels=named, profiles=sweep.risk_profile, schedule=labels[-1],
             ),
-            Plot(
-                "expected_scores.png",
-                "E[S] per schedule",
-                lambda p: plot_module.plot_expected_scores(list(models), labels, expected, stderr, p),
-            ),
-        ]
-    terminal = what + "\n" + text_table(columns, shown[: config.top], align)
-    return RunOutput(results, to_csv(header, rows), f"csd-run: {mode}", summary, body, terminal, plots)
+        ),
+        Plot("expected_scores.png", "E[S] per schedule",
+             lambda p: plot_module.plot_expected_scores(list(sweep.models), labels, sweep.expected_score, sweep.stderr, p)),
+    ]
+    results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
+    summary = _summary(ctx, table_info, None if config.mode == "collect" else table_info.get("tiers"), config)
+    body = (
+        f"## Sweep table (ranked by E[S] under {labels[0]})\n\n" + table.markdown()
+        + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}"
+    )
+    terminal = _headline(config.mode, table_info) + f"; N={sweep.n_runs:,}, " + ", ".join(labels)
+    terminal += "\n" + table.text(config.top)
+    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots)
 
 
 RISK_LABELS_ALL = 25  # up to this many models, the risk plot names them all
 RISK_LABELS_TOP, RISK_LABELS_PER_PROFILE = 3, 5
 
 
-def _risk_labels(sweep: SweepTable) -> tuple[list[str] | None, str]:
+def _risk_labels(sweep: SweepResult) -> tuple[list[str] | None, str]:
     """The models the risk plot names (None: all) and how to say which: with many models,
     the best few at the first schedule and the most extreme of each flagged profile."""
     models = list(sweep.models)
     if len(models) <= RISK_LABELS_ALL:
         return None, ""
-    order = np.lexsort((np.arange(len(models)), -sweep.expected[0]))
+    order = np.lexsort((np.arange(len(models)), -sweep.expected_score[0]))
     named = [models[m] for m in order[:RISK_LABELS_TOP]]
-    what = f"the top {RISK_LABELS_TOP}"
-    if sweep.risk_profile is not None and sweep.risk_residual is not None:
-        extreme = np.argsort(-np.abs(sweep.risk_residual), kind="stable")
-        for profile in ("robust generalist", "aggressive specialist"):
-            members = [m for m in extreme if sweep.risk_profile[m] == profile]
-            named += [models[m] for m in members[:RISK_LABELS_PER_PROFILE]]
-        what += f" and the {RISK_LABELS_PER_PROFILE} most extreme robust generalists and aggressive specialists"
+    extreme = np.argsort(-np.abs(sweep.risk_residual), kind="stable")
+    for profile in ("robust generalist", "aggressive specialist"):
+        members = [m for m in extreme if sweep.risk_profile[m] == profile]
+        named += [models[m] for m in members[:RISK_LABELS_PER_PROFILE]]
+    what = f"the top {RISK_LABELS_TOP} and the {RISK_LABELS_PER_PROFILE} most extreme robust generalists and aggressive specialists"
     return list(dict.fromkeys(named)), what
 
 
-def _table_output(mode, config, ctx, prepared, results, csv_text, table_text, line, plots=()) -> RunOutput:
-    """The outputs of a mode whose result formats its own table."""
-    summary = _summary(config, ctx, prepared) + [line]
-    body = "## Result\n\n```\n" + table_text + "\n```"
-    terminal = _headline(mode, config, prepared, "") + "\n" + table_text
-    return RunOutput(results, csv_text, f"csd-run: {mode}", summary, body, terminal, list(plots))
+def _collected_runs(root: Path):
+    """(path, data, SimulationResult) of every mode=simulate results.json under `root`.
+
+    Raises:
+      InputError: naming a results.json that cannot be read or is not a whole result.
+    """
+    for path in sorted(root.rglob("results.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise InputError(f"{path}: cannot read it as JSON: {err}") from None
+        if not isinstance(data, dict) or data.get("mode") != "simulate":
+            continue
+        try:
+            yield path, data, SimulationResult.from_dict(data)
+        except (KeyError, TypeError, ValueError) as err:
+            raise InputError(f"{path}: not a whole csd-run simulate result ({type(err).__name__}: {err})") from None
 
 
-def _check_schedule(schedule, n_rounds: int, key: str):
-    if isinstance(schedule, tuple) and len(schedule) != n_rounds:
-        raise InputError(
-            f"{key} has {len(schedule)} entries but the table has {n_rounds} rounds; give {n_rounds} ints"
-        )
-    return schedule
-
-
-def _check_run(path: Path, data: dict) -> dict:
-    needed = (
-        "models",
-        "rounds",
-        "expected_score",
-        "stderr",
-        "simulation",
-        "config",
-        "job",
-        "n_runs",
-        "table",
-    )
-    lacking = [key for key in needed if key not in data]
-    if lacking:
-        raise InputError(f"{path}: not a csd-run simulate result (no {', '.join(lacking)})")
-    return data
+def _check_mergeable(runs) -> None:
+    """Collected runs must share the table and differ in their schedule."""
+    first_path, _, first = runs[0]
+    seen: dict[str, Path] = {}
+    for path, _, result in runs:
+        if (result.models, result.rounds) != (first.models, first.rounds):
+            raise InputError(f"{path}: its models or rounds differ from those of {first_path}; collect merges runs on one table")
+        label = result.tournament.label()
+        if label in seen:
+            raise InputError(
+                f"{path} and {seen[label]} both ran {label}; collect merges runs that differ in their "
+                "elimination schedule (one run per schedule)"
+            )
+        seen[label] = path
 
 
 def _differing_options(configs: list[dict]) -> list[str]:
@@ -719,21 +410,14 @@ def _flatten(config: dict, prefix: str = "") -> dict:
     return flat
 
 
-def _result_dict(result) -> dict:
-    """`result.to_dict()`, its own `config` renamed `method_config` (the run's config is `config`)."""
-    data = dict(result.to_dict())
-    if "config" in data:
-        data["method_config"] = data.pop("config")
-    return data
-
-
-def _base_results(config: RunConfig, ctx: Context, prepared: PreparedTable) -> dict:
+def _run_facts(config: RunConfig, ctx: Context, table_info: dict) -> dict:
+    """What results.json says about the run besides the result: mode, version, config, job, table."""
     return {
         "mode": config.mode,
         "csd_version": _version(),
         "config": config.to_dict(),
         "job": {"overrides": list(ctx.overrides), "num": ctx.job_num},
-        "table": _table_info(config, prepared),
+        "table": table_info,
     }
 
 
@@ -755,40 +439,35 @@ def _table_info(config: RunConfig, prepared: PreparedTable) -> dict:
     }
 
 
-def _table_line(info: dict) -> str:
-    return (
+def _summary(ctx: Context, info: dict, tiers, config: RunConfig) -> list[str]:
+    table_line = (
         f"{info['name']} (`{info['source']}`), {info['n_models']} models x {info['n_benchmarks']} "
         f"benchmarks; {info['missing_report']}"
     )
-
-
-def _summary(config: RunConfig, ctx: Context, prepared: PreparedTable) -> list[str]:
-    info = _table_info(config, prepared)
-    if prepared.tiers:
-        rounds = "; ".join(f"{tier}: {', '.join(b)}" for tier, b in prepared.tiers.items())
-        tier_order = "in the tiers file's order" if config.data.tier_order == "given" else "the easiest tier first"
-        where = f"inside {len(prepared.tiers)} tiers, {tier_order}"
-        rounds = f"rounds (order `{config.data.order}` {where}): {rounds}"
+    if tiers:
+        rounds = "; ".join(f"{tier}: {', '.join(b)}" for tier, b in tiers.items())
+        tier_order = "in the tiers file's order" if info["tier_order"] == "given" else "the easiest tier first"
+        rounds = f"rounds (order `{info['order']}` inside {len(tiers)} tiers, {tier_order}): {rounds}"
     else:
-        rounds = f"rounds (order `{config.data.order}`): {', '.join(info['rounds'])}"
-    return [f"command: `{ctx.command()}`", f"table: {_table_line(info)}", rounds]
+        rounds = f"rounds (order `{info['order']}`): {', '.join(info['rounds'])}"
+    return [f"command: `{ctx.command()}`", f"table: {table_line}", rounds]
 
 
-def _headline(mode: str, config: RunConfig, prepared: PreparedTable, extra: str) -> str:
-    table = prepared.table
-    text = (
-        f"csd-run {mode}: {prepared.name} ({len(table.models)} models x {len(table.benchmarks)} "
-        f"benchmarks; {table.missing_report()})"
+def _headline(mode: str, info: dict) -> str:
+    return (
+        f"csd-run {mode}: {info['name']} ({info['n_models']} models x {info['n_benchmarks']} "
+        f"benchmarks; {info['missing_report']})"
     )
-    return text + (f"; {extra}" if extra else "")
 
 
-def _rules(config: RunConfig) -> str:
-    p = config.pairing
-    options = [f"bye `{p.bye}`"] if p.bye is not None else []
-    options += [name for name in ("bye_once", "avoid_rematch") if getattr(p, name)]
-    extra = "".join(f", {option}" for option in options)
-    return f"pairing `{p.rule}`, tie `{p.tie}`, bye {p.bye_points:g}, draw {p.draw_points:g}{extra}"
+def _rules(tournament: csd.Tournament) -> str:
+    """The tournament in one line, for the report's summary."""
+    options = [name for name in ("bye_once", "avoid_rematch") if getattr(tournament, name)]
+    return (
+        f"elimination {tournament.label()} (min_active {tournament.min_active}); pairing `{tournament.pairing}`, "
+        f"bye `{tournament.bye_rule}` worth {tournament.bye_points:g}, tie `{tournament.tie}`, draw "
+        f"{tournament.draw_points:g}" + "".join(f", {option}" for option in options)
+    )
 
 
 def _version() -> str:

@@ -13,7 +13,7 @@ games, so the schedules drift apart round by round. On 16 models x 3 rounds the 
 is 1.75x smaller than independent runs'; from about 10 rounds on the gain is a few percent
 (LiveBench, 21 rounds: 1.02x), and the drop's SE is about sqrt(2) x the SE of E[S]. No other
 uniform pairing construction (trie, closest keys, minimal edits across schedules) does
-materially better: benchmarks/coupling/README.md has the study.
+materially better: studies/coupling/README.md has the study.
 """
 
 from __future__ import annotations
@@ -23,107 +23,30 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from csd._src.baselines import places
-from csd._src.driver import Totals, build_tournament, elimination_schedules, run_engine
+from csd._src import streams
+from csd._src.driver import Totals, prepare, run_engine
 from csd._src.errors import InputError, check_choice
-from csd._src.simulate import SimulationResult, _result, mean_stderr, pairing_options
+from csd._src.results import SimulationResult, SweepResult
+from csd._src.simulate import mean_stderr, schedule_result
+from csd._src.spec import Tournament, as_tournament
 
 COUPLINGS = ("common", "independent")
 RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
-
-
-@dataclasses.dataclass(frozen=True)
-class SweepResult:
-    """E[S_m] under S elimination schedules and each model's drop against the first.
-
-    Attributes:
-      models: (M,) names; rounds: (K,) benchmark names.
-      schedules: (S, K) int, schedule s eliminates schedules[s, k] models after round k.
-      labels: (S,) short names of the schedules (`T=1`, or `schedule 2`).
-      expected_score, stderr: (S, M) E[S_m | schedule s] and its Monte Carlo SE.
-      drop: (S, M) E[S_m | s] - E[S_m | 0]; drop_stderr (S, M) its SE from the per-run
-        differences (the schedules share their random numbers under `common` coupling).
-      independent_drop_stderr: (S, M) the SE the drop would have with independent runs,
-        sqrt(stderr[s]**2 + stderr[0]**2): the ratio to `drop_stderr` is the gain of
-        the coupling.
-      relative_drop, relative_drop_stderr: (S, M) drop / E[S_m | 0] and its SE (NaN where
-        E[S_m | 0] = 0; the SE treats the denominator as known).
-      risk_profile: (M,) `robust generalist`, `in between` or `aggressive specialist`, from
-        the last schedule's drop (see `risk_profiles`).
-      risk_residual: (M,) the last drop minus its peers' trend (the models closest in
-        E[S | 0]; see `risk_profiles`).
-      results: one `SimulationResult` per schedule.
-      n_runs: runs per schedule; config: the options.
-    """
-
-    models: tuple[str, ...]
-    rounds: tuple[str, ...]
-    schedules: np.ndarray
-    labels: tuple[str, ...]
-    expected_score: np.ndarray
-    stderr: np.ndarray
-    drop: np.ndarray
-    drop_stderr: np.ndarray
-    independent_drop_stderr: np.ndarray
-    relative_drop: np.ndarray
-    relative_drop_stderr: np.ndarray
-    risk_profile: tuple[str, ...]
-    risk_residual: np.ndarray
-    results: tuple[SimulationResult, ...]
-    n_runs: int
-    config: dict
-
-    def format_table(self, top: int | None = None) -> str:
-        """Models by E[S | first schedule]: E[S] per schedule, the last drop and profile."""
-        order = np.lexsort((np.arange(len(self.models)), -self.expected_score[0]))[:top]
-        width = max(len("model"), *(len(self.models[m]) for m in order))
-        header = f"{'model':<{width}}" + "".join(f"  {label:>15}" for label in self.labels)
-        header += f"  {'drop (last)':>16}  profile"
-        lines = [header]
-        for m in order:
-            cells = "".join(f"  {self.expected_score[s, m]:>7.3f} ± {self.stderr[s, m]:.3f}" for s in range(len(self.labels)))
-            drop = f"{self.drop[-1, m]:>+8.3f} ± {self.drop_stderr[-1, m]:.3f}"
-            lines.append(f"{self.models[m]:<{width}}{cells}  {drop:>16}  {self.risk_profile[m]}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        """Plain lists and numbers, ready for JSON (NaN becomes None)."""
-        arrays = (
-            "expected_score stderr drop drop_stderr independent_drop_stderr relative_drop "
-            "relative_drop_stderr risk_residual"
-        ).split()
-        return {
-            "models": list(self.models),
-            "rounds": list(self.rounds),
-            "schedules": self.schedules.tolist(),
-            "labels": list(self.labels),
-            **{name: _json_array(getattr(self, name)) for name in arrays},
-            "risk_profile": list(self.risk_profile),
-            "rank": [places(row).tolist() for row in self.expected_score],
-            "n_runs": self.n_runs,
-            "config": self.config,
-        }
 
 
 def sweep(
     table_or_probs,
     schedules: Sequence = (0, 1, 2),
     *,
+    tournament: Tournament | None = None,
     n_runs: int = 100_000,
     coupling: str = "common",
-    pairing: str = "random",
-    tie: str = "coin",
-    bye_points: float = 0.0,
-    draw_points: float = 0.5,
-    min_active: int = 1,
-    bye: str | None = None,
-    bye_once: bool = False,
-    avoid_rematch: bool = False,
     seed: int = 0,
     chunk_size: int | None = None,
     risk_z: float = 3.0,
     risk_spread: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
+    **rules,
 ) -> SweepResult:
     """Failure Sensitivity Analysis: E[S_m] under several elimination schedules at once.
 
@@ -134,7 +57,10 @@ def sweep(
       coupling: `common` (one kernel call, shared random numbers: the drop's SE comes
         from per-run differences) or `independent` (separate random streams per schedule,
         for comparison).
-      risk_z, risk_spread: the risk-profile rule's thresholds (see `risk_profiles`).
+      tournament, **rules: the rules, as in `simulate`; the schedules replace their
+        `elimination`.
+      risk_z, risk_spread: the risk-profile rule's thresholds (see `risk_profiles`): a
+        number >= 0 each.
       The other options are those of `simulate`.
 
     Returns:
@@ -145,44 +71,80 @@ def sweep(
       >>> table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
       ...     [[4.0, 4, 4], [3, 3, 3], [2, 2, 2], [1, 1, 1]]))
       >>> result = csd.sweep(table, schedules=[0, 1], n_runs=1000)
-      >>> result.expected_score.tolist()
-      [[2.0, 2.0, 1.0, 0.0], [2.0, 2.0, 1.0, 0.0]]
+      >>> result.labels, result.expected_score[0].tolist()
+      (('T=0', 'T=1'), [2.0, 2.0, 1.0, 0.0])
+      >>> result.expected_score[1].round(1).tolist()  # d is out after round 1; b and c split
+      [2.0, 0.7, 0.3, 0.0]
     """
     check_choice("coupling", coupling, COUPLINGS)
     if np.isscalar(schedules) or len(schedules) < 2:
         raise InputError(f"schedules={schedules!r}: a sweep needs at least two schedules")
-    tournament = build_tournament(
-        table_or_probs,
-        pairing=pairing,
-        tie=tie,
-        bye_points=bye_points,
-        draw_points=draw_points,
-        min_active=min_active,
-        bye=bye,
-        bye_once=bye_once,
-        avoid_rematch=avoid_rematch,
-    )
-    matrix = elimination_schedules(list(schedules), tournament.rules.n_rounds)
+    risk_z, risk_spread = (_threshold(name, value) for name, value in (("risk_z", risk_z), ("risk_spread", risk_spread)))
+    prepared = prepare(table_or_probs, as_tournament(tournament, rules))
+    matrix = prepared.schedules(list(schedules))
     options = dict(n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress)
     if coupling == "common":
-        totals = run_engine(tournament, matrix, **options)
+        totals = run_engine(prepared, matrix, **options)
     else:
-        totals = _stack([run_engine(tournament, row[None], stream=s, **options) for s, row in enumerate(matrix)])
-    config = {
-        "schedules": matrix.tolist(),
-        "coupling": coupling,
-        "pairing": pairing,
-        "tie": tie,
-        "bye_points": bye_points,
-        "draw_points": draw_points,
-        "min_active": min_active,
-        **pairing_options(tournament),
-        "seed": seed,
-        "risk_z": risk_z,
-        "risk_spread": risk_spread,
-    }
-    results = tuple(_result(tournament, totals, s, {**config, "elimination": matrix[s].tolist()}) for s in range(len(matrix)))
-    return _sweep_result(tournament, totals, matrix, results, coupling, config, risk_z, risk_spread)
+        totals = _stack([
+            run_engine(prepared, row[None], stream=stream, **options)
+            for row, stream in zip(matrix, streams.schedule_streams(len(matrix)))
+        ])
+    results = tuple(
+        schedule_result(prepared, totals, s, prepared.spec.replace(elimination=_as_schedule(schedule)), seed=seed)
+        for s, schedule in enumerate(schedules)
+    )
+    drop_stderr = None
+    if coupling == "common":
+        gap_sum = totals.score_sum - totals.score_sum[:1]
+        drop_stderr = mean_stderr(gap_sum, totals.diff_sq_sum, totals.n_runs) / prepared.ticks_per_point
+    return sweep_result(results, coupling, risk_z, risk_spread, drop_stderr)
+
+
+def sweep_result(
+    results: Sequence[SimulationResult],
+    coupling: str,
+    risk_z: float = 3.0,
+    risk_spread: float = 1.0,
+    drop_stderr: np.ndarray | None = None,
+) -> SweepResult:
+    """The `SweepResult` of one `SimulationResult` per schedule, the first the reference.
+
+    Args:
+      drop_stderr: (S, M) the drops' SEs from paired runs; None: independent runs,
+        sqrt(SE_s^2 + SE_0^2) (separate runs, e.g. collected from a multirun).
+    """
+    expected = np.stack([r.expected_score for r in results])
+    stderr = np.stack([r.stderr for r in results])
+    drop = expected - expected[:1]
+    independent = np.sqrt(stderr**2 + stderr[:1] ** 2)
+    independent[0] = 0.0  # the reference against itself
+    drop_stderr = independent.copy() if drop_stderr is None else drop_stderr
+    drop_stderr[0] = 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = np.where(expected[:1] != 0, drop / expected[:1], np.nan)
+        relative_stderr = np.where(expected[:1] != 0, drop_stderr / np.abs(expected[:1]), np.nan)
+    profiles, residual = risk_profiles(expected[0], drop[-1], drop_stderr[-1], risk_z, risk_spread)
+    schedules = np.stack([r.tournament.schedule(len(r.rounds)) for r in results])
+    return SweepResult(
+        models=results[0].models,
+        rounds=results[0].rounds,
+        schedules=schedules,
+        labels=tuple(r.tournament.label() for r in results),
+        expected_score=expected,
+        stderr=stderr,
+        drop=drop,
+        drop_stderr=drop_stderr,
+        independent_drop_stderr=independent,
+        relative_drop=relative,
+        relative_drop_stderr=relative_stderr,
+        risk_profile=profiles,
+        risk_residual=residual,
+        results=tuple(results),
+        coupling=coupling,
+        risk_z=risk_z,
+        risk_spread=risk_spread,
+    )
 
 
 def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z: float, spread: float):
@@ -226,44 +188,20 @@ def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:
     return float(np.median(y - slope * x) + slope * at)
 
 
-def _sweep_result(tournament, totals: Totals, matrix, results, coupling, config, risk_z, risk_spread) -> SweepResult:
-    expected = np.stack([r.expected_score for r in results])
-    stderr = np.stack([r.stderr for r in results])
-    drop = expected - expected[:1]
-    independent = np.sqrt(stderr**2 + stderr[:1] ** 2)
-    if coupling == "common":
-        gap_sum = totals.score_sum - totals.score_sum[:1]
-        drop_stderr = mean_stderr(gap_sum, totals.diff_sq_sum, totals.n_runs) / tournament.ticks_per_point
-    else:
-        drop_stderr = independent
-    drop_stderr[0] = 0.0
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.where(expected[:1] != 0, drop / expected[:1], np.nan)
-        relative_stderr = np.where(expected[:1] != 0, drop_stderr / np.abs(expected[:1]), np.nan)
-    profiles, residual = risk_profiles(expected[0], drop[-1], drop_stderr[-1], risk_z, risk_spread)
-    return SweepResult(
-        models=tournament.models,
-        rounds=tournament.rounds,
-        schedules=matrix,
-        labels=_labels(matrix),
-        expected_score=expected,
-        stderr=stderr,
-        drop=drop,
-        drop_stderr=drop_stderr,
-        independent_drop_stderr=independent,
-        relative_drop=relative,
-        relative_drop_stderr=relative_stderr,
-        risk_profile=profiles,
-        risk_residual=residual,
-        results=results,
-        n_runs=results[0].n_runs,
-        config=config,
-    )
+def _as_schedule(schedule):
+    """A sweep's schedule as a `Tournament.elimination` (an int, or a tuple per round)."""
+    return schedule if np.ndim(schedule) == 0 else tuple(np.asarray(schedule).tolist())
 
 
-def _labels(matrix: np.ndarray) -> tuple[str, ...]:
-    """`T=t` for constant schedules, `schedule s` otherwise."""
-    return tuple(f"T={row[0]}" if (row == row[0]).all() else f"schedule {s}" for s, row in enumerate(matrix))
+def _threshold(name: str, value) -> float:
+    """A risk-profile threshold: a finite number >= 0, or InputError naming it."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InputError(f"{name}={value!r} must be a number >= 0") from None
+    if not (np.isfinite(number) and number >= 0):
+        raise InputError(f"{name}={value!r} must be a finite number >= 0")
+    return number
 
 
 def _stack(parts: list[Totals]) -> Totals:
@@ -271,7 +209,3 @@ def _stack(parts: list[Totals]) -> Totals:
     diff_sq_sum is zero (independent runs have no per-run differences)."""
     fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Totals) if f.name != "n_runs"}
     return Totals(n_runs=parts[0].n_runs, **fields)
-
-
-def _json_array(values: np.ndarray) -> list:
-    return np.where(np.isnan(values), None, values).tolist()

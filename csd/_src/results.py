@@ -1,0 +1,498 @@
+"""Every result type, how it becomes plain data and back, and how it is shown as a table.
+
+`SimulationResult` (`simulate`), `SweepResult` (`sweep`), `BootstrapResult` (`bootstrap`),
+`Comparison` (`compare`) and `OutlierResult` (`outlier_test`) are frozen dataclasses of
+NumPy arrays and names. Each has:
+  - `to_dict()`: plain lists and numbers for JSON (NaN as None), with derived columns
+    such as `rank` added; `from_dict(data)` reads it back (derived keys are ignored), so a
+    results.json can be loaded again (`csd-run mode=collect` does).
+  - `table()`: a `ResultTable`, the one description of its rows that the terminal
+    (`format_table`), Markdown (report.md) and CSV (results.csv) outputs are made from.
+
+Example:
+  >>> import numpy as np, csd
+  >>> table = csd.ScoreTable(("a", "b", "c"), ("x", "y"), np.array([[3.0, 3], [2, 2], [1, 1]]))
+  >>> result = csd.simulate(table, n_runs=100)
+  >>> again = csd.SimulationResult.from_dict(result.to_dict())
+  >>> again.tournament == result.tournament and np.array_equal(again.rank_probs, result.rank_probs)
+  True
+  >>> print(result.table().text())
+  rank  model   E[S]      SE  P(champion)  rank 90%
+     1  a      2.000  0.0000       1.0000       1-1
+     2  b      1.000  0.0000       0.0000       2-2
+     3  c      0.000  0.0000       0.0000       3-3
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import Any, Sequence
+
+import numpy as np
+
+from csd._src.baselines import places
+from csd._src.outputs import markdown_table, text_table, to_csv
+from csd._src.spec import Tournament, schedule_label
+
+RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
+
+
+@dataclasses.dataclass(frozen=True)
+class ResultTable:
+    """A result's rows, in the two forms its outputs need.
+
+    Attributes:
+      columns: (C,) column names for people; align: C letters, `l` or `r`.
+      shown: rows of C formatted cells (terminal and Markdown).
+      header: the CSV column names; values: rows of raw values (CSV, full precision).
+    """
+
+    columns: tuple[str, ...]
+    align: str
+    shown: list[list[str]]
+    header: tuple[str, ...]
+    values: list[list]
+
+    def text(self, top: int | None = None) -> str:
+        """Aligned text for the terminal, the first `top` rows (default all)."""
+        return text_table(self.columns, self.shown[:top], self.align)
+
+    def markdown(self) -> str:
+        """A GitHub Markdown table of every row."""
+        return markdown_table(self.columns, self.shown, self.align)
+
+    def csv(self) -> str:
+        """CSV text of every row's raw values."""
+        return to_csv(self.header, self.values)
+
+
+class _Plain:
+    """`to_dict` / `from_dict` for a result dataclass, driven by its field annotations."""
+
+    DERIVED: tuple[str, ...] = ()  # keys `to_dict` adds that `from_dict` ignores
+
+    def to_dict(self) -> dict:
+        """Plain lists and numbers, ready for JSON (NaN becomes None)."""
+        data = {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}
+        data.update(self._derived())
+        return data
+
+    def _derived(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """The result `to_dict` wrote (derived keys are ignored).
+
+        Raises:
+          KeyError: for a missing field; ValueError for a malformed one.
+        """
+        hints = typing.get_type_hints(cls)
+        return cls(**{f.name: _typed(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)})
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulationResult(_Plain):
+    """What N simulated tournaments say about each model.
+
+    Attributes:
+      models: (M,) names, in table order.
+      rounds: (K,) benchmark names, in round order.
+      expected_score: (M,) E[S_m], mean final score over the runs.
+      stderr: (M,) Monte Carlo standard error of `expected_score`, sd(S_m) / sqrt(N).
+      rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1); ties share the better
+        rank, so a row sums to 1 and column 0 can sum to more than 1.
+      champion_prob: (M,) P(rank 1), alone or tied.
+      survival: (M, K) P(active after the elimination that follows round k).
+      expected_score_by_round: (M, K) E[score after round k].
+      n_runs: N.
+      tournament: the `Tournament` played.
+      seed: the seed; with `tournament` and `n_runs` it replays the result exactly.
+      target_se: the standard error asked for (None: N was fixed).
+    """
+
+    models: tuple[str, ...]
+    rounds: tuple[str, ...]
+    expected_score: np.ndarray
+    stderr: np.ndarray
+    rank_probs: np.ndarray
+    champion_prob: np.ndarray
+    survival: np.ndarray
+    expected_score_by_round: np.ndarray
+    n_runs: int
+    tournament: Tournament
+    seed: int
+    target_se: float | None = None
+
+    def order(self) -> np.ndarray:
+        """(M,) model indices from the highest expected score down (ties by table order)."""
+        return _best_first(self.expected_score)
+
+    def ranking(self) -> list[dict]:
+        """One dict per model, best first: rank, model, expected_score, stderr, champion_prob."""
+        return [
+            {
+                "rank": place,
+                "model": self.models[m],
+                "expected_score": float(self.expected_score[m]),
+                "stderr": float(self.stderr[m]),
+                "champion_prob": float(self.champion_prob[m]),
+            }
+            for place, m in enumerate(self.order(), start=1)
+        ]
+
+    def rank_interval(self, coverage: float = RANK_COVERAGE) -> tuple[np.ndarray, np.ndarray]:
+        """(low, high), each (M,) int: the central `coverage` interval of each model's
+        simulated final rank (1 = best)."""
+        cumulative = np.cumsum(self.rank_probs, axis=1)
+        tail = (1.0 - coverage) / 2
+        low = (cumulative < tail - 1e-12).sum(axis=1) + 1
+        high = (cumulative < 1.0 - tail - 1e-12).sum(axis=1) + 1
+        return low, high
+
+    def table(self) -> ResultTable:
+        """Best first: rank, model, E[S], SE, P(champion), the 90% rank interval."""
+        low, high = self.rank_interval()
+        order = self.order()
+        values = [
+            [place, self.models[m], self.expected_score[m], self.stderr[m], self.champion_prob[m], low[m], high[m]]
+            for place, m in enumerate(order, start=1)
+        ]
+        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", f"{v[3]:.4f}", f"{v[4]:.4f}", f"{v[5]}-{v[6]}"] for v in values]
+        return ResultTable(
+            ("rank", "model", "E[S]", "SE", "P(champion)", f"rank {RANK_COVERAGE:.0%}"),
+            "rlrrrr",
+            shown,
+            ("rank", "model", "expected_score", "stderr", "champion_prob", "rank_low", "rank_high"),
+            values,
+        )
+
+    def format_table(self, top: int | None = None) -> str:
+        """The ranking as aligned text: rank, model, E[S], SE, P(champion), rank interval."""
+        return self.table().text(top)
+
+    def _derived(self) -> dict:
+        low, high = self.rank_interval()
+        return {
+            "rank": places(self.expected_score).tolist(),
+            "schedule": self.tournament.label(),
+            "rank_interval": {"coverage": RANK_COVERAGE, "low": low.tolist(), "high": high.tolist()},
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class SweepResult(_Plain):
+    """E[S_m] under S elimination schedules and each model's drop against the first.
+
+    Attributes:
+      models: (M,) names; rounds: (K,) benchmark names.
+      schedules: (S, K) int, schedule s eliminates schedules[s, k] models after round k.
+      labels: (S,) short names of the schedules (`T=1`, or `T=[0,1,...]`).
+      expected_score, stderr: (S, M) E[S_m | schedule s] and its Monte Carlo SE.
+      drop: (S, M) E[S_m | s] - E[S_m | 0]; drop_stderr (S, M) its SE from the per-run
+        differences (the schedules share their random numbers under `common` coupling).
+      independent_drop_stderr: (S, M) the SE the drop would have with independent runs,
+        sqrt(stderr[s]**2 + stderr[0]**2): the ratio to `drop_stderr` is the gain of
+        the coupling.
+      relative_drop, relative_drop_stderr: (S, M) drop / E[S_m | 0] and its SE (NaN where
+        E[S_m | 0] = 0; the SE treats the denominator as known).
+      risk_profile: (M,) `robust generalist`, `in between` or `aggressive specialist`, from
+        the last schedule's drop (see `sweep.risk_profiles`).
+      risk_residual: (M,) the last drop minus its peers' trend.
+      results: one `SimulationResult` per schedule.
+      coupling: `common` (paired drop SEs), `independent`, or `collected` (separate runs
+        merged after the fact, `csd-run mode=collect`: independent SEs).
+      risk_z, risk_spread: the risk-profile thresholds used.
+    """
+
+    models: tuple[str, ...]
+    rounds: tuple[str, ...]
+    schedules: np.ndarray
+    labels: tuple[str, ...]
+    expected_score: np.ndarray
+    stderr: np.ndarray
+    drop: np.ndarray
+    drop_stderr: np.ndarray
+    independent_drop_stderr: np.ndarray
+    relative_drop: np.ndarray
+    relative_drop_stderr: np.ndarray
+    risk_profile: tuple[str, ...]
+    risk_residual: np.ndarray
+    results: tuple[SimulationResult, ...]
+    coupling: str
+    risk_z: float
+    risk_spread: float
+
+    @property
+    def n_runs(self) -> int:
+        """Runs per schedule (of the first schedule, where collected runs differ)."""
+        return self.results[0].n_runs
+
+    @property
+    def tournament(self) -> Tournament:
+        """The first schedule's tournament (the others differ in `elimination` only)."""
+        return self.results[0].tournament
+
+    def table(self) -> ResultTable:
+        """By E[S | first schedule]: E[S] ± SE per schedule, each drop ± SE, the profile."""
+        order = _best_first(self.expected_score[0])
+        columns, header = ["rank", "model"], ["rank", "model"]
+        for s, label in enumerate(self.labels):
+            columns.append(f"E[S] {label}")
+            header += [f"expected_score[{label}]", f"stderr[{label}]"]
+            if s:
+                columns.append(f"drop {label}")
+                header += [f"drop[{label}]", f"relative_drop[{label}]", f"drop_stderr[{label}]"]
+        values, shown = [], []
+        for place, m in enumerate(order, start=1):
+            row, cells = [place, self.models[m]], [str(place), self.models[m]]
+            for s in range(len(self.labels)):
+                row += [self.expected_score[s, m], self.stderr[s, m]]
+                cells.append(f"{self.expected_score[s, m]:.3f} ± {self.stderr[s, m]:.3f}")
+                if s:
+                    row += [self.drop[s, m], self.relative_drop[s, m], self.drop_stderr[s, m]]
+                    cells.append(f"{self.drop[s, m]:+.3f} ± {self.drop_stderr[s, m]:.3f}")
+            values.append(row + [self.risk_profile[m]])
+            shown.append(cells + [self.risk_profile[m]])
+        align = "rl" + "r" * (len(columns) - 2) + "l"
+        return ResultTable(tuple(columns + ["profile"]), align, shown, tuple(header + ["risk_profile"]), values)
+
+    def format_table(self, top: int | None = None) -> str:
+        """Models by E[S | first schedule]: E[S] per schedule, the drops and the profile."""
+        return self.table().text(top)
+
+    def _derived(self) -> dict:
+        return {"rank": [places(row).tolist() for row in self.expected_score]}
+
+
+@dataclasses.dataclass(frozen=True)
+class BootstrapResult(_Plain):
+    """Intervals for E[S_m] and each model's rank over B replicate tables.
+
+    Attributes:
+      models: (M,) names.
+      expected_score, stderr: (M,) E[S_m] on the table itself and its Monte Carlo SE.
+      ci_low, ci_high: (M,) the interval for E[S_m]: percentiles of
+        `replicate_scores + shift` (see `interval`), kept inside the possible scores.
+      rank_low, rank_high: (M,) int, the same for the model's rank (1 = best) by E[S] in
+        each replicate (after the shift).
+      tiers: (M,) int, 1 = top: see `bootstrap.rank_tiers`.
+      replicate_scores: (B, M) E[S_m] in each replicate, as played (not shifted).
+      shift: (M,) what was added to every replicate before taking percentiles: 0 for
+        `percentile`, `expected_score - replicate_scores.mean(0)` for `shifted` and
+        `expanded`.
+      mc_stderr: (M,) root-mean-square Monte Carlo SE inside a replicate; it is part of
+        the replicates' spread, so keep it well below the interval widths (raise n_runs).
+      interval: `percentile`, `shifted` or `expanded` (see `bootstrap`).
+      coverage, n_boot, n_runs: the settings.
+      scheme: `benchmarks` or `noise`; tiers_used: the tiers resampled inside (None: one).
+      n_items: for `noise`, the items per benchmark of a binomial SE (None: not used).
+      point: the `SimulationResult` of the table itself (tournament and seed included).
+    """
+
+    models: tuple[str, ...]
+    expected_score: np.ndarray
+    stderr: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    rank_low: np.ndarray
+    rank_high: np.ndarray
+    tiers: np.ndarray
+    replicate_scores: np.ndarray
+    shift: np.ndarray
+    mc_stderr: np.ndarray
+    interval: str
+    coverage: float
+    n_boot: int
+    n_runs: int
+    scheme: str
+    tiers_used: list | None
+    n_items: Any
+    point: SimulationResult
+
+    @property
+    def tournament(self) -> Tournament:
+        """The `Tournament` every replicate played."""
+        return self.point.tournament
+
+    def table(self) -> ResultTable:
+        """Models by E[S]: tier, E[S], its interval and the rank interval."""
+        order = _best_first(self.expected_score)
+        rank = places(self.expected_score)
+        values = [
+            [rank[m], self.models[m], self.expected_score[m], self.ci_low[m], self.ci_high[m],
+             self.rank_low[m], self.rank_high[m], self.tiers[m]]
+            for m in order
+        ]
+        shown = [
+            [str(v[7]), v[1], f"{v[2]:.3f}", f"[{v[3]:.3f}, {v[4]:.3f}]", f"{v[5]}-{v[6]}"] for v in values
+        ]
+        percent = f"{100 * self.coverage:g}%"
+        return ResultTable(
+            ("tier", "model", "E[S]", f"{percent} interval", "rank"),
+            "rlrrr",
+            shown,
+            ("rank", "model", "expected_score", "ci_low", "ci_high", "rank_low", "rank_high", "tier"),
+            values,
+        )
+
+    def format_table(self, top: int | None = None) -> str:
+        """Models by E[S]: tier, E[S], its interval and the rank interval."""
+        return self.table().text(top)
+
+    def _derived(self) -> dict:
+        return {"rank": places(self.expected_score).tolist()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Comparison(_Plain):
+    """Several rankings of the same models.
+
+    Attributes:
+      models: (M,) names, in table order.
+      scores: method -> (M,) float scores, higher is better.
+      ranks: method -> (M,) int places, 1 is the best, tied scores share the better place.
+      kendall_tau: method -> method -> Kendall's tau-b of their scores (symmetric, 1 on
+        the diagonal).
+      csd: the `SimulationResult` behind the `csd` scores (None without `csd`).
+    """
+
+    models: tuple[str, ...]
+    scores: dict[str, np.ndarray]
+    ranks: dict[str, np.ndarray]
+    kendall_tau: dict[str, dict[str, float]]
+    csd: SimulationResult | None = None
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        """The method names, in the order they were asked for."""
+        return tuple(self.scores)
+
+    def table(self) -> ResultTable:
+        """One row per model, best `csd` rank (or first method's) first: each method's
+        rank (shown) and score and rank (CSV)."""
+        key = "csd" if "csd" in self.ranks else self.methods[0]
+        order = np.lexsort((np.arange(len(self.models)), self.ranks[key]))
+        shown = [[self.models[m], *(str(self.ranks[n][m]) for n in self.methods)] for m in order]
+        header = ["model"] + [f"{kind}[{method}]" for method in self.methods for kind in ("score", "rank")]
+        values = [
+            [self.models[m]] + [v for method in self.methods for v in (self.scores[method][m], self.ranks[method][m])]
+            for m in order
+        ]
+        return ResultTable(("model", *self.methods), "l" + "r" * len(self.methods), shown, tuple(header), values)
+
+    def format_table(self, top: int | None = None) -> str:
+        """One row per model, one rank column per method, sorted by the `csd` rank (or
+        the first method's), ties in table order."""
+        return self.table().text(top)
+
+    def tau_table(self) -> ResultTable:
+        """The Kendall tau-b matrix."""
+        values = [[a, *(self.kendall_tau[a][b] for b in self.methods)] for a in self.methods]
+        shown = [[row[0], *(f"{tau:.3f}" for tau in row[1:])] for row in values]
+        return ResultTable(("", *self.methods), "l" + "r" * len(self.methods), shown, ("method", *self.methods), values)
+
+    def format_tau(self) -> str:
+        """The Kendall tau-b matrix as aligned text."""
+        return self.tau_table().text()
+
+    def _derived(self) -> dict:
+        return {"methods": list(self.methods)}
+
+
+@dataclasses.dataclass(frozen=True)
+class OutlierResult(_Plain):
+    """How each method's rank and score of one model move when some of its scores are
+    replaced.
+
+    Attributes:
+      model: the perturbed model.
+      benchmarks: the benchmarks whose score was replaced.
+      value: the score put there.
+      rank_before, rank_after: method -> the model's place (1 is the best).
+      shift: method -> rank_after - rank_before (positive: the model fell).
+      score_before, score_after: method -> the model's score under that method (E[S] for
+        `csd`; see `Comparison.scores`), on the table and on the perturbed table.
+      tournament: the `Tournament` both tables were played under (None without `csd`).
+    """
+
+    model: str
+    benchmarks: tuple[str, ...]
+    value: float
+    rank_before: dict[str, int]
+    rank_after: dict[str, int]
+    shift: dict[str, int]
+    score_before: dict[str, float]
+    score_after: dict[str, float]
+    tournament: Tournament | None = None
+
+    def table(self) -> ResultTable:
+        """One row per method: rank before, after, the shift, score before and after."""
+        values = [
+            [name, self.rank_before[name], self.rank_after[name], shift, self.score_before[name], self.score_after[name]]
+            for name, shift in self.shift.items()
+        ]
+        shown = [[v[0], str(v[1]), str(v[2]), f"{v[3]:+d}", f"{v[4]:.4g}", f"{v[5]:.4g}"] for v in values]
+        return ResultTable(
+            ("method", "before", "after", "shift", "score before", "score after"),
+            "lrrrrr",
+            shown,
+            ("method", "rank_before", "rank_after", "shift", "score_before", "score_after"),
+            values,
+        )
+
+    def title(self) -> str:
+        """What was changed: `model: x, y set to 0`."""
+        return f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
+
+    def format_table(self, top: int | None = None) -> str:
+        """A title line, then one row per method."""
+        return self.title() + "\n" + self.table().text(top)
+
+
+def schedule_labels(schedules: Sequence) -> tuple[str, ...]:
+    """The label of each schedule (`spec.schedule_label`): the one list a sweep carries."""
+    return tuple(schedule_label(schedule) for schedule in schedules)
+
+
+def _best_first(scores: np.ndarray) -> np.ndarray:
+    """(M,) indices from the highest score down, ties in table order."""
+    return np.lexsort((np.arange(len(scores)), -np.asarray(scores)))
+
+
+def _plain(value):
+    """A field as JSON-ready data."""
+    if isinstance(value, (_Plain, Tournament)):
+        return value.to_dict()
+    if isinstance(value, np.ndarray):
+        return np.where(np.isnan(value), None, value).tolist() if value.dtype.kind == "f" else value.tolist()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _typed(hint, value):
+    """`value` (from JSON) as the field type `hint` says."""
+    if value is None:
+        return None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return _typed(next(a for a in args if a is not type(None)), value)
+    if hint is np.ndarray:
+        array = np.asarray(value)
+        return array.astype(float) if array.dtype == object else array
+    if isinstance(hint, type) and issubclass(hint, (_Plain, Tournament)):
+        return hint.from_dict(value)
+    if origin is tuple:
+        return tuple(_typed(args[0], item) for item in value)
+    if origin is dict:
+        return {key: _typed(args[1], item) for key, item in value.items()}
+    return value
