@@ -34,6 +34,7 @@ from csd._src.errors import InputError, check_choice, check_int, check_unit_inte
 from csd._src.driver import check_pairing_options
 from csd._src.pairing import BYES, PAIRINGS
 from csd._src.rounds import ORDERS, TIER_ORDERS, arrange, read_tiers
+from csd._src.readers import TABLE_FORMATS
 from csd._src.table import MISSING_POLICIES, ScoreTable, load_table
 
 MODES = ("simulate", "sweep", "bootstrap", "compare", "outlier", "collect")
@@ -51,7 +52,8 @@ class DataConfig:
     Attributes:
       table: a shipped table (`livebench`, `epoch_hub_small`, `openllm_v2`); used when
         `path` is None.
-      path: a CSV file, read instead of `table`.
+      path: a table file (comma-, tab- or semicolon-separated, wide or long) or a folder of
+        lm-evaluation-harness results, read instead of `table` (docs/data.md).
       missing: the missing-score policy (`loss`, `drop-model`, `drop-benchmark`, `error`).
       order: the round order: `given` (the file's column order, or with tiers the order the
         tiers list them), `easy-first` (by mean score over the models, highest first) or
@@ -61,6 +63,8 @@ class DataConfig:
         a JSON file `{"tier": ["benchmark", ...], ...}` listing every benchmark once.
       tier_order: the order of the tiers: `given` (the tiers file's order) or `easy-first`
         (by the tier's mean score, highest first). See `csd.order_rounds`.
+      format: how to read `path`: `auto`, `wide`, `long` or `lm-eval` (see `csd.load_table`).
+      lower_is_better: benchmarks whose scores are negated so that higher is better.
     """
 
     table: str | None = "livebench"
@@ -69,6 +73,8 @@ class DataConfig:
     order: str = "given"
     tiers: str | None = None
     tier_order: str = "given"
+    format: str = "auto"
+    lower_is_better: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -251,7 +257,7 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
         source, name = os.path.abspath(os.path.expanduser(data.path)), data.path
     else:
         source, name = shipped_table(data.table), data.table
-    table = load_table(source, missing=data.missing)
+    table = load_table(source, missing=data.missing, format=data.format, lower_is_better=data.lower_is_better)
     tiers_source = _tiers_source(data)
     tiers = None if tiers_source is None else read_tiers(tiers_source, table, option="data.tiers")
     table, tiers = arrange(table, data.order, tiers, data.tier_order, seed)
@@ -372,6 +378,13 @@ def _optional(section: dict, name: str, build):
     return None if value is None else build()
 
 
+def _optional_names(key: str, value) -> tuple[str, ...]:
+    """`_names`, with None or an empty list meaning no names."""
+    if value is None or (isinstance(value, (list, tuple)) and not value):
+        return ()
+    return _names(key, value)
+
+
 def _names(key: str, value) -> tuple[str, ...]:
     if isinstance(value, str) or not isinstance(value, Sequence) or not value:
         raise InputError(f"{key}={value!r} must be a non-empty list of names, e.g. {key}=[a,b]")
@@ -419,6 +432,8 @@ def _data(section: dict) -> DataConfig:
         order=_choice("data.order", section, ORDERS),
         tiers=tiers,
         tier_order=_choice("data.tier_order", section, TIER_ORDERS),
+        format=_choice("data.format", section, TABLE_FORMATS),
+        lower_is_better=_optional_names("data.lower_is_better", _get("data.lower_is_better", section)),
     )
 
 

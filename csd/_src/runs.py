@@ -752,6 +752,8 @@ def _table_info(config: RunConfig, prepared: PreparedTable) -> dict:
         "n_missing": table.n_missing,
         "dropped": list(table.dropped),
         "missing_report": table.missing_report(),
+        "lower_is_better": list(table.flipped),
+        "notes": list(table.notes),
     }
 
 
@@ -771,7 +773,8 @@ def _summary(config: RunConfig, ctx: Context, prepared: PreparedTable) -> list[s
         rounds = f"rounds (order `{config.data.order}` {where}): {rounds}"
     else:
         rounds = f"rounds (order `{config.data.order}`): {', '.join(info['rounds'])}"
-    return [f"command: `{ctx.command()}`", f"table: {_table_line(info)}", rounds]
+    notes = [f"table notes: {'; '.join(info['notes'])}"] if info["notes"] else []
+    return [f"command: `{ctx.command()}`", f"table: {_table_line(info)}", *notes, rounds]
 
 
 def _headline(mode: str, config: RunConfig, prepared: PreparedTable, extra: str) -> str:
