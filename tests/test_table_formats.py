@@ -42,7 +42,7 @@ def test_the_delimiter_is_sniffed_and_reported(tmp_path, text, dialect):
 
 
 def test_a_header_with_as_many_of_two_delimiters_is_refused(tmp_path):
-    with pytest.raises(csd.InputError, match="line 1: cannot tell the delimiter: the header has as many comma and semicolons"):
+    with pytest.raises(csd.InputError, match="line 1: cannot tell the delimiter: the header has as many commas as semicolons"):
         csd.load_table(write(tmp_path, "model,a;b\nm1,1;2\nm2,3;4\n"))
 
 

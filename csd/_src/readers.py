@@ -22,7 +22,7 @@ import dataclasses
 import io
 import math
 import re
-from typing import Sequence
+from typing import Callable, NamedTuple, Sequence
 
 import numpy as np
 
@@ -62,8 +62,7 @@ class _CellError(Exception):
     """Why a cell is not a number; the caller adds where it is."""
 
 
-@dataclasses.dataclass(frozen=True)
-class _Cell:
+class _Cell(NamedTuple):
     value: float  # NaN if missing
     percent: bool
     grouped: bool
@@ -77,12 +76,14 @@ class _Cell:
 def parse_cell(text: str, thousands: bool) -> _Cell:
     """One cell; `thousands`: whether "1,234" may be read as 1234. Raises _CellError."""
     text = text.strip()
+    if _NUMBER.fullmatch(text):  # the common case: a plain number (1e999 overflows: refused)
+        return _finite(text, float(text), False, False)
     if text.lower() in _MISSING_MARKERS:
         return _Cell(math.nan, False, False, bool(text), text)
     number, percent = (text[:-1].rstrip(), True) if text.endswith("%") else (text, False)
     if "_" in number:
         raise _CellError(f"{text!r} is not a number: write it without '_' (e.g. 1000)")
-    if any(ch.isdigit() and not ch.isascii() for ch in number):
+    if not number.isascii() and any(ch.isdigit() for ch in number if not ch.isascii()):
         raise _CellError(f"{text!r} has digits other than 0-9; write it with 0-9")
     grouped = "," in number
     if grouped:
@@ -94,32 +95,36 @@ def parse_cell(text: str, thousands: bool) -> _Cell:
         if not _GROUPED.fullmatch(number):
             raise _CellError(f"{text!r} is not a number: decimal commas are not read; write {number.replace(',', '.')}")
         number = number.replace(",", "")
-    value = float(number) if _NUMBER.fullmatch(number) else math.nan
+    return _finite(text, float(number) if _NUMBER.fullmatch(number) else math.nan, percent, grouped)
+
+
+def _finite(text: str, value: float, percent: bool, grouped: bool) -> _Cell:
     if not math.isfinite(value):
         raise _CellError(f"{text!r} is not a finite number")
     return _Cell(value, percent, grouped, False, text)
 
 
-def _cell_at(where: str, short: str, text: str, thousands: bool) -> tuple[str, str, _Cell]:
-    """(where, short, the cell): `where` names the cell in full, `short` briefly."""
+def _cell_at(where: str, text: str, thousands: bool) -> _Cell:
+    """`parse_cell`, with its refusal prefixed by `where`."""
     try:
-        return where, short, parse_cell(text, thousands)
+        return parse_cell(text, thousands)
     except _CellError as error:
         raise InputError(f"{where}: {error}") from None
 
 
-def _scores_from_cells(cells: Sequence[Sequence[tuple[str, str, _Cell] | None]], benchmarks) -> tuple[np.ndarray, list[str]]:
-    """(M, K) scores from (M, K) cells given as `_cell_at` returns them or None (absent),
-    after checking that each column has percent signs in all its present cells or in none;
-    and the notes on percent, thousands and missing markers."""
+def _scores_from_cells(
+    cells: Sequence[Sequence[_Cell | None]], benchmarks, where: Callable[[int, int], tuple[str, str]]
+) -> tuple[np.ndarray, list[str]]:
+    """(M, K) scores from (M, K) cells (None: absent), after checking that each column has
+    percent signs in all its present cells or in none; and the notes on percent signs,
+    thousands and missing markers. `where(m, k)` names a cell in full and briefly."""
     scores = np.full((len(cells), len(benchmarks)), np.nan)
     percent_columns, n_grouped, markers = [], 0, {}
     for k, benchmark in enumerate(benchmarks):
-        first = None
-        for m, entry in enumerate(row[k] for row in cells):
-            if entry is None:
+        first = None  # (m, cell) of the column's first present score
+        for m, cell in enumerate(row[k] for row in cells):
+            if cell is None:
                 continue
-            where, _, cell = entry
             scores[m, k] = cell.value
             n_grouped += cell.grouped
             if cell.marker:
@@ -127,14 +132,14 @@ def _scores_from_cells(cells: Sequence[Sequence[tuple[str, str, _Cell] | None]],
             if math.isnan(cell.value):
                 continue
             if first is None:
-                first = entry
-            elif cell.percent != first[2].percent:
+                first = (m, cell)
+            elif cell.percent != first[1].percent:
                 kinds = ("a percent", "a plain number") if cell.percent else ("a plain number", "a percent")
                 raise InputError(
-                    f"{where}: {cell.text!r} is {kinds[0]} but {first[2].text!r} ({first[1]}) is "
-                    f"{kinds[1]}; write every cell of the column with '%' or every one without"
+                    f"{where(m, k)[0]}: {cell.text!r} is {kinds[0]} but {first[1].text!r} "
+                    f"({where(first[0], k)[1]}) is {kinds[1]}; write every cell of the column with '%' or every one without"
                 )
-        if first is not None and first[2].percent:
+        if first is not None and first[1].percent:
             percent_columns.append(benchmark)
     notes = []
     if percent_columns:
@@ -155,7 +160,10 @@ def read_text_table(source: str, table_format: str) -> RawTable:
     delimiter = _sniff_delimiter(source, text)
     _check_quotes(source, text, delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    numbered = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    try:
+        numbered = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
+    except csv.Error as err:
+        raise InputError(f"{source}, line {reader.line_num}: cannot read the table: {err}") from None
     (_, header), rows = numbered[0], numbered[1:]
     if not rows:
         raise InputError(f"{source}: the table has a header but no model rows")
@@ -201,8 +209,8 @@ def _sniff_delimiter(source: str, text: str) -> str:
         )
     tied = [d for d, n in counts.items() if n == most]
     if len(tied) > 1:
-        names = " and ".join(DELIMITERS[d] for d in tied)
-        raise InputError(f"{source}, line 1: cannot tell the delimiter: the header has as many {names}s; quote the names that hold one")
+        names = " as ".join(f"{DELIMITERS[d]}s" for d in tied)
+        raise InputError(f"{source}, line 1: cannot tell the delimiter: the header has as many {names}; quote the names that hold one")
     return tied[0]
 
 
@@ -245,7 +253,7 @@ def _wide_table(source, header, rows, thousands: bool) -> RawTable:
         if not name:
             raise InputError(f"{source}, line 1, column {column}: empty benchmark name")
     check_unique(benchmarks, "benchmark", f"{source}, line 1")
-    models, where, cells, first_line = [], [], [], {}
+    models, lines, cells, first_line = [], [], [], {}
     for line, row in rows:
         if len(row) != len(benchmarks) + 1:
             raise InputError(f"{source}, line {line}: expected {len(benchmarks) + 1} fields, found {len(row)}")
@@ -256,13 +264,20 @@ def _wide_table(source, header, rows, thousands: bool) -> RawTable:
             raise InputError(f"{source}, line {line}: duplicate model name {name!r} (first on line {first_line[name]})")
         first_line[name] = line
         models.append(name)
-        where.append(f"line {line} (model {name!r})")
-        cells.append([
-            _cell_at(f"{source}, line {line} (model {name!r}), column {b!r}", f"line {line}", text, thousands)
-            for b, text in zip(benchmarks, row[1:])
-        ])
-    scores, notes = _scores_from_cells(cells, benchmarks)
-    return RawTable(tuple(models), benchmarks, scores, None, tuple(where), tuple(notes))
+        lines.append(line)
+        row_cells = []
+        try:
+            for text in row[1:]:
+                row_cells.append(parse_cell(text, thousands))
+        except _CellError as error:
+            column = benchmarks[len(row_cells)]
+            raise InputError(f"{source}, line {line} (model {name!r}), column {column!r}: {error}") from None
+        cells.append(row_cells)
+    rows_read = tuple(f"line {line} (model {name!r})" for line, name in zip(lines, models))
+    scores, notes = _scores_from_cells(
+        cells, benchmarks, lambda m, k: (f"{source}, {rows_read[m]}, column {benchmarks[k]!r}", f"line {lines[m]}")
+    )
+    return RawTable(tuple(models), benchmarks, scores, None, rows_read, tuple(notes))
 
 
 def _long_table(source, header, rows, thousands: bool) -> RawTable:
@@ -284,32 +299,34 @@ def _long_table(source, header, rows, thousands: bool) -> RawTable:
         first_line[key] = line
         model_line.setdefault(model, line)
         where = f"{source}, line {line} (model {model!r}, benchmark {benchmark!r})"
-        score = _cell_at(f"{where}, score", f"line {line}", row[2], thousands)
+        score = _cell_at(f"{where}, score", row[2], thousands)
         stderr = _stderr_cell(f"{where}, stderr", row[3], thousands) if len(row) == 4 else math.nan
-        entries[key] = (score, stderr)
+        entries[key] = (score, stderr, (f"{where}, score", f"line {line}"))
     return _from_entries(entries, len(header) == 4, rows_of=lambda model: f"line {model_line[model]} (model {model!r})")
 
 
 def _stderr_cell(where: str, text: str, thousands: bool) -> float:
-    _, _, cell = _cell_at(where, "", text, thousands)
+    cell = _cell_at(where, text, thousands)
     if cell.percent or cell.value < 0:
         raise InputError(f"{where}: {cell.text!r} is not a standard error; write a number >= 0 without '%'")
     return cell.value
 
 
 def _from_entries(entries: dict, has_stderr: bool, rows_of) -> RawTable:
-    """A RawTable from {(model, benchmark): (`_cell_at`'s score cell, stderr)} in reading order."""
+    """A RawTable from {(model, benchmark): (score cell, stderr, (where in full, briefly))}
+    in reading order."""
     models = tuple(dict.fromkeys(model for model, _ in entries))
     benchmarks = tuple(dict.fromkeys(benchmark for _, benchmark in entries))
     model_index = {name: m for m, name in enumerate(models)}
     bench_index = {name: k for k, name in enumerate(benchmarks)}
     cells = [[None] * len(benchmarks) for _ in models]
+    places = {}
     stderr = np.full((len(models), len(benchmarks)), np.nan)
-    for (model, benchmark), (cell, se) in entries.items():
+    for (model, benchmark), (cell, se, place) in entries.items():
         m, k = model_index[model], bench_index[benchmark]
-        cells[m][k] = cell
+        cells[m][k], places[m, k] = cell, place
         stderr[m, k] = se
-    scores, notes = _scores_from_cells(cells, benchmarks)
+    scores, notes = _scores_from_cells(cells, benchmarks, lambda m, k: places[m, k])
     n_absent = sum(entry is None for row in cells for entry in row)
     if n_absent:
         notes.append(f"{n_absent} (model, benchmark) pair(s) have no row: missing")
@@ -368,11 +385,14 @@ def read_dataframe(frame, table_format: str) -> RawTable:
         notes.append(f"models from the column {columns[lowered.index('model')]!r}")
     models = tuple(str(name) for name in frame.index)
     benchmarks = tuple(str(name) for name in frame.columns)
+    def where(m: int, k: int) -> tuple[str, str]:
+        return f"load_table(DataFrame): row {models[m]!r}, column {benchmarks[k]!r}", f"row {models[m]!r}"
+
     cells = [
-        [_value_cell(f"load_table(DataFrame): row {model!r}, column {b!r}", f"row {model!r}", value) for b, value in zip(benchmarks, values)]
-        for model, values in zip(models, frame.itertuples(index=False, name=None))
+        [_value_cell(lambda: where(m, k)[0], value) for k, value in enumerate(values)]
+        for m, values in enumerate(frame.itertuples(index=False, name=None))
     ]
-    scores, cell_notes = _scores_from_cells(cells, benchmarks)
+    scores, cell_notes = _scores_from_cells(cells, benchmarks, where)
     return RawTable(models, benchmarks, scores, None, tuple(f"row {m!r}" for m in models), tuple(notes + cell_notes))
 
 
@@ -391,28 +411,28 @@ def _long_dataframe(frame, columns) -> RawTable:
             )
         first_row[key] = position
         where = f"load_table(DataFrame): row {position} (model {model!r}, benchmark {benchmark!r})"
-        score = _value_cell(f"{where}, score", f"row {position}", record["score"])
-        stderr = _value_cell(f"{where}, stderr", "", record["stderr"])[2].value if has_stderr else math.nan
+        score = _value_cell(lambda: f"{where}, score", record["score"])
+        stderr = _value_cell(lambda: f"{where}, stderr", record["stderr"]).value if has_stderr else math.nan
         if stderr < 0:
             raise InputError(f"{where}, stderr: {stderr!r} is not a standard error; it must be >= 0")
-        entries[key] = (score, stderr)
+        entries[key] = (score, stderr, (f"{where}, score", f"row {position}"))
     raw = _from_entries(entries, has_stderr, rows_of=lambda model: f"model {model!r}")
     return dataclasses.replace(raw, notes=("format: long DataFrame",) + raw.notes)
 
 
-def _value_cell(where: str, short: str, value) -> tuple[str, str, _Cell]:
-    """A DataFrame value as `_cell_at` returns it: a real number (NaN or None: missing), or
-    a string read like a text file's cell."""
+def _value_cell(where: Callable[[], str], value) -> _Cell:
+    """A DataFrame value: a real number (NaN or None: missing), or a string read like a
+    text file's cell; `where()` names it in a refusal."""
     if isinstance(value, str):
-        return _cell_at(where, short, value, thousands=False)
+        return _cell_at(where(), value, thousands=False)
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
-        return where, short, _Cell(math.nan, False, False, False, "")
+        return _Cell(math.nan, False, False, False, "")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"{where}: {value!r} ({type(value).__name__}) is not a score; use real numbers")
+        raise InputError(f"{where()}: {value!r} ({type(value).__name__}) is not a score; use real numbers")
     number = float(value)
     if math.isinf(number):
-        raise InputError(f"{where}: {value!r} is not a finite number")
-    return where, short, _Cell(number, False, False, False, repr(value))
+        raise InputError(f"{where()}: {value!r} is not a finite number")
+    return _Cell(number, False, False, False, repr(value))
 
 
 def check_unique(names: Sequence[str], kind: str, where: str) -> None:
