@@ -342,3 +342,17 @@ def test_csd_run_reads_an_lm_eval_folder_and_reports_the_flipped_column_and_note
     assert table["lower_is_better"] == ["lambada_openai"]
     assert "lower is better, negated so that higher is better: lambada_openai" in table["notes"]
     assert "table notes: lm-eval: 4 results file(s), 3 model(s), 3 task(s)" in (out / "report.md").read_text()
+
+
+def test_the_python_examples_of_docs_data_md_run(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pandas")
+    docs = open(os.path.join(os.path.dirname(__file__), "..", "docs", "data.md"), encoding="utf-8").read()
+    examples = docs.split("```python\n")[1:]
+    assert len(examples) == 3
+    shutil.copytree(LM_EVAL, tmp_path / "lm_eval_out")
+    write(tmp_path, "model\tmmlu\tperplexity\nllama\t66.6%\t6.1\nmistral\t62.5%\t5.9\n", "scores.tsv")
+    monkeypatch.chdir(tmp_path)
+    for example in examples:
+        exec(compile(example.split("```")[0], "docs/data.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "('perplexity',)" in out and "lambada_openai" in out
