@@ -44,7 +44,9 @@ def read_lm_eval(folder: str, metric=None) -> RawTable:
         if name.startswith("results_") and name.endswith(".json")
     )
     if not paths:
-        raise InputError(f"{folder}: no results_*.json file found (searched recursively); give the harness's --output_path")
+        raise InputError(
+            f"{folder}: no results_*.json file found (searched recursively); give the harness's --output_path"
+        )
     runs = [_read_run(path) for path in paths]
     tasks = list(dict.fromkeys(task for run in runs for task in run["results"]))
     keys = _metric_keys(folder, runs, tasks, metric)
@@ -104,7 +106,7 @@ def _run_time(path: str, data: Mapping) -> datetime.datetime | None:
         text = match.group(1)
         return datetime.datetime.strptime(text, "%Y-%m-%dT%H-%M-%S.%f" if "." in text else "%Y-%m-%dT%H-%M-%S")
     date = data.get("date")
-    if isinstance(date, (int, float)) and not isinstance(date, bool) and math.isfinite(date):
+    if _is_finite_number(date):
         return datetime.datetime.fromtimestamp(date)
     return None
 
@@ -174,9 +176,13 @@ def _metric_value(path: str, task: str, values: Mapping, key: str) -> tuple[floa
             f"{_metric_names(values)}; choose one every file has with metric="
         )
     score = values[key]
-    if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+    if not _is_finite_number(score):
         raise InputError(f"{path}: task {task!r}, {key!r}: {score!r} is not a finite number")
     name, _, filter_name = key.partition(",")
     stderr = values.get(f"{name}_stderr,{filter_name}" if filter_name else f"{name}_stderr")
-    valid = isinstance(stderr, (int, float)) and not isinstance(stderr, bool) and math.isfinite(stderr) and stderr >= 0
-    return float(score), float(stderr) if valid else math.nan
+    return float(score), float(stderr) if _is_finite_number(stderr) and stderr >= 0 else math.nan
+
+
+def _is_finite_number(value) -> bool:
+    """Whether a JSON value is a finite number (not a bool, a string or null)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

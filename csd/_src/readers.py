@@ -36,6 +36,7 @@ _MISSING_MARKERS = frozenset({"", "na", "n/a", "-", "\u2014"})
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?", re.ASCII)
 _QUOTED = re.compile(r'"(?:[^"]|"")*"')
+_LONG_NEEDS = "format='long' needs the columns model, benchmark, score and optionally stderr"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +94,9 @@ def parse_cell(text: str, thousands: bool) -> _Cell:
                 f"semicolon-separated files; write {number.replace(',', '')}"
             )
         if not _GROUPED.fullmatch(number):
-            raise _CellError(f"{text!r} is not a number: decimal commas are not read; write {number.replace(',', '.')}")
+            raise _CellError(
+                f"{text!r} is not a number: decimal commas are not read; write {number.replace(',', '.')}"
+            )
         number = number.replace(",", "")
     return _finite(text, float(number) if _NUMBER.fullmatch(number) else math.nan, percent, grouped)
 
@@ -137,7 +140,8 @@ def _scores_from_cells(
                 kinds = ("a percent", "a plain number") if cell.percent else ("a plain number", "a percent")
                 raise InputError(
                     f"{where(m, k)[0]}: {cell.text!r} is {kinds[0]} but {first[1].text!r} "
-                    f"({where(first[0], k)[1]}) is {kinds[1]}; write every cell of the column with '%' or every one without"
+                    f"({where(first[0], k)[1]}) is {kinds[1]}; write every cell of the column "
+                    "with '%' or every one without"
                 )
         if first is not None and first[1].percent:
             percent_columns.append(benchmark)
@@ -170,8 +174,7 @@ def read_text_table(source: str, table_format: str) -> RawTable:
     is_long = _is_long_header(header)
     if table_format == "long" and not is_long:
         raise InputError(
-            f"{source}, line 1: format='long' needs the columns model, benchmark, score and "
-            f"optionally stderr; the header has {[h.strip() for h in header]}"
+            f"{source}, line 1: {_LONG_NEEDS}; the header has {[h.strip() for h in header]}"
         )
     notes = [f"delimiter: {DELIMITERS[delimiter]}"]
     thousands = delimiter != ","
@@ -210,7 +213,10 @@ def _sniff_delimiter(source: str, text: str) -> str:
     tied = [d for d, n in counts.items() if n == most]
     if len(tied) > 1:
         names = " as ".join(f"{DELIMITERS[d]}s" for d in tied)
-        raise InputError(f"{source}, line 1: cannot tell the delimiter: the header has as many {names}; quote the names that hold one")
+        raise InputError(
+            f"{source}, line 1: cannot tell the delimiter: the header has as many {names}; "
+            "quote the names that hold one"
+        )
     return tied[0]
 
 
@@ -238,7 +244,9 @@ def _check_quotes(source: str, text: str, delimiter: str) -> None:
         line += ch == "\n"
         i += 1
     if in_quote:
-        raise InputError(f"{source}, line {opened}: unterminated quote (the '\"' opened here is never closed); close or remove it")
+        raise InputError(
+            f"{source}, line {opened}: unterminated quote (the '\"' opened here is never closed); close or remove it"
+        )
 
 
 def _is_long_header(header: Sequence[str]) -> bool:
@@ -261,7 +269,9 @@ def _wide_table(source, header, rows, thousands: bool) -> RawTable:
         if not name:
             raise InputError(f"{source}, line {line}, column 1: empty model name")
         if name in first_line:
-            raise InputError(f"{source}, line {line}: duplicate model name {name!r} (first on line {first_line[name]})")
+            raise InputError(
+                f"{source}, line {line}: duplicate model name {name!r} (first on line {first_line[name]})"
+            )
         first_line[name] = line
         models.append(name)
         lines.append(line)
@@ -302,7 +312,7 @@ def _long_table(source, header, rows, thousands: bool) -> RawTable:
         score = _cell_at(f"{where}, score", row[2], thousands)
         stderr = _stderr_cell(f"{where}, stderr", row[3], thousands) if len(row) == 4 else math.nan
         entries[key] = (score, stderr, (f"{where}, score", f"line {line}"))
-    return _from_entries(entries, len(header) == 4, rows_of=lambda model: f"line {model_line[model]} (model {model!r})")
+    return _from_entries(entries, len(header) == 4, lambda model: f"line {model_line[model]} (model {model!r})")
 
 
 def _stderr_cell(where: str, text: str, thousands: bool) -> float:
@@ -375,7 +385,7 @@ def read_dataframe(frame, table_format: str) -> RawTable:
     columns = [str(c) for c in frame.columns]
     is_long = _is_long_header(columns)
     if table_format == "long" and not is_long:
-        raise InputError(f"load_table(DataFrame): format='long' needs the columns model, benchmark, score and optionally stderr; it has {columns}")
+        raise InputError(f"load_table(DataFrame): {_LONG_NEEDS}; it has {columns}")
     if is_long and table_format != "wide":
         return _long_dataframe(frame, columns)
     notes = []

@@ -246,11 +246,15 @@ def _short_repr(value) -> str:
 def _flip(source: str, raw: RawTable, lower_is_better) -> tuple[RawTable, tuple[str, ...]]:
     """The table with the `lower_is_better` columns negated, and their names."""
     if isinstance(lower_is_better, str) or not isinstance(lower_is_better, (Sequence, np.ndarray)):
-        raise InputError(f"lower_is_better={lower_is_better!r} must be a list of benchmark names, e.g. ['perplexity']")
+        raise InputError(
+            f"lower_is_better={lower_is_better!r} must be a list of benchmark names, e.g. ['perplexity']"
+        )
     names = tuple(dict.fromkeys(str(name) for name in lower_is_better))
     unknown = [name for name in names if name not in raw.benchmarks]
     if unknown:
-        raise InputError(f"{source}: lower_is_better: unknown benchmark(s) {unknown}; the table has {list(raw.benchmarks)}")
+        raise InputError(
+            f"{source}: lower_is_better: unknown benchmark(s) {unknown}; the table has {list(raw.benchmarks)}"
+        )
     if not names:
         return raw, ()
     scores = raw.scores.copy()
