@@ -106,8 +106,10 @@ def bootstrap(
       tiers: groups of benchmark names in round order, covering every benchmark once
         (default: one tier of all, in column order). The rounds then follow the tiers, for
         the point estimate too; `benchmarks` resamples inside each tier.
-      score_stderr: for `noise`, the score SEs: a number or an (M, K) array.
-      n_items: for `noise` without `score_stderr`: items per benchmark (an int or K ints);
+      score_stderr: for `noise`, the score SEs: a number or an (M, K) array. Default: the
+        table's own per-cell `stderr` (from a long table or lm-eval), if it has one.
+      n_items: for `noise` without `score_stderr`: items per benchmark (an int or K ints),
+        for the cells whose SE the table does not hold;
         the SE is then binomial, sqrt(p (1 - p) / n), with p the score as a fraction
         (scores on a 0-100 scale are read as percentages).
       coverage: the central probability of the intervals, in (0, 1).
@@ -321,14 +323,31 @@ def _tier_positions(tier_columns: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def _noise_stderr(table: ScoreTable, score_stderr, n_items) -> np.ndarray:
-    """(M, K) standard errors of the scores for the `noise` scheme."""
+    """(M, K) standard errors of the scores for the `noise` scheme: `score_stderr`, else the
+    table's own (`table.stderr`) with `n_items` filling the cells it does not know."""
     if score_stderr is not None:
         stderr = _broadcast("score_stderr", score_stderr, table.shape, "a number or an (M, K) array")
         if not np.all(np.isfinite(stderr[~np.isnan(table.scores)])) or (stderr < 0).any():
             raise InputError("score_stderr must be finite and >= 0")
         return stderr
+    if table.stderr is not None:
+        unknown = np.isnan(table.stderr) & ~np.isnan(table.scores)
+        if not unknown.any():
+            return np.nan_to_num(table.stderr)
+        if n_items is None:
+            m, k = np.argwhere(unknown)[0]
+            raise InputError(
+                f"scheme='noise': the table has no stderr for {int(unknown.sum())} cell(s), first model "
+                f"{table.models[m]!r}, benchmark {table.benchmarks[k]!r}; give n_items or score_stderr"
+            )
+        return np.where(unknown, _binomial_stderr(table, n_items), np.nan_to_num(table.stderr))
     if n_items is None:
-        raise InputError("scheme='noise' needs score_stderr (a number or an (M, K) array) or n_items")
+        raise InputError("scheme='noise' needs score_stderr (a number or an (M, K) array) or n_items (or a table with stderr)")
+    return _binomial_stderr(table, n_items)
+
+
+def _binomial_stderr(table: ScoreTable, n_items) -> np.ndarray:
+    """(M, K) binomial standard errors sqrt(p (1 - p) / n) of the scores read as fractions."""
     items = _broadcast("n_items", n_items, (table.shape[1],), "an int or one int per benchmark")
     if not (np.isfinite(items) & (items >= 1)).all():
         raise InputError(f"n_items={_plain(n_items)!r} must be >= 1")

@@ -42,12 +42,15 @@ class DataConfig:
     Attributes:
       table: a shipped table (`livebench`, `epoch_hub_small`, `openllm_v2`); used when
         `path` is None.
-      path: a CSV file, read instead of `table`.
+      path: a table file (comma-, tab- or semicolon-separated, wide or long) or a folder of
+        lm-evaluation-harness results, read instead of `table` (docs/data.md).
       missing: the missing-score policy (`loss`, `drop-model`, `drop-benchmark`, `error`).
       order: the round order: `given`, `easy-first` or `random` (`csd.order_rounds`).
       tiers: `auto` (the tiers shipped with `table`, if any, and none for `path`), None, or
         a JSON file `{"tier": ["benchmark", ...], ...}` listing every benchmark once.
       tier_order: the order of the tiers: `given` or `easy-first` (`csd.order_rounds`).
+      format: how to read `path`: `auto`, `wide`, `long` or `lm-eval` (`csd.load_table`).
+      lower_is_better: benchmarks whose scores are negated so that higher is better.
     """
 
     table: Optional[str] = "livebench"
@@ -56,6 +59,8 @@ class DataConfig:
     order: str = "given"
     tiers: Optional[str] = None
     tier_order: str = "given"
+    format: str = "auto"
+    lower_is_better: List[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -266,7 +271,7 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
             source, name = shipped_table(data.table), data.table
         else:
             raise InputError("give data.path=FILE (a CSV) or data.table=NAME")
-        table = load_table(source, missing=data.missing)
+        table = load_table(source, missing=data.missing, format=data.format, lower_is_better=data.lower_is_better)
         tiers = _tiers_source(data)
         table, tiers = order_rounds(table, data.order, tiers, tier_order=data.tier_order, seed=seed)
     return PreparedTable(table, tiers, name)

@@ -436,6 +436,8 @@ def _table_info(config: RunConfig, prepared: PreparedTable) -> dict:
         "n_missing": table.n_missing,
         "dropped": list(table.dropped),
         "missing_report": table.missing_report(),
+        "lower_is_better": list(table.flipped),
+        "notes": list(table.notes),
     }
 
 
@@ -450,7 +452,8 @@ def _summary(ctx: Context, info: dict, tiers, config: RunConfig) -> list[str]:
         rounds = f"rounds (order `{info['order']}` inside {len(tiers)} tiers, {tier_order}): {rounds}"
     else:
         rounds = f"rounds (order `{info['order']}`): {', '.join(info['rounds'])}"
-    return [f"command: `{ctx.command()}`", f"table: {table_line}", rounds]
+    notes = [f"table notes: {'; '.join(info['notes'])}"] if info.get("notes") else []
+    return [f"command: `{ctx.command()}`", f"table: {table_line}", *notes, rounds]
 
 
 def _headline(mode: str, info: dict) -> str:

@@ -1,4 +1,5 @@
-"""Score tables: loading a CSV, checking it, and applying a missing-score policy.
+"""Score tables: loading one (a text file, an lm-eval folder, a DataFrame or an array),
+checking it, setting its direction and applying a missing-score policy.
 
 A score table holds M models (rows) by K benchmarks (columns); higher is better, and the
 column order is the order of the tournament's rounds.
@@ -6,17 +7,22 @@ column order is the order of the tournament's rounds.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import math
 import os
 from typing import Sequence
 
 import numpy as np
 
 from csd._src.errors import InputError, check_choice
+from csd._src.lm_eval import read_lm_eval
+from csd._src.readers import (
+    TABLE_FORMATS, RawTable, check_unique, is_dataframe, read_array, read_dataframe, read_text_table,
+)
 
 MISSING_POLICIES = ("loss", "drop-model", "drop-benchmark", "error")
+# The largest score magnitude accepted: means, sums and min-max spreads over up to 1e7
+# cells of such scores stay finite in float64.
+MAX_ABS_SCORE = 1e300
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -26,11 +32,17 @@ class ScoreTable:
     Attributes:
       models: (M,) model names, unique.
       benchmarks: (K,) benchmark names, unique, in round order.
-      scores: (M, K) float64; NaN marks a missing score (kept only under `missing="loss"`).
+      scores: (M, K) float64, each within +-MAX_ABS_SCORE (1e300); NaN marks a missing score
+        (kept only under `missing="loss"`).
       source: where the table came from (a path, or a description).
       missing_policy: the policy applied, one of `MISSING_POLICIES`.
       n_missing: missing cells in the source before the policy was applied.
       dropped: names of the models (`drop-model`) or benchmarks (`drop-benchmark`) removed.
+      stderr: None, or (M, K) float64 standard errors of the scores (from a long table's
+        stderr column or lm-eval), NaN where unknown; `bootstrap(scheme="noise")` uses them.
+      notes: what loading detected or changed (delimiter, format, percent signs, merged
+        files, flipped columns, ...), one short line each, for results and reports.
+      flipped: the benchmarks read as lower-is-better and negated (`lower_is_better`).
 
     Example:
       >>> import numpy as np, csd
@@ -46,12 +58,17 @@ class ScoreTable:
     missing_policy: str = "loss"
     n_missing: int = 0
     dropped: tuple[str, ...] = ()
+    stderr: np.ndarray | None = None
+    notes: tuple[str, ...] = ()
+    flipped: tuple[str, ...] = ()
 
     def __post_init__(self):
         scores = np.asarray(self.scores, dtype=np.float64)
         object.__setattr__(self, "scores", scores)
         object.__setattr__(self, "models", tuple(str(m) for m in self.models))
         object.__setattr__(self, "benchmarks", tuple(str(b) for b in self.benchmarks))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        object.__setattr__(self, "flipped", tuple(self.flipped))
         check_choice("missing", self.missing_policy, MISSING_POLICIES)
         if scores.ndim != 2 or scores.shape != (len(self.models), len(self.benchmarks)):
             raise InputError(
@@ -64,14 +81,42 @@ class ScoreTable:
                 f"{self.source}: model {self.models[m]!r}, benchmark "
                 f"{self.benchmarks[k]!r}: score is infinite"
             )
-        _check_unique(self.models, "model", self.source)
-        _check_unique(self.benchmarks, "benchmark", self.source)
+        too_large = np.abs(np.nan_to_num(scores)) > MAX_ABS_SCORE
+        if too_large.any():
+            m, k = np.argwhere(too_large)[0]
+            raise InputError(
+                f"{self.source}: model {self.models[m]!r}, benchmark {self.benchmarks[k]!r}: score "
+                f"{scores[m, k]:g} is beyond +-{MAX_ABS_SCORE:g} (sums and spreads of such scores "
+                "overflow); rescale the column"
+            )
+        check_unique(self.models, "model", self.source)
+        check_unique(self.benchmarks, "benchmark", self.source)
         if len(self.models) < 2:
             raise InputError(f"{self.source}: a tournament needs at least 2 models, found {len(self.models)}")
         if len(self.benchmarks) < 1:
             raise InputError(f"{self.source}: the table has no benchmark column")
         if self.missing_policy != "loss" and np.isnan(scores).any():
             raise InputError(f"{self.source}: missing scores remain under policy {self.missing_policy!r}")
+        if self.stderr is not None:
+            object.__setattr__(self, "stderr", _checked_stderr(self.source, self.stderr, scores.shape))
+
+    @classmethod
+    def from_dataframe(
+        cls, frame, missing: str = "loss", *, format: str = "auto", lower_is_better: Sequence[str] = ()
+    ) -> "ScoreTable":
+        """The table of a pandas DataFrame: wide (index, or a `model` column, = models;
+        columns = benchmarks) or long (columns model, benchmark, score[, stderr]).
+        The options are those of `load_table`.
+
+        Example:
+          >>> import pandas as pd, csd
+          >>> frame = pd.DataFrame({"x": [1.0, 2.0], "y": [3.0, 0.0]}, index=["a", "b"])
+          >>> csd.ScoreTable.from_dataframe(frame).shape
+          (2, 2)
+        """
+        if not is_dataframe(frame):
+            raise InputError(f"from_dataframe: frame is a {type(frame).__name__}; give a pandas DataFrame")
+        return load_table(frame, missing, format=format, lower_is_better=lower_is_better)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -103,31 +148,55 @@ class ScoreTable:
                 f"{self.source}: unknown benchmark(s) {unknown}; the table has {list(self.benchmarks)}"
             )
         columns = [index[b] for b in benchmarks]
+        stderr = None if self.stderr is None else self.stderr[:, columns]
         return dataclasses.replace(
-            self, benchmarks=_unique_names(benchmarks), scores=self.scores[:, columns]
+            self, benchmarks=_unique_names(benchmarks), scores=self.scores[:, columns], stderr=stderr
         )
 
     def with_scores(self, scores: np.ndarray) -> "ScoreTable":
-        """The same table with new (M, K) scores."""
+        """The same table with new (M, K) scores (the standard errors are kept)."""
         return dataclasses.replace(self, scores=np.asarray(scores, dtype=np.float64))
 
 
-def load_table(path: str | os.PathLike, missing: str = "loss") -> ScoreTable:
-    """Reads a score table from a CSV file and applies the missing-score policy.
+def load_table(
+    path,
+    missing: str = "loss",
+    *,
+    format: str = "auto",
+    lower_is_better: Sequence[str] = (),
+    metric=None,
+    models: Sequence[str] | None = None,
+    benchmarks: Sequence[str] | None = None,
+) -> ScoreTable:
+    """Reads a score table, sets every column to higher-is-better and applies the
+    missing-score policy. See docs/data.md for the formats.
 
-    The first column holds the model names; every other column is a benchmark, in round
-    order; higher is better; an empty cell is a missing score.
+    A text file is comma-, tab- or semicolon-separated (sniffed from the header). Wide: the
+    first column holds the model names and every other column is a benchmark, in round
+    order. Long: the columns model, benchmark, score and optionally stderr, one row per
+    (model, benchmark); the first appearance of each benchmark sets the round order. Cells
+    "N/A", "NA", "n/a", "-", "—" and empty ones are missing; the cell rules are in
+    `csd._src.readers`. What was detected or changed is listed in `ScoreTable.notes`.
 
     Args:
-      path: the CSV file.
+      path: a text file; a folder of lm-evaluation-harness `results_*.json` files; a pandas
+        DataFrame (wide: index or a `model` column = models, columns = benchmarks; or long);
+        or an (M, K) NumPy array with `models=` and `benchmarks=`.
       missing: `loss` (keep; a missing score loses to any present one and ties with another
         missing one), `drop-model`, `drop-benchmark` or `error`.
+      format: `auto` (long if the header is model, benchmark, score[, stderr]; lm-eval for
+        a folder; else wide), `wide`, `long` or `lm-eval`.
+      lower_is_better: benchmark names whose scores are negated so that higher is better
+        (perplexity, error rates); recorded in `ScoreTable.flipped`.
+      metric: for lm-eval, the metric read: one name (`acc` or `acc,none`) or {task: name};
+        default, each task's first metric in the harness's order.
+      models, benchmarks: the names of an array's rows and columns.
 
     Returns:
       A `ScoreTable`.
 
     Raises:
-      InputError: naming the file, line and column of the first problem found.
+      InputError: naming the file, line and column (or the argument) of the first problem.
 
     Example:
       >>> import csd
@@ -136,104 +205,97 @@ def load_table(path: str | os.PathLike, missing: str = "loss") -> ScoreTable:
       (65, 21)
     """
     check_choice("missing", missing, MISSING_POLICIES)
-    source = os.fspath(path)
-    header, rows = _read_rows(source)
-    benchmarks = tuple(name.strip() for name in header[1:])
-    for column, name in enumerate(benchmarks, start=2):
-        if not name:
-            raise InputError(f"{source}, line 1, column {column}: empty benchmark name")
-    _check_unique(benchmarks, "benchmark", f"{source}, line 1")
-    models, scores = _parse_rows(source, rows, benchmarks)
-    lines = tuple(line for line, _ in rows)
-    return _apply_missing_policy(source, lines, models, benchmarks, scores, missing)
+    check_choice("format", format, TABLE_FORMATS)
+    if metric is not None and format != "lm-eval" and not (format == "auto" and _is_folder(path)):
+        raise InputError("metric= selects an lm-evaluation-harness metric; use it with format='lm-eval'")
+    if (models is not None or benchmarks is not None) and not isinstance(path, np.ndarray):
+        raise InputError("models= and benchmarks= name the rows and columns of a NumPy array; path is not one")
+    source, raw = _read(path, format, metric, models, benchmarks)
+    raw, flipped = _flip(source, raw, lower_is_better)
+    return _apply_missing_policy(source, raw, missing, flipped)
 
 
-def _read_rows(source: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the non-blank data rows, each with its 1-based line number."""
-    try:
-        with open(source, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            numbered = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
-    except (OSError, UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"{source}: cannot read the table: {err}") from None
-    if not numbered:
-        raise InputError(f"{source}: the file is empty")
-    (_, header), rows = numbered[0], numbered[1:]
-    if len(header) < 2:
-        raise InputError(f"{source}, line 1: the header needs a model column and at least one benchmark")
-    if not rows:
-        raise InputError(f"{source}: the table has a header but no model rows")
-    return header, rows
-
-
-def _parse_rows(source, rows, benchmarks):
-    """(models, scores (M, K) float64 with NaN for empty cells) from the data rows."""
-    models, scores, first_line = [], [], {}
-    for line, row in rows:
-        if len(row) != len(benchmarks) + 1:
-            raise InputError(
-                f"{source}, line {line}: expected {len(benchmarks) + 1} fields, found {len(row)}"
-            )
-        name = row[0].strip()
-        if not name:
-            raise InputError(f"{source}, line {line}, column 1: empty model name")
-        if name in first_line:
-            raise InputError(
-                f"{source}, line {line}: duplicate model name {name!r} (first on line {first_line[name]})"
-            )
-        first_line[name] = line
-        models.append(name)
-        scores.append([_parse_cell(source, line, name, b, cell) for b, cell in zip(benchmarks, row[1:])])
-    return tuple(models), np.array(scores, dtype=np.float64)
-
-
-def _parse_cell(source: str, line: int, model: str, benchmark: str, cell: str) -> float:
-    text = cell.strip()
-    if not text:
-        return math.nan
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value):
+def _read(path, table_format: str, metric, models, benchmarks) -> tuple[str, RawTable]:
+    """(source, the table as read) for any input `load_table` accepts."""
+    if is_dataframe(path):
+        if table_format == "lm-eval":
+            raise InputError("format='lm-eval' reads a folder; a DataFrame is wide or long")
+        return "<DataFrame>", read_dataframe(path, table_format)
+    if isinstance(path, np.ndarray):
+        return "<array>", read_array(path, models, benchmarks)
+    if not isinstance(path, (str, os.PathLike)):
         raise InputError(
-            f"{source}, line {line} (model {model!r}), column {benchmark!r}: "
-            f"{text!r} is not a finite number"
+            f"load_table: path={_short_repr(path)} is not a table; give a CSV/TSV file, a folder of "
+            "lm-eval results (format='lm-eval'), a pandas DataFrame, or a NumPy array with models= and benchmarks="
         )
-    return value
+    source = os.fspath(path)
+    if table_format == "lm-eval" or (table_format == "auto" and os.path.isdir(source)):
+        return source, read_lm_eval(source, metric)
+    return source, read_text_table(source, table_format)
 
 
-def _apply_missing_policy(source, lines, models, benchmarks, scores, missing) -> ScoreTable:
-    """The table after `missing`; `lines` (M,) are the models' line numbers in `source`."""
+def _is_folder(path) -> bool:
+    return isinstance(path, (str, os.PathLike)) and os.path.isdir(path)
+
+
+def _short_repr(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"<{type(value).__name__}>"
+
+
+def _flip(source: str, raw: RawTable, lower_is_better) -> tuple[RawTable, tuple[str, ...]]:
+    """The table with the `lower_is_better` columns negated, and their names."""
+    if isinstance(lower_is_better, str) or not isinstance(lower_is_better, (Sequence, np.ndarray)):
+        raise InputError(
+            f"lower_is_better={lower_is_better!r} must be a list of benchmark names, e.g. ['perplexity']"
+        )
+    names = tuple(dict.fromkeys(str(name) for name in lower_is_better))
+    unknown = [name for name in names if name not in raw.benchmarks]
+    if unknown:
+        raise InputError(
+            f"{source}: lower_is_better: unknown benchmark(s) {unknown}; the table has {list(raw.benchmarks)}"
+        )
+    if not names:
+        return raw, ()
+    scores = raw.scores.copy()
+    scores[:, [raw.benchmarks.index(name) for name in names]] *= -1
+    note = "lower is better, negated so that higher is better: " + ", ".join(names)
+    return dataclasses.replace(raw, scores=scores, notes=raw.notes + (note,)), names
+
+
+def _apply_missing_policy(source: str, raw: RawTable, missing: str, flipped: tuple[str, ...]) -> ScoreTable:
+    """The table after `missing`; `raw.rows` name where each model was read."""
+    models, benchmarks, scores, stderr = raw.models, raw.benchmarks, raw.scores, raw.stderr
     absent = np.isnan(scores)
     n_missing = int(absent.sum())
     dropped: tuple[str, ...] = ()
     if missing == "error" and n_missing:
         m, k = np.argwhere(absent)[0]
         raise InputError(
-            f"{source}, line {lines[m]} (model {models[m]!r}), column "
-            f"{benchmarks[k]!r}: missing score ({n_missing} missing in all; "
-            "choose another `missing` policy: loss, drop-model, drop-benchmark)"
+            f"{source}, {raw.rows[m]}, column {benchmarks[k]!r}: missing score ({n_missing} missing "
+            "in all; choose another `missing` policy: loss, drop-model, drop-benchmark)"
         )
     if missing == "drop-model":
         keep = ~absent.any(axis=1)
         dropped = tuple(np.array(models, dtype=object)[~keep])
         models, scores = tuple(np.array(models, dtype=object)[keep]), scores[keep]
+        stderr = None if stderr is None else stderr[keep]
     if missing == "drop-benchmark":
         keep = ~absent.any(axis=0)
         dropped = tuple(np.array(benchmarks, dtype=object)[~keep])
         benchmarks, scores = tuple(np.array(benchmarks, dtype=object)[keep]), scores[:, keep]
-    return ScoreTable(models, benchmarks, scores, source, missing, n_missing, dropped)
+        stderr = None if stderr is None else stderr[:, keep]
+    return ScoreTable(models, benchmarks, scores, source, missing, n_missing, dropped, stderr, raw.notes, flipped)
 
 
-def _check_unique(names: Sequence[str], kind: str, where: str) -> None:
-    seen: dict[str, int] = {}
-    for position, name in enumerate(names, start=1):
-        if name in seen:
-            raise InputError(
-                f"{where}: duplicate {kind} name {name!r} (positions {seen[name]} and {position})"
-            )
-        seen[name] = position
+def _checked_stderr(source: str, stderr, shape: tuple[int, int]) -> np.ndarray:
+    """`stderr` as (M, K) float64: finite and >= 0, or NaN (unknown)."""
+    stderr = np.asarray(stderr, dtype=np.float64)
+    if stderr.shape != shape:
+        raise InputError(f"{source}: stderr has shape {stderr.shape}, expected the scores' {shape}")
+    if np.isinf(stderr).any() or (stderr < 0).any():
+        raise InputError(f"{source}: stderr must be finite and >= 0 (NaN where unknown)")
+    return stderr
 
 
 def _unique_names(names: Sequence[str]) -> tuple[str, ...]:
