@@ -286,11 +286,11 @@ def test_bad_lower_is_better_is_refused(tmp_path, value, message):
 def test_the_data_config_passes_format_and_lower_is_better(tmp_path):
     path = write(tmp_path, "model;acc;ppl\nm1;0.5;12\nm2;0.4;9\n")
     config = RunConfig.from_dict({"data": {"path": path, "format": "wide", "lower_is_better": ["ppl"]}})
-    assert config.data.lower_is_better == ("ppl",)
+    assert config.data.lower_is_better == ["ppl"]
     assert prepare_table(config.data).table.scores[:, 1].tolist() == [-12.0, -9.0]
     assert RunConfig.from_dict({"data": {"path": path, "lower_is_better": []}}).data == DataConfig(path=path)
-    with pytest.raises(csd.InputError, match="data.format='xlsx' is not allowed; choose one of: auto, wide, long, lm-eval"):
-        RunConfig.from_dict({"data": {"path": path, "format": "xlsx"}})
+    with pytest.raises(csd.InputError, match="data.format: format='xlsx' is not allowed; choose one of: auto, wide, long, lm-eval"):
+        prepare_table(RunConfig.from_dict({"data": {"path": path, "format": "xlsx"}}).data)
 
 
 # ----------------------------------------------------------------------------- per-cell stderr
