@@ -7,6 +7,7 @@ from csd._src.compare import Comparison, OutlierResult, compare, outlier_test
 from csd._src.datasets import shipped_table, shipped_tiers
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
+from csd._src.report.api import Report, report
 from csd._src.rounds import order_rounds
 from csd._src.simulate import SimulationResult, simulate
 from csd._src.sweep import SweepResult, sweep
@@ -17,6 +18,7 @@ __all__ = [
     "Comparison",
     "InputError",
     "OutlierResult",
+    "Report",
     "ScoreTable",
     "SimulationResult",
     "SweepResult",
@@ -26,6 +28,7 @@ __all__ = [
     "load_table",
     "order_rounds",
     "outlier_test",
+    "report",
     "shipped_table",
     "shipped_tiers",
     "simulate",

@@ -171,7 +171,7 @@ def compare(
         )
         for name in names
     }
-    return _comparison(table.models, scores)
+    return comparison_of(table.models, scores)
 
 
 def outlier_test(
@@ -337,8 +337,9 @@ def _csd_scores(
     return np.asarray(csd_result.expected_score, dtype=np.float64)
 
 
-def _comparison(models: tuple[str, ...], scores: dict[str, np.ndarray]) -> Comparison:
-    """The `Comparison` of (M,) `scores` by method: places and pairwise tau-b."""
+def comparison_of(models: tuple[str, ...], scores: dict[str, np.ndarray]) -> Comparison:
+    """The `Comparison` of (M,) `scores` by method (any names, e.g. CSD under several
+    schedules next to the baselines): places and pairwise tau-b."""
     return Comparison(
         models=models,
         scores=scores,
