@@ -36,7 +36,7 @@ from csd._src.pairing import BYES, PAIRINGS
 from csd._src.rounds import ORDERS, TIER_ORDERS, arrange, read_tiers
 from csd._src.table import MISSING_POLICIES, ScoreTable, load_table
 
-MODES = ("simulate", "sweep", "bootstrap", "compare", "outlier", "collect")
+MODES = ("simulate", "sweep", "bootstrap", "compare", "outlier", "collect", "report")
 ELIMINATION_KINDS = ("constant", "schedule", "none")
 TIES = ("coin", "draw")
 MISSING = "???"  # OmegaConf's mark of a mandatory value left unset
@@ -151,6 +151,24 @@ class OutlierConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class ReportConfig:
+    """mode=report: the sizes of `csd.report` (None: its defaults, or its quick ones with
+    `quick`); the top-level n_runs is not used. The outlier test zeroes the `outlier_count`
+    best scores of `outlier_model` (None: the model at CSD place `outlier_rank`)."""
+
+    n_runs: int | None = None
+    fsa_runs: int | None = None
+    n_boot: int | None = None
+    boot_runs: int | None = None
+    order_runs: int | None = None
+    n_random_orders: int | None = None
+    outlier_model: str | None = None
+    outlier_rank: int = 7
+    outlier_count: int = 3
+    quick: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Everything one `csd-run` run does; see `csd/configs/config.yaml` for each key."""
 
@@ -170,6 +188,7 @@ class RunConfig:
     bootstrap: BootstrapConfig = BootstrapConfig()
     compare: CompareConfig = CompareConfig()
     outlier: OutlierConfig = OutlierConfig()
+    report: ReportConfig = ReportConfig()
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RunConfig:
@@ -197,6 +216,7 @@ class RunConfig:
             bootstrap=_bootstrap(_section(top.get("bootstrap"), "bootstrap", BootstrapConfig)),
             compare=_compare(_section(top.get("compare"), "compare", CompareConfig)),
             outlier=_outlier(_section(top.get("outlier"), "outlier", OutlierConfig)),
+            report=_report(_section(top.get("report"), "report", ReportConfig)),
         )
         if config.mode == "collect" and config.dir is None:
             raise InputError("mode=collect needs dir=FOLDER: the multirun folder to merge")
@@ -493,6 +513,18 @@ def _outlier(section: dict) -> OutlierConfig:
         model=_optional(section, "model", lambda: _text("outlier.model", section)),
         benchmarks=None if benchmarks is None else _names("outlier.benchmarks", benchmarks),
         value=_number("outlier.value", section),
+    )
+
+
+def _report(section: dict) -> ReportConfig:
+    sizes = ("n_runs", "fsa_runs", "n_boot", "boot_runs", "order_runs")
+    return ReportConfig(
+        **{size: _optional(section, size, lambda size=size: _int(f"report.{size}", section, 2)) for size in sizes},
+        n_random_orders=_optional(section, "n_random_orders", lambda: _int("report.n_random_orders", section, 0)),
+        outlier_model=_optional(section, "outlier_model", lambda: _text("report.outlier_model", section)),
+        outlier_rank=_int("report.outlier_rank", section, 1),
+        outlier_count=_int("report.outlier_count", section, 1),
+        quick=_bool("report.quick", section),
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import numpy as np
 import csd
 from csd._src import plots as plot_module
 from csd._src.baselines import places
-from csd._src.config import PreparedTable, RunConfig, prepare_table, schedule_label
+from csd._src.config import PreparedTable, RunConfig, _tiers_source, prepare_table, schedule_label
 from csd._src.errors import InputError
 from csd._src.outputs import ProgressBar, atomic_write, markdown_table, text_table, to_csv, to_json
 from csd._src.sweep import risk_profiles
@@ -104,6 +105,7 @@ class RunOutput:
     terminal: str
     plots: list[Plot] = dataclasses.field(default_factory=list)
     notes: list[str] = dataclasses.field(default_factory=list)
+    written: tuple[Path, ...] = ()  # files the mode wrote itself (mode=report); nothing left to write
 
     def report(self, drawn: Sequence[tuple[str, str]]) -> str:
         """report.md, embedding the plots `drawn` as (filename, caption)."""
@@ -119,7 +121,10 @@ class RunOutput:
 
 def write_outputs(output: RunOutput, out_dir: Path) -> list[Path]:
     """Writes the plots, results.csv, report.md and results.json into `out_dir`, each
-    through a temporary file and a rename; returns the paths written."""
+    through a temporary file and a rename; returns the paths written (a mode that wrote its
+    own files: those)."""
+    if output.written:
+        return list(output.written)
     out_dir.mkdir(parents=True, exist_ok=True)
     written, drawn = [], []
     for plot in output.plots:
@@ -523,6 +528,24 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     )
 
 
+def run_report(config: RunConfig, ctx: Context) -> RunOutput:
+    """mode=report: the paper's whole analysis (`csd.report`), written into ctx.out_dir:
+    report.md, results.json and the figures. The rounds are ordered as `data` says; the
+    sizes are `report.*`; the pairing options are the config's."""
+    data = config.data
+    given = prepare_table(dataclasses.replace(data, order="given", tiers=None), config.seed)
+    options = {k: v for k, v in config.engine_options().items() if k not in ("n_runs", "seed")}
+    log = (lambda line: print(f"  {line}", file=sys.stderr, flush=True)) if config.progress else None
+    sizes = dataclasses.asdict(config.report)
+    report = csd.report(given.table, out_dir=ctx.out_dir, order=data.order, tiers=_tiers_source(data),
+                        tier_order=data.tier_order, name=given.name, seed=config.seed, progress=log,
+                        command=ctx.command(), **sizes, **options)
+    table = report.analysis.table
+    terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
+                + report.analysis.ranking.format_table(top=config.top))
+    return RunOutput(report.to_dict(), "", "csd-run: report", [], report.markdown, terminal, written=report.files)
+
+
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
     "simulate": run_simulate,
     "sweep": run_sweep,
@@ -530,6 +553,7 @@ MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
     "compare": run_compare,
     "outlier": run_outlier,
     "collect": run_collect,
+    "report": run_report,
 }
 
 

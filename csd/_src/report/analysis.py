@@ -211,6 +211,8 @@ def run_analyses(
       InputError: for an unknown outlier model, or a tournament option the simulations reject.
     """
     table, seed = rounds.table, settings.seed
+    if outlier_model is not None and outlier_model not in table.models:
+        raise InputError(f"outlier_model={outlier_model!r} is not in the table")
     options = dict(tournament or {})
     timings: dict[str, float] = {}
 
