@@ -93,7 +93,8 @@ def test_captions_give_the_numbers_of_the_results(small):
     a = result.analysis
     caption = captions(result.markdown)
     first = a.ranking.order()[0]
-    assert f"finishes first (alone or tied) in {100 * a.ranking.rank_probs[first, 0]:.0f}%" in caption["rank_heatmap.png"]
+    share = f"{100 * a.ranking.rank_probs[first, 0]:.0f}%"
+    assert f"finishes first (alone or tied) in {share}" in caption["rank_heatmap.png"]
     assert f"over {a.boot.n_boot} resampled tables" in caption["bootstrap.png"]
     tau = a.comparison.kendall_tau["csd T=0"]
     assert f"with mean score {tau['mean']:.2f}, with Bradley-Terry {tau['bradley_terry']:.2f}" in caption["bump.png"]
@@ -177,12 +178,13 @@ def test_cli_mode_report_writes_the_report_into_the_run_folder(tmp_path, small):
     path = tmp_path / "small.csv"
     table = small_table()
     rows = [",".join(["model", *table.benchmarks])]
-    rows += [",".join([m, *("" if np.isnan(v) else repr(float(v)) for v in row)]) for m, row in zip(table.models, table.scores)]
+    for model, row in zip(table.models, table.scores):
+        rows.append(",".join([model, *("" if np.isnan(v) else repr(float(v)) for v in row)]))
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     (tmp_path / "tiers.json").write_text(json.dumps(TIERS), encoding="utf-8")
     config = RunConfig(mode="report", seed=5, progress=False,
-                       data=DataConfig(table=None, path=str(path), order="easy-first", tiers=str(tmp_path / "tiers.json"),
-                                       tier_order="easy-first"),
+                       data=DataConfig(table=None, path=str(path), order="easy-first",
+                                       tiers=str(tmp_path / "tiers.json"), tier_order="easy-first"),
                        report=ReportConfig(**SMALL, outlier_rank=3))
     output = run_report(config, Context(tmp_path / "run", overrides=("mode=report",)))
     assert sorted(p.name for p in output.written) == sorted(["report.md", "results.json", *FIGURES])
