@@ -7,6 +7,8 @@ from csd._src.compare import compare, outlier_test
 from csd._src.datasets import shipped_table, shipped_tiers
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
+from csd._src.report.api import Report, report
+from csd._src.report.api import Report, report
 from csd._src.rounds import order_rounds
 from csd._src.results import BootstrapResult, Comparison, OutlierResult, SimulationResult, SweepResult
 from csd._src.simulate import simulate
@@ -19,6 +21,8 @@ __all__ = [
     "Comparison",
     "InputError",
     "OutlierResult",
+    "Report",
+    "Report",
     "ScoreTable",
     "SimulationResult",
     "SweepResult",
@@ -29,6 +33,8 @@ __all__ = [
     "load_table",
     "order_rounds",
     "outlier_test",
+    "report",
+    "report",
     "shipped_table",
     "shipped_tiers",
     "simulate",

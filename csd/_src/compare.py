@@ -74,7 +74,7 @@ def _compare(table: ScoreTable, names: tuple[str, ...], run: _CsdRun, csd_result
     if "csd" in names:
         simulated = run.simulate(table) if csd_result is None else csd_result
     scores = {name: simulated.expected_score if name == "csd" else static[name](table) for name in names}
-    return _comparison(table.models, scores, simulated)
+    return comparison_of(table.models, scores, simulated)
 
 
 def outlier_test(
@@ -247,8 +247,9 @@ def _method_names(methods: Sequence[str] | None) -> tuple[str, ...]:
     return names
 
 
-def _comparison(models: tuple[str, ...], scores: dict[str, np.ndarray], simulated=None) -> Comparison:
-    """The `Comparison` of (M,) `scores` by method: places and pairwise tau-b."""
+def comparison_of(models: tuple[str, ...], scores: dict[str, np.ndarray], simulated=None) -> Comparison:
+    """The `Comparison` of (M,) `scores` by method (any names, e.g. CSD under several
+    schedules next to the baselines): places and pairwise tau-b."""
     return Comparison(
         models=models,
         scores=scores,

@@ -145,6 +145,24 @@ class OutlierConfig:
 
 
 @dataclasses.dataclass
+class ReportConfig:
+    """mode=report: the sizes of `csd.report` (None: its defaults, or its quick ones with
+    `quick`); the top-level n_runs is not used. The outlier test zeroes the `outlier_count`
+    best scores of `outlier_model` (None: the model at CSD place `outlier_rank`)."""
+
+    n_runs: Optional[int] = None
+    fsa_runs: Optional[int] = None
+    n_boot: Optional[int] = None
+    boot_runs: Optional[int] = None
+    order_runs: Optional[int] = None
+    n_random_orders: Optional[int] = None
+    outlier_model: Optional[str] = None
+    outlier_rank: int = 7
+    outlier_count: int = 3
+    quick: bool = False
+
+
+@dataclasses.dataclass
 class RunConfig:
     """Everything one `csd-run` run does; see `csd/configs/config.yaml` for each key."""
 
@@ -164,6 +182,7 @@ class RunConfig:
     bootstrap: BootstrapConfig = dataclasses.field(default_factory=BootstrapConfig)
     compare: CompareConfig = dataclasses.field(default_factory=CompareConfig)
     outlier: OutlierConfig = dataclasses.field(default_factory=OutlierConfig)
+    report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RunConfig:
@@ -272,12 +291,12 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
         else:
             raise InputError("give data.path=FILE (a CSV) or data.table=NAME")
         table = load_table(source, missing=data.missing, format=data.format, lower_is_better=data.lower_is_better)
-        tiers = _tiers_source(data)
+        tiers = tiers_source(data)
         table, tiers = order_rounds(table, data.order, tiers, tier_order=data.tier_order, seed=seed)
     return PreparedTable(table, tiers, name)
 
 
-def _tiers_source(data: DataConfig) -> str | None:
+def tiers_source(data: DataConfig) -> str | None:
     """The tiers file `data.tiers` names: `auto` is the one shipped with `data.table` (none
     for a `path` or a table that ships none)."""
     if data.tiers != "auto":

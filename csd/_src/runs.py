@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,7 +20,18 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
-from csd._src.config import TOURNAMENT_KEYS, BootstrapConfig, OutlierConfig, PreparedTable, RunConfig, prefixed, prepare_table
+from csd._src.config import (
+    TOURNAMENT_KEYS,
+    BootstrapConfig,
+    DataConfig,
+    OutlierConfig,
+    PreparedTable,
+    ReportConfig,
+    RunConfig,
+    tiers_source,
+    prefixed,
+    prepare_table,
+)
 from csd._src.errors import InputError, check_choice
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
@@ -86,6 +98,7 @@ class RunOutput:
     body: str
     terminal: str
     plots: list[Plot] = dataclasses.field(default_factory=list)
+    written: tuple[Path, ...] = ()  # files the mode wrote itself (mode=report); nothing left to write
 
     def report(self, drawn: Sequence[tuple[str, str]]) -> str:
         """report.md, embedding the plots `drawn` as (filename, caption)."""
@@ -100,7 +113,10 @@ class RunOutput:
 
 def write_outputs(output: RunOutput, out_dir: Path) -> list[Path]:
     """Writes the plots, results.csv, report.md and results.json into `out_dir`, each
-    through a temporary file and a rename; returns the paths written."""
+    through a temporary file and a rename; returns the paths written (a mode that wrote its
+    own files: those)."""
+    if output.written:
+        return list(output.written)
     out_dir.mkdir(parents=True, exist_ok=True)
     written, drawn = [], []
     for plot in output.plots:
@@ -253,6 +269,26 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     return output
 
 
+def run_report(config: RunConfig, ctx: Context) -> RunOutput:
+    """mode=report: the paper's whole analysis (`csd.report`), written into ctx.out_dir:
+    report.md, results.json and the figures. The rounds are ordered as `data` says; the
+    sizes are `report.*`; the rules are the config's."""
+    tournament = config.tournament()
+    data = config.data
+    given = prepare_table(dataclasses.replace(data, order="given", tiers=None), config.seed)
+    log = (lambda line: print(f"  {line}", file=sys.stderr, flush=True)) if config.progress else None
+    with prefixed({**TOURNAMENT_KEYS, **_section_keys("report", ReportConfig), **_section_keys("data", DataConfig)}):
+        report = csd.report(
+            given.table, out_dir=ctx.out_dir, order=data.order, tiers=tiers_source(data), tier_order=data.tier_order,
+            name=given.name, seed=config.seed, progress=log, command=ctx.command(), tournament=tournament,
+            chunk_size=config.chunk_size, **dataclasses.asdict(config.report),
+        )
+    table = report.analysis.table
+    terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
+                + report.analysis.ranking.format_table(top=config.top))
+    return RunOutput(report.to_dict(), "", "csd-run: report", [], report.markdown, terminal, written=report.files)
+
+
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
     "simulate": run_simulate,
     "sweep": run_sweep,
@@ -260,6 +296,7 @@ MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
     "compare": run_compare,
     "outlier": run_outlier,
     "collect": run_collect,
+    "report": run_report,
 }
 
 

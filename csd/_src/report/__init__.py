@@ -1,0 +1,2 @@
+"""The report of a score table: the paper's analyses (analysis.py), their figures
+(figures.py), report.md (markdown.py), and `csd.report`, which runs and writes them (api.py)."""

@@ -1,0 +1,67 @@
+"""The report's seven figures, drawn with `csd/_src/plots.py` from an `Analysis`.
+
+matplotlib is imported only when a figure is drawn, so `import csd` stays light.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from csd._src.baselines import places
+from csd._src.report.analysis import Analysis, merged_ranks, notable_models
+
+
+@dataclasses.dataclass(frozen=True)
+class Figure:
+    """A PNG of the report: its file name in the output folder and its title."""
+
+    file: str
+    title: str
+
+
+def figures(a: Analysis) -> list[Figure]:
+    """The report's figures, in report order."""
+    return [
+        Figure("risk_profile.png", "Failure sensitivity (the paper's drop plot)"),
+        Figure("expected_scores.png", "Expected win score under each elimination schedule"),
+        Figure("survival.png", f"Survival under {a.fsa.labels[-1]}"),
+        Figure("rank_heatmap.png", "Distribution of the final rank (T=0)"),
+        Figure("bootstrap.png", "Bootstrap intervals and tiers"),
+        Figure("bump.png", "CSD next to the static rankings"),
+        Figure("round_orders.png", "The ranking under other round orders (T=0)"),
+    ]
+
+
+def draw_figures(a: Analysis, out_dir: Path) -> list[Path]:
+    """Writes every figure of `figures(a)` into `out_dir` (each PNG atomically); returns
+    their paths."""
+    from csd._src import plots
+
+    fsa, ranking, boot = a.fsa, a.ranking, a.boot
+    models = list(ranking.models)
+    notable = notable_models(a)
+    order_ranks = {"used": places(ranking.expected_score)}
+    order_ranks.update({name: places(other.expected_score) for name, other in a.orders.items()})
+    draw = {
+        "risk_profile.png": lambda path: plots.plot_risk_profile(
+            models, fsa.expected_score[0], fsa.drop[-1], path, drop_stderr=fsa.drop_stderr[-1], labels=notable,
+            profiles=fsa.risk_profile, schedule=fsa.labels[-1]),
+        "expected_scores.png": lambda path: plots.plot_expected_scores(
+            models, list(fsa.labels), fsa.expected_score, fsa.stderr, path),
+        "survival.png": lambda path: plots.plot_survival(
+            models, list(ranking.rounds), fsa.results[-1].survival, path, models_shown=notable),
+        "rank_heatmap.png": lambda path: plots.plot_rank_heatmap(models, ranking.rank_probs, path),
+        "bootstrap.png": lambda path: plots.plot_bootstrap(
+            models, ranking.expected_score, boot.ci_low, boot.ci_high, path, tiers=boot.tiers,
+            rank_low=boot.rank_low, rank_high=boot.rank_high,
+            xlabel=f"E[S | T=0] (dot) and its {100 * boot.coverage:g}% bootstrap interval over "
+                   f"{boot.n_boot} resampled tables (bar)",
+            title="Bootstrap intervals (benchmarks resampled) and tiers"),
+        "bump.png": lambda path: plots.plot_bump(
+            models, merged_ranks(a.comparison.ranks), path, title="Rank of each model: CSD and the static methods"),
+        "round_orders.png": lambda path: plots.plot_bump(
+            models, order_ranks, path, xlabel="round order",
+            title="Rank of each model (CSD, T = 0) under other round orders"),
+    }
+    return [Path(p) for figure in figures(a) for p in draw[figure.file](out_dir / figure.file)]
