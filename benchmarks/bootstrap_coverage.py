@@ -40,7 +40,7 @@ import numpy as np
 
 import csd
 from csd._src.bootstrap import INTERVALS, _replicate_outcomes, intervals
-from csd._src.driver import build_tournament, elimination_schedules, replicate, run_engine
+from csd._src.driver import prepare, replicate, run_engine
 
 SETTINGS = {
     "benchmarks-6x8": dict(scheme="benchmarks", models=6, rounds=8),
@@ -64,10 +64,10 @@ def expected_scores(scores: np.ndarray, n_runs: int, seed: int, batch: int = 200
     out = []
     for start in range(0, n_tables, batch):
         part = scores[start : start + batch]
-        tournament = build_tournament(csd.ScoreTable(*names(n_models, n_rounds), part[0]))
+        tournament = prepare(csd.ScoreTable(*names(n_models, n_rounds), part[0]), csd.Tournament())
         outcomes, random_games = _replicate_outcomes(part, "coin", tournament.rules.n_models)
         totals = run_engine(
-            replicate(tournament, outcomes, random_games), elimination_schedules([0], n_rounds),
+            replicate(tournament, outcomes, random_games), tournament.schedules(),
             n_runs=n_runs, seed=seed, stream=np.arange(start, start + len(part)),
         )
         out.append(totals.score_sum[:, 0] / totals.n_runs[:, None] / tournament.ticks_per_point)
