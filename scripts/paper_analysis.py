@@ -10,7 +10,7 @@ baselines with Kendall tau (`csd.compare`), and the outlier-robustness test
 survival curves under elimination, and how much the ranking depends on the round order.
 It writes `report.md`, `results.json` and the PNG figures into one folder.
 
-Usage (from the repository root, or anywhere with `csd` importable):
+Usage (with `csd` importable: `pip install -e .` in the repository, or PYTHONPATH set to it):
 
     python scripts/paper_analysis.py                          # LiveBench -> reports/livebench/
     python scripts/paper_analysis.py --table epoch_hub_small
@@ -36,13 +36,9 @@ from typing import Sequence
 
 import numpy as np
 
-_ROOT = Path(__file__).resolve().parents[1]
-if (_ROOT / "csd" / "__init__.py").is_file():  # run from a checkout: use its csd, not another install
-    sys.path.insert(0, str(_ROOT))
-
-import csd  # noqa: E402
-import csd.plots  # noqa: E402
-from csd.baselines import places  # noqa: E402
+import csd
+import csd.plots
+from csd.baselines import places
 
 TABLES = ("livebench", "epoch_hub_small")  # the shipped tables this script is sized for
 ORDERS = ("easy-first", "given", "random")

@@ -11,11 +11,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from agreement import Z_MAX, assert_agrees_with_exact, assert_scores_agree
-from exact import Options, exact_expectations, list_form_pairings
-from reference import PAIRING_WITH_OPTIONS, History, rematch_free, simulate_reference
-from reference import Rules as ReferenceRules
-from tournament_inputs import PAIRING_RULES, SEEDED_RULES, strict_order_P
+from csd.testing.agreement import Z_MAX, assert_agrees_with_exact, assert_scores_agree
+from csd.testing.exact import Options, exact_expectations, list_form_pairings
+from csd.testing.reference import PAIRING_WITH_OPTIONS, History, rematch_free, simulate_reference
+from csd.testing.reference import Rules as ReferenceRules
+from csd.testing.tournament_inputs import PAIRING_RULES, SEEDED_RULES, strict_order_P
 
 import csd
 from csd._src import driver, engine, rng

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from png import png_size
+from csd.testing.png import png_size
 
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "paper_analysis.py"
