@@ -13,7 +13,7 @@ games, so the schedules drift apart round by round. On 16 models x 3 rounds the 
 is 1.75x smaller than independent runs'; from about 10 rounds on the gain is a few percent
 (LiveBench, 21 rounds: 1.02x), and the drop's SE is about sqrt(2) x the SE of E[S]. No other
 uniform pairing construction (trie, closest keys, minimal edits across schedules) does
-materially better: benchmarks/coupling/README.md has the study.
+materially better: studies/coupling/README.md has the study.
 """
 
 from __future__ import annotations
