@@ -146,7 +146,7 @@ def sweep(
       ...     [[4.0, 4, 4], [3, 3, 3], [2, 2, 2], [1, 1, 1]]))
       >>> result = csd.sweep(table, schedules=[0, 1], n_runs=1000)
       >>> result.expected_score.tolist()
-      [[2.0, 2.0, 1.0, 0.0], [2.0, 2.0, 1.0, 0.0]]
+      [[2.0, 2.0, 1.0, 0.0], [2.0, 0.687, 0.313, 0.0]]
     """
     check_choice("coupling", coupling, COUPLINGS)
     if np.isscalar(schedules) or len(schedules) < 2:
