@@ -142,6 +142,7 @@ def reference_pairs(pairing, groups, met, avoid_rematch=True):
     return {tuple(sorted(pair)) for pair in pairs}, byes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pairing", sorted(TRAPS))
 def test_avoid_rematch_backs_up_where_a_greedy_pass_would_replay_a_game(pairing):
     first, second = TRAPS[pairing]
@@ -166,6 +167,7 @@ def test_avoid_rematch_adjacent_trap_in_expected_scores():
     assert list(plain) == [F(3, 2), F(1, 2), F(3, 2), F(1, 2), F(3, 2), F(1, 2)]
 
 
+@pytest.mark.slow
 def test_avoid_rematch_random_plays_a_round_robin_of_four():
     """4 models, 3 rounds of draws: after two rounds only one matching is new, and the
     search finds it, so every pair meets exactly once in every run (by random pairing
@@ -185,6 +187,7 @@ def test_avoid_rematch_random_plays_a_round_robin_of_four():
             met |= {frozenset(pair) for pair in pairs}
 
 
+@pytest.mark.slow
 def test_avoid_rematch_random_five_models_never_replays_in_round_two():
     """5 models, 2 rounds of draws, byes worth 1/2: all stay level. Round 2's bye member
     is uniform; when it is not round 1's, the other four include one pair that met and
@@ -219,6 +222,7 @@ def test_avoid_rematch_refuses_more_models_than_it_keeps_meetings_for():
         driver.build_tournament(table, avoid_rematch=True)
 
 
+@pytest.mark.slow
 def test_seeded_rules_lowest_bye_is_their_own_rule():
     P = strict_order_P(5, 3)
     default = csd.simulate(P, n_runs=100, pairing="fold")
