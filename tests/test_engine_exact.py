@@ -52,7 +52,12 @@ def assert_matches_exact(probs, schedule, options, pairing, seed):
     assert_agrees_with_exact(result, exact, N_RUNS)
 
 
-@pytest.mark.parametrize("index", range(30))
+FAST_CASES = 6  # each kind of case twice in the fast tier; the other 24 cases in the slow tier
+
+
+@pytest.mark.parametrize(
+    "index", [i if i < FAST_CASES else pytest.param(i, marks=pytest.mark.slow) for i in range(30)]
+)
 def test_random_pairing_matches_the_exact_enumerator(index):
     probs, schedule, options = random_case(index)
     assert_matches_exact(probs, schedule, options, "random", seed=index)

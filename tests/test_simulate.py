@@ -37,6 +37,7 @@ def test_five_models_in_strict_order_match_the_paper_within_standard_errors():
     assert np.all(np.abs(z) < 4.5), z
 
 
+@pytest.mark.slow
 def test_results_do_not_depend_on_the_chunk_size():
     table = csd.load_table(csd.shipped_table("livebench"))
     a = csd.simulate(table, n_runs=5000, elimination=1, seed=5, chunk_size=1000)
