@@ -21,7 +21,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -30,8 +29,7 @@ os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_dump_to={DUM
 
 import jax  # noqa: E402  (after XLA_FLAGS)
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import BY_NAME, ROOT, describe_machine, load_workload_table, play  # noqa: E402
+from run import BY_NAME, ROOT, describe_machine, load_workload_table, play  # noqa: E402  (run.py sits next to this script)
 
 SOURCE = "csd/_src/"
 KERNEL_MODULE = "chunk_stats"  # the jitted kernel's HLO module name contains this

@@ -8,7 +8,7 @@
 Each workload runs in a fresh subprocess, so that its first call includes compilation and
 its peak RSS is its own. There it times the first call of `csd.simulate` (`csd.sweep` for
 several schedules) with JAX's compile time on the side, then the median of warm calls, and
-then the plain reference of `tests/reference.py` on the same table for a few hundred runs
+then the plain reference of `csd/testing/reference.py` on the same table for a few hundred runs
 (or a time budget), scaled to the workload's N. The parent prints a table and writes
 `OUT/<date>.json` and the scaling curves `OUT/scaling_<date>.png` (`_quick` appended in
 quick mode, so a smoke run never replaces a full one).
@@ -33,17 +33,16 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
+import jax
+import jax.monitoring
+import jaxlib
+import numpy as np
+
+import csd
+from csd.testing import reference
+from csd.testing.tournament_inputs import default_seed_order
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # this checkout's csd, and tests/reference.py
-
-import jax  # noqa: E402
-import jax.monitoring  # noqa: E402
-import jaxlib  # noqa: E402
-import numpy as np  # noqa: E402
-import reference  # noqa: E402
-from tournament_inputs import default_seed_order  # noqa: E402
-
-import csd  # noqa: E402
 
 QUICK_DIVISOR = 100  # --quick: N / 100 (at least 10 runs); tables and schedules unchanged
 REFERENCE_RUNS = 300  # the reference plays at most this many runs per schedule...
@@ -110,7 +109,7 @@ NOTES = {
     ),
     "peak_rss": "ru_maxrss of the workload's own process after the engine calls, before the reference runs.",
     "reference": (
-        "reference_s_per_run: wall time per run of tests/reference.py's play_tournament (the per-run "
+        "reference_s_per_run: wall time per run of csd/testing/reference.py's play_tournament (the per-run "
         "work of simulate_reference) on csd.win_probabilities(table), summed over the schedules, "
         f"from {REFERENCE_RUNS} runs or {REFERENCE_BUDGET_S:g} s per schedule, whichever comes first "
         "(at least 3 runs; reference.runs has the counts). Its one-off setup (P as nested lists, "

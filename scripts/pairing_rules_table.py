@@ -18,9 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's csd
-
-import csd  # noqa: E402
+import csd
 
 RULES = ("random", "float", "fold", "slide", "adjacent")
 

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 RECORD_FIELDS = (
     "name n_runs n_models n_rounds schedules tie_rate first_s compile_s warm_s warm_calls_s "
@@ -17,6 +19,7 @@ COLUMNS = "workload N M K S first_s compile_s warm_s runs/s peak_MiB ref_s/run r
 MACHINE_FIELDS = "platform device_kind device_count cpu_model cpu_cores jax jaxlib".split()
 
 
+@pytest.mark.slow  # a fresh process: JAX import and compile, well over 5 s
 def test_quick_run_prints_the_table_and_writes_the_json(tmp_path):
     script = REPO / "benchmarks" / "run.py"
     command = [sys.executable, str(script), "--quick", "--only", "scale_K_4", "--out", str(tmp_path)]
@@ -40,6 +43,7 @@ def test_quick_run_prints_the_table_and_writes_the_json(tmp_path):
     assert (tmp_path / summary["plot"]).stat().st_size > 0  # scale_K_4 is a point of the K curve
 
 
+@pytest.mark.slow  # a fresh process: JAX import and compile, well over 5 s
 def test_profile_names_the_kernel_operations_by_their_source(tmp_path):
     script = REPO / "benchmarks" / "profile.py"
     command = [sys.executable, str(script), "--workload", "scale_K_4", "--top", "3", "--out", str(tmp_path)]

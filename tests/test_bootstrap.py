@@ -208,7 +208,7 @@ def _normal_cdf(x):
 
 @pytest.mark.slow
 def test_benchmark_intervals_cover_the_population_expected_score_at_the_nominal_rate():
-    # The `benchmarks-6x20` setting of benchmarks/bootstrap_coverage.py, smaller: tables of
+    # The `benchmarks-6x20` setting of studies/bootstrap_coverage/bootstrap_coverage.py, smaller: tables of
     # 6 models x 20 benchmarks, ability_m + N(0, 1) per cell, nominal 90%. The target, the
     # mean of E[S] over such tables, is E[S] under P[i, j, k] = Phi((a_i - a_j) / sqrt 2):
     # the games of one run use disjoint cells, so each is an independent comparison.

@@ -1,4 +1,8 @@
-"""The command line `csd-run` / `python -m csd`, run in subprocesses from outside the repository."""
+"""The command line `csd-run` / `python -m csd`, from outside the repository.
+
+Most tests run it in-process through its entry function (`csd.testing.cli`), sharing one
+JAX import and its compiled kernels; the slow tier runs true subprocesses: `python -m csd`
+itself, the progress bar on a terminal and the submitit launcher."""
 
 from __future__ import annotations
 
@@ -16,14 +20,15 @@ import tomllib
 import csd
 import csd.cli
 from csd._src.config import DataConfig, prepare_table
+from csd.testing.cli import run_cli_in_process as run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 N_RUNS = "n_runs=2000"
 OUTPUTS = ("results.json", "results.csv", "report.md")
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
-    """`python -m csd ARGS` with the working tree on the path, from `cwd`."""
+def run_subprocess(*args: str, cwd: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
+    """`python -m csd ARGS` in a subprocess with the working tree on the path, from `cwd`."""
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("HYDRA_FULL_ERROR", None)
     if "stderr" not in kwargs:
@@ -160,6 +165,7 @@ def test_cli_pairing_options_equal_the_library(tmp_path):
     assert "bye_once, avoid_rematch" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow  # over 5 s: a whole mode on the 65-model table, with its plots
 def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     sweep_dir = tmp_path / "multirun"
     proc = run_cli("-m", "elimination.t=0,1", N_RUNS, f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
@@ -212,10 +218,11 @@ def test_slurm_launcher_config_composes(tmp_path):
     assert proc.returncode == 0 and "n_runs: 100000" in proc.stdout
 
 
+@pytest.mark.slow
 def test_multirun_through_submitit_local_executor(tmp_path):
     pytest.importorskip("hydra_plugins.hydra_submitit_launcher")  # the `cluster` extra
     sweep_dir = tmp_path / "multirun"
-    proc = run_cli(
+    proc = run_subprocess(
         "-m",
         "hydra/launcher=submitit_local",
         "elimination.t=1",
@@ -280,12 +287,26 @@ def test_bad_input_is_one_line_and_leaves_earlier_results_alone(simulate_run, ca
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
+def test_python_m_csd_in_a_subprocess_equals_the_in_process_run(simulate_run, tmp_path):
+    cwd, out, in_process = simulate_run
+    proc = run_subprocess(N_RUNS, "elimination.t=1", "seed=3", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""  # no progress bar when stderr is not a terminal
+    assert proc.stdout.splitlines()[:-1] == in_process.stdout.splitlines()[:-1]  # all but "wrote ... to DIR"
+    assert read_results(tmp_path / "run")["expected_score"] == read_results(out)["expected_score"]
+    bad = run_subprocess("n_runs=0", cwd=tmp_path)
+    assert bad.returncode == 2 and bad.stderr.startswith("csd-run: error: n_runs=0 must be >= 1")
+    assert len(bad.stderr.splitlines()) == 1
+
+
+@pytest.mark.slow
 def test_progress_bar_draws_on_a_terminal_only(tmp_path):
     import pty
 
     leader, follower = pty.openpty()
     try:
-        proc = run_cli(
+        proc = run_subprocess(
             N_RUNS,
             "chunk_size=500",
             f"hydra.run.dir={tmp_path / 'run'}",
@@ -324,6 +345,7 @@ def test_help_lists_the_groups(tmp_path):
         assert line in proc.stdout
 
 
+@pytest.mark.slow  # over 5 s: a whole mode on the 65-model table, with its plots
 def test_sweep_mode_writes_paired_drops_risk_profiles_and_plots(tmp_path):
     out = tmp_path / "sweep"
     proc = run_cli("mode=sweep", "sweep.schedules=[0,1]", N_RUNS, "seed=2", f"hydra.run.dir={out}", cwd=tmp_path)
@@ -341,6 +363,7 @@ def test_sweep_mode_writes_paired_drops_risk_profiles_and_plots(tmp_path):
     assert "coloured by risk profile; named: the top 3 and the 5 most extreme" in report  # 65 models: not all named
 
 
+@pytest.mark.slow  # over 5 s: a whole mode on the 65-model table, with its plots
 def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
     out = tmp_path / "boot"
     proc = run_cli(
@@ -357,6 +380,7 @@ def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
     assert (out / "bootstrap.png").is_file() and "![E[S] and its 95% bootstrap interval" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow  # over 5 s: a whole mode on the 65-model table, with its plots
 def test_compare_and_outlier_modes_rank_every_method(tmp_path):
     out = tmp_path / "compare"
     proc = run_cli("mode=compare", "compare.methods=[csd,mean,borda]", "n_runs=1000", f"hydra.run.dir={out}", cwd=tmp_path)

@@ -1,11 +1,8 @@
-"""The typed run config, table preparation, collect's checks and the output helpers (in-process)."""
+"""The typed run config: the shipped configs, the key-named errors of bad options, and table preparation."""
 
 from __future__ import annotations
 
-import dataclasses
-import io
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +11,8 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 import csd
-from csd._src import outputs
 from csd._src.config import DataConfig, EliminationConfig, RunConfig, prepare_table
-from csd._src.runs import Context, run_collect, run_mode
+from csd._src.runs import Context, run_mode
 
 CATEGORIES = json.loads(Path(csd.shipped_tiers("livebench")).read_text())
 
@@ -227,101 +223,3 @@ def test_tiers_skip_benchmarks_the_missing_policy_dropped(tmp_path):
         DataConfig(path=str(tmp_path / "t.csv"), missing="drop-benchmark", tiers=str(tmp_path / "tiers.json"))
     )
     assert prepared.tiers == {"one": ["x"], "two": ["z"]}
-
-
-def _fake_run(folder: Path, t: int, num: int, models=("a", "b"), scores=(2.0, 1.0)):
-    folder.mkdir(parents=True)
-    result = csd.SimulationResult(
-        models=tuple(models), rounds=("r1", "r2"), expected_score=np.array(scores), stderr=np.array([0.03, 0.04]),
-        rank_probs=np.eye(2), champion_prob=np.array([1.0, 0.0]), survival=np.ones((2, 2)),
-        expected_score_by_round=np.ones((2, 2)), n_runs=100, tournament=csd.Tournament(elimination=t), seed=0,
-    )
-    data = {
-        "mode": "simulate",
-        "config": RunConfig(elimination=EliminationConfig("constant", t)).to_dict(),
-        "job": {"overrides": [f"elimination.t={t}"], "num": num},
-        "table": {"name": "x", "source": "x.csv", "n_models": 2, "n_benchmarks": 2, "rounds": ["r1", "r2"],
-                  "order": "given", "tier_order": "given", "tiers": None, "missing_report": "0 missing"},
-        **result.to_dict(),
-    }
-    (folder / "results.json").write_text(json.dumps(data))
-
-
-def test_collect_orders_runs_by_job_number_and_takes_drops_against_the_first(tmp_path):
-    _fake_run(tmp_path / "10", t=2, num=10, scores=(1.5, 0.5))
-    _fake_run(tmp_path / "9", t=0, num=9)
-    output = run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
-    assert output.results["labels"] == ["T=0", "T=2"] and output.results["coupling"] == "collected"
-    np.testing.assert_allclose(output.results["drop"], [[0, 0], [-0.5, -0.5]])
-    np.testing.assert_allclose(output.results["relative_drop"][1], [-0.25, -0.5])
-    np.testing.assert_allclose(output.results["drop_stderr"][1], [0.03 * 2**0.5, 0.04 * 2**0.5])
-
-
-@pytest.mark.parametrize(
-    "second,message",
-    [
-        ({"t": 0, "num": 1}, "both ran T=0"),
-        ({"t": 1, "num": 1, "models": ("a", "c")}, "its models or rounds differ"),
-    ],
-)
-def test_collect_refuses_runs_it_cannot_merge(tmp_path, second, message):
-    _fake_run(tmp_path / "0", t=0, num=0)
-    _fake_run(tmp_path / "1", **second)
-    with pytest.raises(csd.InputError, match=message):
-        run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
-
-
-def test_collect_needs_simulate_runs(tmp_path):
-    with pytest.raises(csd.InputError, match="no results.json of a mode=simulate run"):
-        run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
-
-
-def test_atomic_write_keeps_the_old_file_when_the_rename_fails(tmp_path, monkeypatch):
-    target = tmp_path / "results.json"
-    outputs.atomic_write(target, "old")
-    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~outputs._umask())
-
-    def broken(*args):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", broken)
-    with pytest.raises(OSError):
-        outputs.atomic_write(target, "new")
-    assert target.read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["results.json"]
-
-
-def test_json_has_no_nan():
-    text = outputs.to_json({"x": np.array([1.0, np.nan]), "y": np.float32(np.inf), "n": np.int64(3)})
-    assert json.loads(text) == {"x": [1.0, None], "y": None, "n": 3}
-
-
-class _Terminal(io.StringIO):
-    def isatty(self):
-        return True
-
-
-def test_progress_bar_draws_on_a_terminal_and_stays_quiet_elsewhere():
-    bar = outputs.ProgressBar("simulate", stream=_Terminal())
-    bar(500, 2000)
-    bar(2000, 2000)
-    bar.close()
-    text = bar.stream.getvalue()
-    assert "simulate: 100%" in text and "2000/2000" in text and text.endswith("\n")
-    quiet = outputs.ProgressBar("simulate", stream=io.StringIO())
-    quiet(1, 2)
-    quiet.close()
-    assert quiet.stream.getvalue() == ""
-    off = outputs.ProgressBar("simulate", stream=_Terminal(), enabled=False)
-    off(1, 2)
-    assert off.stream.getvalue() == ""
-
-
-def test_collect_names_a_results_file_it_cannot_read(tmp_path):
-    _fake_run(tmp_path / "0", t=0, num=0)
-    broken = json.loads((tmp_path / "0" / "results.json").read_text())
-    del broken["stderr"]
-    (tmp_path / "1").mkdir()
-    (tmp_path / "1" / "results.json").write_text(json.dumps(broken))
-    with pytest.raises(csd.InputError, match=r"1/results.json: not a whole csd-run simulate result"):
-        run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))

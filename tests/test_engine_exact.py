@@ -1,14 +1,14 @@
-"""The JAX engine against the exact enumerator (tests/exact.py) on random small cases,
-and against the plain-Python reference (tests/reference.py) on a shipped real table."""
+"""The JAX engine against the exact enumerator (csd/testing/exact.py) on random small cases,
+and against the plain-Python reference (csd/testing/reference.py) on a shipped real table."""
 
 import time
 from fractions import Fraction
 
 import numpy as np
 import pytest
-from agreement import Z_MAX, assert_agrees_with_exact, assert_probs_agree
-from exact import exact_expectations
-from reference import simulate_reference
+from csd.testing.agreement import Z_MAX, assert_agrees_with_exact, assert_probs_agree
+from csd.testing.exact import exact_expectations
+from csd.testing.reference import simulate_reference
 
 import csd
 from csd._src import driver
@@ -52,7 +52,12 @@ def assert_matches_exact(probs, schedule, options, pairing, seed):
     assert_agrees_with_exact(result, exact, N_RUNS)
 
 
-@pytest.mark.parametrize("index", range(30))
+FAST_CASES = 6  # each kind of case twice in the fast tier; the other 24 cases in the slow tier
+
+
+@pytest.mark.parametrize(
+    "index", [i if i < FAST_CASES else pytest.param(i, marks=pytest.mark.slow) for i in range(30)]
+)
 def test_random_pairing_matches_the_exact_enumerator(index):
     probs, schedule, options = random_case(index)
     assert_matches_exact(probs, schedule, options, "random", seed=index)
@@ -95,7 +100,7 @@ def test_engine_agrees_with_the_plain_reference_on_a_real_table_and_is_faster():
 def test_tensor_seed_order_matches_the_enumerators_default():
     probs, _, _ = random_case(5)
     tournament = driver.prepare(probs, csd.Tournament(pairing="fold"))
-    from tournament_inputs import default_seed_order
+    from csd.testing.tournament_inputs import default_seed_order
 
     by_priority = np.argsort(-tournament.seed_key[: probs.shape[0]].astype(np.int64), kind="stable")
     assert by_priority.tolist() == default_seed_order(probs)

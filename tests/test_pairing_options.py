@@ -11,11 +11,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from agreement import Z_MAX, assert_agrees_with_exact, assert_scores_agree
-from exact import Options, exact_expectations, list_form_pairings
-from reference import PAIRING_WITH_OPTIONS, History, rematch_free, simulate_reference
-from reference import Rules as ReferenceRules
-from tournament_inputs import PAIRING_RULES, SEEDED_RULES, strict_order_P
+from csd.testing.agreement import Z_MAX, assert_agrees_with_exact, assert_scores_agree
+from csd.testing.exact import Options, exact_expectations, list_form_pairings
+from csd.testing.reference import PAIRING_WITH_OPTIONS, History, rematch_free, simulate_reference
+from csd.testing.reference import Rules as ReferenceRules
+from csd.testing.tournament_inputs import PAIRING_RULES, SEEDED_RULES, strict_order_P
 
 import csd
 from csd._src import driver
@@ -144,6 +144,7 @@ def reference_pairs(pairing, groups, met, avoid_rematch=True):
     return {tuple(sorted(pair)) for pair in pairs}, byes
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("pairing", sorted(TRAPS))
 def test_avoid_rematch_backs_up_where_a_greedy_pass_would_replay_a_game(pairing):
     first, second = TRAPS[pairing]
@@ -168,6 +169,7 @@ def test_avoid_rematch_adjacent_trap_in_expected_scores():
     assert list(plain) == [F(3, 2), F(1, 2), F(3, 2), F(1, 2), F(3, 2), F(1, 2)]
 
 
+@pytest.mark.slow
 def test_avoid_rematch_random_plays_a_round_robin_of_four():
     """4 models, 3 rounds of draws: after two rounds only one matching is new, and the
     search finds it, so every pair meets exactly once in every run (by random pairing
@@ -187,6 +189,7 @@ def test_avoid_rematch_random_plays_a_round_robin_of_four():
             met |= {frozenset(pair) for pair in pairs}
 
 
+@pytest.mark.slow
 def test_avoid_rematch_random_five_models_never_replays_in_round_two():
     """5 models, 2 rounds of draws, byes worth 1/2: all stay level. Round 2's bye member
     is uniform; when it is not round 1's, the other four include one pair that met and
@@ -221,6 +224,7 @@ def test_avoid_rematch_refuses_more_models_than_it_keeps_meetings_for():
         driver.prepare(table, csd.Tournament(avoid_rematch=True))
 
 
+@pytest.mark.slow
 def test_seeded_rules_lowest_bye_is_their_own_rule():
     P = strict_order_P(5, 3)
     default = csd.simulate(P, n_runs=100, pairing="fold")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from png import png_size
+from csd.testing.png import png_size
 from matplotlib.figure import Figure
 
 import csd

@@ -4,6 +4,8 @@ test command."""
 import re
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -12,6 +14,7 @@ def code_blocks(language):
     return re.findall(rf"```{language}\n(.*?)```", README, flags=re.S)
 
 
+@pytest.mark.slow
 def test_python_examples_run_as_written(capsys):
     api, *others = code_blocks("python")
     exec(compile(api, "README.md", "exec"), {})

@@ -6,10 +6,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from agreement import Z_MAX, as_float, assert_probs_agree, assert_scores_agree
-from exact import exact_expectations
-from reference import simulate_reference
-from tournament_inputs import PAIRING_RULES, SEEDED_RULES, default_seed_order, strict_order_P
+from csd.testing.agreement import Z_MAX, as_float, assert_probs_agree, assert_scores_agree
+from csd.testing.exact import exact_expectations
+from csd.testing.reference import simulate_reference
+from csd.testing.tournament_inputs import PAIRING_RULES, SEEDED_RULES, default_seed_order, strict_order_P
 
 F = Fraction
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from png import png_size
+from csd.testing.png import png_size
 
 import csd
 from csd._src.config import DataConfig, ReportConfig, RunConfig

@@ -18,6 +18,7 @@ print(json.dumps({"devices": jax.device_count(), "result": result.to_dict()}))
 """
 
 
+@pytest.mark.slow
 def test_four_cpu_devices_give_identical_results():
     env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
     completed = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=True)

@@ -15,6 +15,7 @@ def random_table(n_models, n_rounds, seed):
     return csd.ScoreTable(tuple(f"m{i}" for i in range(n_models)), tuple(f"b{k}" for k in range(n_rounds)), scores)
 
 
+@pytest.mark.slow
 def test_each_schedule_equals_a_simulate_call_with_the_same_seed():
     table = random_table(10, 6, seed=0)
     result = csd.sweep(table, [0, 1, [2, 0, 1, 0, 2, 0]], n_runs=3000, seed=4)
@@ -41,6 +42,7 @@ def test_drop_standard_error_is_calibrated_across_seeds():
     assert 0.6 < (z**2).mean() < 1.5
 
 
+@pytest.mark.slow
 def test_common_random_numbers_shrink_the_drop_error_on_a_short_tournament():
     table = random_table(16, 3, seed=2)
     common = csd.sweep(table, [0, 1], n_runs=20_000, seed=3)

@@ -3,7 +3,7 @@
 B replicate tables (benchmarks resampled, or scores perturbed by their noise) are played
 in one vmapped kernel call, N runs each, every replicate with its own random stream. What
 each interval covers, and how well, is in `bootstrap`'s docstring, measured by
-benchmarks/bootstrap_coverage.py.
+studies/bootstrap_coverage/bootstrap_coverage.py.
 """
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ def bootstrap(
 ) -> BootstrapResult:
     """Bootstrap intervals for E[S_m] and the ranks, and tiers of models.
 
-    What the intervals cover, measured by benchmarks/bootstrap_coverage.py (400 tables
-    per setting from a known population, ability + N(0, 1) per cell; random pairing, T = 0,
-    n_boot=200, n_runs=1000; every model's coverage pooled; Monte Carlo SE <= 0.009;
-    numbers in benchmarks/results/bootstrap_coverage.json):
+    What the intervals cover, measured by studies/bootstrap_coverage/bootstrap_coverage.py
+    (400 tables per setting from a known population, ability + N(0, 1) per cell; random
+    pairing, T = 0, n_boot=200, n_runs=1000; every model's coverage pooled; Monte Carlo
+    SE <= 0.009; numbers in studies/bootstrap_coverage/results/bootstrap_coverage.json):
 
     `benchmarks` targets the mean of E[S_m] over tables of the same shape whose benchmarks
     are drawn afresh from the population each tier stands for (as many per tier, tiers in

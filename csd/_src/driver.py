@@ -13,6 +13,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Sequence
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -182,6 +183,10 @@ def run_engine(
     # The schedules of a chunk are played one after another (`engine.chunk_stats`), the
     # replicates side by side: only the replicates multiply the memory of a chunk.
     chunk = _chunk_size(tournament.rules, math.prod(batch), limit, chunk_size)
+    # The kernel's input shapes, checked on the host before it traces or runs.
+    chex.assert_shape(schedules, (None, tournament.rules.n_rounds))
+    chex.assert_shape(tournament.seed_key, (tournament.rules.n_models,))
+    chex.assert_tree_shape_prefix(tournament.outcomes, batch)
     kernel, place = _compiled_kernel(bool(batch)), _placer(len(jax.devices()))
     rules = tournament.rules._replace(final_cut=bool(schedules[:, -1].any()))
     static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))

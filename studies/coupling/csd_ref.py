@@ -1,7 +1,6 @@
 """python csd_ref.py SHAPE N: csd.sweep (common) E[S], SE and drop-SE ratio, saved to results/csd_SHAPE.npz."""
 import sys, os, time
 import numpy as np
-sys.path.insert(0, os.path.dirname(__file__))
 import csd, shapes
 shape, n = sys.argv[1], int(sys.argv[2])
 t0 = time.time()

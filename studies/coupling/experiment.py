@@ -2,7 +2,6 @@
 construction (all sharing the random numbers), saved to results/SHAPE.npz."""
 import sys, time, os
 import numpy as np
-sys.path.insert(0, os.path.dirname(__file__))
 import sim, shapes
 
 shape, n = sys.argv[1], int(sys.argv[2])

@@ -1,7 +1,6 @@
 """Uniformity check of _edit: a random reference matching, random edits; the edited
 matching's distribution over the perfect matchings of a small group must be uniform."""
-import sys, collections, numpy as np
-sys.path.insert(0, '.')
+import collections, numpy as np
 import sim
 rng = np.random.default_rng(1)
 for g0, gs in [([0, 1, 2, 3], [0, 1, 2, 3, 4]), ([0, 1, 2, 3, 4], [1, 2, 3, 4]), ([0, 1, 2, 3], [2, 3, 4, 5, 6]),

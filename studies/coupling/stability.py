@@ -1,7 +1,6 @@
 """Diagnostic: how many members of a group change partner (or bye status) when one random
 member is removed (keys and pair weights shared)."""
-import numpy as np, sys
-sys.path.insert(0, '.')
+import numpy as np
 import sim
 
 def partners(pairs, bye):

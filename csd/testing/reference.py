@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tournament_inputs import PAIRING_RULES, check_pairing_options, default_seed_order
+from csd.testing.tournament_inputs import PAIRING_RULES, check_pairing_options, default_seed_order
 
 
 class Rules(NamedTuple):

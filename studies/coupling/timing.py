@@ -1,5 +1,4 @@
-import time, csd, sys
-sys.path.insert(0, '.')
+import time, csd
 import sim
 t = csd.load_table(csd.shipped_table("livebench")).scores
 for name in sim.CONSTRUCTIONS:

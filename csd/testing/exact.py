@@ -34,7 +34,7 @@ from operator import add
 
 import numpy as np
 
-from tournament_inputs import PAIRING_RULES, SEEDED_RULES, check_pairing_options, default_seed_order
+from csd.testing.tournament_inputs import PAIRING_RULES, SEEDED_RULES, check_pairing_options, default_seed_order
 
 
 def exact_expectations(

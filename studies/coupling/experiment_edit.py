@@ -1,8 +1,7 @@
 """python experiment_edit.py SHAPE N_RUNS: the cross-schedule edit coupling, saved to
 results/SHAPE_edit.npz (same format as experiment.py)."""
-import sys, time, os
+import sys, time
 import numpy as np
-sys.path.insert(0, os.path.dirname(__file__))
 import sim, shapes
 
 shape, n = sys.argv[1], int(sys.argv[2])

@@ -20,11 +20,11 @@ Populations (M models x K benchmarks, random pairing, T = 0):
     comparison, E[S_m] of the noiseless table t itself (`noiseless`).
 
 Usage:
-  python benchmarks/bootstrap_coverage.py                 # every setting, ~1-2 h on 2 cores
-  python benchmarks/bootstrap_coverage.py --quick         # 20 replicates each, a smoke test
-  python benchmarks/bootstrap_coverage.py --settings noise-6x8-s0.3 --replicates 100
+  python studies/bootstrap_coverage/bootstrap_coverage.py                 # every setting, ~1-2 h on 2 cores
+  python studies/bootstrap_coverage/bootstrap_coverage.py --quick         # 20 replicates each, a smoke test
+  python studies/bootstrap_coverage/bootstrap_coverage.py --settings noise-6x8-s0.3 --replicates 100
 
-Writes benchmarks/results/bootstrap_coverage.json (or --out).
+Writes studies/bootstrap_coverage/results/bootstrap_coverage.json (or --out).
 """
 
 from __future__ import annotations

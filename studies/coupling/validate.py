@@ -1,8 +1,7 @@
 """python validate.py SHAPE N CONSTRUCTION: E[S | T] of the simulator (seed 999) against
 csd.sweep (results/csd_SHAPE.npz): z-scores, chi2/dof, the largest |z|."""
-import sys, os
+import sys
 import numpy as np
-sys.path.insert(0, os.path.dirname(__file__))
 import sim, shapes
 shape, n, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 names, out, _ = sim.run_many(shapes.table(shape), [0, 1, 2], [name], n, seed=999)

@@ -1,0 +1,13 @@
+"""Pytest hooks for the whole tree (`testpaths`: tests/ and the doctests of csd/)."""
+
+import pytest
+
+# Docstring examples that take more than ~5 s on two CPU cores: in the slow tier, like the
+# slow tests (a doctest has no decorator to mark it).
+SLOW_EXAMPLES = {"csd._src.bootstrap.bootstrap"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.name in SLOW_EXAMPLES:
+            item.add_marker(pytest.mark.slow)
