@@ -90,7 +90,8 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
         "rounds",
         "n_runs",
         "table",
-        "simulation",
+        "tournament",
+        "seed",
         "rank_interval",
         "job",
     ):
@@ -98,7 +99,8 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     assert results["mode"] == "simulate"
     assert results["config"]["n_runs"] == 2000 and results["config"]["seed"] == 3
     assert results["config"]["elimination"] == {"kind": "constant", "t": 1, "min_active": 1}
-    assert results["simulation"]["elimination"] == [1] * 21
+    assert results["tournament"]["elimination"] == 1 and results["schedule"] == "T=1"
+    assert csd.SimulationResult.from_dict(results).tournament == csd.Tournament(elimination=1)
     assert len(results["models"]) == 65 and len(results["rounds"]) == 21
     assert results["table"]["missing_report"] == "0 missing cell(s), policy 'loss'"
     assert results["table"]["tiers"] is None  # the file's column order unless data.tiers=auto
@@ -242,10 +244,10 @@ BAD_INPUTS = {
     "bad csv": (["data.path=bad.csv"], "bad.csv, line 3: expected 3 fields, found 2"),
     "schedule length": (
         ["elimination=schedule", "elimination.t=[0,1,2]"],
-        "elimination.t has 3 entries but the table has 21 rounds",
+        "elimination.t: elimination: has 3 entries but the tournament has 21 rounds",
     ),
-    "schedule unset": (["elimination=schedule"], "elimination.t is required"),
-    "negative T": (["elimination.t=-1"], "elimination.t=-1 must be >= 0"),
+    "schedule unset": (["elimination=schedule"], "elimination.t=0 must be a list of ints >= 0, one per round"),
+    "negative T": (["elimination.t=-1"], "elimination.t: elimination=-1 must be >= 0"),
     "zero runs": (["n_runs=0"], "n_runs=0 must be >= 1"),
     "negative runs": (["n_runs=-5"], "n_runs=-5 must be >= 1"),
     "unknown pairing": (
@@ -254,11 +256,11 @@ BAD_INPUTS = {
     ),
     "unknown pairing rule": (
         ["pairing.rule=swiss"],
-        "pairing.rule='swiss' is not allowed; choose one of: random, float",
+        "pairing.rule: pairing='swiss' is not allowed; choose one of: random, float",
     ),
     "random bye under a seeded rule": (
         ["pairing=slide", "pairing.bye=random"],
-        "pairing: bye='random' does not apply to pairing='slide'",
+        "pairing.bye: bye='random' does not apply to pairing='slide'",
     ),
     "unknown key": (["n_run=5"], "unknown option n_run; allowed at the top level: "),
     "unknown data key": (
@@ -267,7 +269,7 @@ BAD_INPUTS = {
     ),
     "bad order": (
         ["data.order=hard"],
-        "data.order='hard' is not allowed; choose one of: given, easy-first, random",
+        "data.order: order='hard' is not allowed; choose one of: given, easy-first, random",
     ),
     "unparsable override": (["elimination.t=[1,2"], "cannot parse the override 'elimination.t=[1,2'"),
 }

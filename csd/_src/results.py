@@ -16,10 +16,10 @@ Example:
   >>> again = csd.SimulationResult.from_dict(result.to_dict())
   >>> again.tournament == result.tournament and np.array_equal(again.rank_probs, result.rank_probs)
   True
-  >>> print(result.table().text())
+  >>> print(result.table().text())  # a alone in the top group gets a bye worth 0 in round 2
   rank  model   E[S]      SE  P(champion)  rank 90%
-     1  a      2.000  0.0000       1.0000       1-1
-     2  b      1.000  0.0000       0.0000       2-2
+     1  a      1.000  0.0000       1.0000       1-1
+     2  b      1.000  0.0000       1.0000       1-1
      3  c      0.000  0.0000       0.0000       3-3
 """
 
