@@ -37,6 +37,7 @@ def plot_risk_profile(
     *,
     profiles: Sequence[str] | None = None,
     schedule: str = "T",
+    trend=None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
 ) -> list[str]:
@@ -52,6 +53,8 @@ def plot_risk_profile(
       profiles: (M,) a risk profile per model (`SweepResult.risk_profile`): the points
         are coloured by profile, with a legend that counts each; default one colour.
       schedule: how the compared schedule is called in the labels, e.g. "T=2".
+      trend: (M,) the drop each model's peers predict for it (`SweepResult.risk_trend`,
+        what the profiles are measured against), drawn as a line; default none.
       svg: also write an SVG.
       formats: the formats to write, from `FORMATS` (e.g. ["png", "pdf", "svg"]);
         default PNG (and SVG with `svg`).
@@ -87,6 +90,11 @@ def plot_risk_profile(
                       fmt="o", markersize=4, capsize=2, elinewidth=0.8, color=color, label=label,
                       zorder=2 if profile == _NEUTRAL_PROFILE else 3)
     handles = axes.get_legend_handles_labels()[0]
+    if trend is not None:
+        trend = _array("trend", trend, (len(names),))
+        along = np.argsort(base_score, kind="stable")
+        handles += axes.plot(base_score[along], trend[along], color="black", linewidth=1.0, alpha=0.7, zorder=1,
+                             label="peers' trend (what the profiles are measured against)")
     handles.append(axes.axhline(0.0, color="grey", linewidth=0.8, linestyle="--", label="no drop"))
     shown = [m for m, name in enumerate(names) if name in named]
     offsets = _label_offsets(axes, base_score, drop, shown, [names[m] for m in shown])

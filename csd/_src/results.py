@@ -246,6 +246,12 @@ class SweepResult(_Plain):
         """The first schedule's tournament (the others differ in `elimination` only)."""
         return self.results[0].tournament
 
+    @property
+    def risk_trend(self) -> np.ndarray:
+        """(M,) the last schedule's drop that each model's peers predict for it
+        (`sweep.peer_trend`): `risk_residual` is the drop minus this."""
+        return self.drop[-1] - self.risk_residual
+
     def table(self) -> ResultTable:
         """By E[S | first schedule]: E[S] ± SE per schedule, each drop ± SE, the profile."""
         order = _best_first(self.expected_score[0])

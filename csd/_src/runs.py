@@ -376,7 +376,7 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
             lambda p: plot_module.plot_risk_profile(
                 list(sweep.models), sweep.expected_score[0], sweep.drop[-1], p,
                 drop_stderr=sweep.drop_stderr[-1], labels=named, profiles=sweep.risk_profile, schedule=labels[-1],
-                formats=formats,
+                trend=sweep.risk_trend, formats=formats,
             ),
         ),
         Plot("expected_scores.png", "E[S] per schedule",

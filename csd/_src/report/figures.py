@@ -46,7 +46,7 @@ def draw_figures(a: Analysis, out_dir: Path) -> list[Path]:
     draw = {
         "risk_profile.png": lambda path: plots.plot_risk_profile(
             models, fsa.expected_score[0], fsa.drop[-1], path, drop_stderr=fsa.drop_stderr[-1], labels=notable,
-            profiles=fsa.risk_profile, schedule=fsa.labels[-1]),
+            profiles=fsa.risk_profile, schedule=fsa.labels[-1], trend=fsa.risk_trend),
         "expected_scores.png": lambda path: plots.plot_expected_scores(
             models, list(fsa.labels), fsa.expected_score, fsa.stderr, path),
         "survival.png": lambda path: plots.plot_survival(
