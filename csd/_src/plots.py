@@ -490,8 +490,10 @@ def plot_bump(
     axes.set_xticks(columns, methods)
     axes.set_xlim(-0.4, columns[-1] + 0.2)
     axes.set_xlabel(xlabel)
-    rest = "" if len(shown) == len(names) else f"; top {len(shown)} of {len(names)} by {methods[0]} in colour"
-    axes.set_title(f"{title} (1 = best{rest})")
+    rest = "" if len(shown) == len(names) else f"; the top {len(shown)} of {len(names)} by {methods[0]} in colour"
+    axes.set_title(title, pad=16)
+    axes.annotate(f"rank 1 = best{rest}", (0.5, 1.0), xycoords="axes fraction", xytext=(0, 3),
+                  textcoords="offset points", ha="center", va="bottom", fontsize=8, color="0.3")
     axes.grid(alpha=0.3)
     fontsize = 7 if len(shown) > 30 else 9
     shown_names = [names[m] for m in shown]
