@@ -142,3 +142,26 @@ def test_csd_plots_is_reachable_after_import_csd_and_only_then_imports_matplotli
     )
     completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
+
+
+@pytest.mark.slow
+def test_cli_compare_shows_an_interval_for_every_method_when_asked(tmp_path):
+    import json
+    import os
+    from pathlib import Path
+
+    out = tmp_path / "compare"
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.pop("HYDRA_FULL_ERROR", None)
+    proc = subprocess.run(
+        [sys.executable, "-m", "csd", "mode=compare", "compare.methods=[csd,mean,bradley_terry]", "compare.n_boot=6",
+         "compare.boot_runs=100", "n_runs=300", f"hydra.run.dir={out}"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    assert sorted(results["intervals"]) == ["bradley_terry", "csd", "mean"] and results["coverage"] == 0.95
+    header = (out / "results.csv").read_text().splitlines()[0].split(",")
+    assert {"ci_low[csd]", "rank_high[mean]", "ci_high[bradley_terry]"} <= set(header)
+    table_lines = proc.stdout.splitlines()[2:5]
+    assert all(line.count("[") == 3 for line in table_lines)  # a rank interval under each method

@@ -178,7 +178,7 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
             n_runs=config.n_runs, seed=config.seed, chunk_size=config.chunk_size, progress=bar,
         ))
     note = "The schedules share their random numbers, so the drop's SE is paired."
-    return _sweep_output(config, ctx, prepared, result, note, [_rules(tournament)])
+    return _sweep_output(config, ctx, _table_info(config, prepared), result, note, [_rules(tournament)])
 
 
 def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
