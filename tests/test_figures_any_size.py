@@ -166,3 +166,10 @@ def test_cli_help_lists_the_modes_and_a_comma_list_gets_a_quoting_hint(tmp_path)
     proc = run_cli("mode=sweep", "sweep.schedules=0,1,2", cwd=tmp_path)
     assert proc.returncode == 2
     assert "'sweep.schedules=[0,1,2]'" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_report_checks_its_figure_formats_before_computing(tmp_path):
+    table = csd.ScoreTable(("a", "b", "c"), ("x", "y", "z"), np.array([[3.0, 2, 1], [2, 3, 1], [1, 1, 3]]))
+    with pytest.raises(csd.InputError, match=r"unknown figure format\(s\) \['gif'\]"):
+        csd.report(table, out_dir=tmp_path / "out", formats=["png", "gif"], quick=True)
+    assert not (tmp_path / "out").exists()

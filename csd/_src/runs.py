@@ -294,7 +294,7 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
         report = csd.report(
             given.table, out_dir=ctx.out_dir, order=data.order, tiers=tiers_source(data), tier_order=data.tier_order,
             name=given.name, seed=config.seed, progress=log, command=ctx.command(), tournament=tournament,
-            chunk_size=config.chunk_size, **dataclasses.asdict(config.report),
+            chunk_size=config.chunk_size, formats=_formats(config), **dataclasses.asdict(config.report),
         )
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
