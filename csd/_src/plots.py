@@ -503,10 +503,10 @@ def plot_bump(
 
 
 def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, colors, fontsize: float) -> None:
-    """Names each model beside its rank at column `x`, left (side -1) or right (1) of it,
-    with the rank number; tied models share a label. Labels keep one line apart: from the
-    best rank down, a label that would overlap the one above moves down, joined to its
-    rank by a thin line."""
+    """Names each model at its rank in column `x`, outside the axes on the left (side -1)
+    or right (1), with the rank number; tied models share a label. Labels keep one line
+    apart: from the best rank down, a label that would overlap the one above moves down,
+    joined to its point by a thin line."""
     figure = axes.get_figure()
     figure.draw_without_rendering()  # the layout: where each rank is drawn
     positions = np.unique(ranks)  # best first
@@ -520,8 +520,8 @@ def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, 
         who = " / ".join(names[i] for i in holders)
         text = f"{who}  {rank:.0f}" if side < 0 else f"{rank:.0f}  {who}"
         moved = wanted - height > 0.5
-        axes.annotate(text, (x, rank), xytext=(side * (14 if moved else 6), height - wanted),
-                      textcoords="offset points", ha="right" if side < 0 else "left", va="center",
+        axes.annotate(text, (x, rank), xytext=(0.5 + side * 0.51, height - wanted),  # just outside the axes
+                      textcoords=("axes fraction", "offset points"), ha="right" if side < 0 else "left", va="center",
                       fontsize=fontsize, color=colors[holders[0]], annotation_clip=False,
                       arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5) if moved else None)
 
