@@ -112,8 +112,11 @@ def test_compare_gives_every_method_an_interval_from_the_same_resampled_tables()
     frame = result.to_dataframe()
     assert {"ci_low[bradley_terry]", "ci_high[csd]", "rank_low[mean]", "rank_high[csd]"} <= set(frame.columns)
     assert by_model(frame, "ci_low[mean]")["a"] == result.intervals["mean"]["ci_low"][0]
-    again = csd.Comparison.from_dict(result.to_dict())
+    data = result.to_dict()
+    again = csd.Comparison.from_dict(data)
     assert again.coverage == 0.9 and np.array_equal(again.intervals["mean"]["rank_low"], expected["rank_low"])
+    older = csd.Comparison.from_dict({k: v for k, v in data.items() if k not in ("intervals", "coverage")})
+    assert older.intervals == {} and older.coverage is None  # a results.json from before intervals
     assert "[" in result.format_table()  # ranks are shown with their intervals
 
 

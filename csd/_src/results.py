@@ -90,13 +90,15 @@ class _Plain:
 
     @classmethod
     def from_dict(cls, data: dict):
-        """The result `to_dict` wrote (derived keys are ignored).
+        """The result `to_dict` wrote (derived keys are ignored; a field with a default may
+        be absent, as in files written before it existed).
 
         Raises:
           KeyError: for a missing field; ValueError for a malformed one.
         """
         hints = typing.get_type_hints(cls)
-        return cls(**{f.name: _typed(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)})
+        fields = [f for f in dataclasses.fields(cls) if f.name in data or not _has_default(f)]
+        return cls(**{f.name: _typed(hints[f.name], data[f.name]) for f in fields})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -525,6 +527,10 @@ class OutlierResult(_Plain):
 def schedule_labels(schedules: Sequence) -> tuple[str, ...]:
     """The label of each schedule (`spec.schedule_label`): the one list a sweep carries."""
     return tuple(schedule_label(schedule) for schedule in schedules)
+
+
+def _has_default(field: dataclasses.Field) -> bool:
+    return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
 
 
 def _pandas():
