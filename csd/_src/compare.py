@@ -142,7 +142,8 @@ def baseline_intervals(
     bounds = {}
     for name in names:
         replicates = np.stack([static[name](table.with_scores(table.scores[:, drawn])) for drawn in columns])
-        found = intervals(static[name](table), replicates, coverage, "expanded", None, table.shape[1], len(tier_columns))
+        found = intervals(static[name](table), replicates, coverage, "expanded", None, table.shape[1],
+                          len(tier_columns))
         bounds[name] = {key: found[key] for key in _BOUNDS}
     return bounds
 

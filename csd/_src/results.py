@@ -538,7 +538,9 @@ def _pandas():
     try:
         import pandas
     except ImportError:
-        raise ImportError("to_dataframe needs pandas: pip install pandas (or, from a checkout, pip install '.[pandas]')") from None
+        raise ImportError(
+            "to_dataframe needs pandas: pip install pandas (or, from a checkout, pip install '.[pandas]')"
+        ) from None
     return pandas
 
 

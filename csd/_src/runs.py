@@ -157,7 +157,8 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         Plot("rank_heatmap.png", "P(final rank) of each model",
              lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, formats=formats)),
         Plot("survival.png", "P(still active after round k)",
-             lambda p: plot_module.plot_survival(names, result.rounds, result.survival[order], p, top=10, formats=formats)),
+             lambda p: plot_module.plot_survival(
+                 names, result.rounds, result.survival[order], p, top=10, formats=formats)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
              lambda p: plot_module.plot_win_probabilities(
                  list(result.models), csd.win_probabilities(prepared.table, result.tournament.tie).mean(axis=2), p,
