@@ -3,7 +3,7 @@ tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
 
 from csd import baselines
 from csd._src.bootstrap import bootstrap
-from csd._src.compare import compare, outlier_test
+from csd._src.compare import baseline_intervals, compare, outlier_test
 from csd._src.datasets import shipped_table, shipped_tiers
 from csd._src.errors import InputError
 from csd._src.outcomes import win_probabilities
@@ -27,6 +27,7 @@ __all__ = [
     "SimulationResult",
     "SweepResult",
     "Tournament",
+    "baseline_intervals",
     "baselines",
     "bootstrap",
     "compare",
@@ -41,3 +42,12 @@ __all__ = [
     "sweep",
     "win_probabilities",
 ]
+
+
+def __getattr__(name: str):
+    """`csd.plots`, imported on first use (it imports matplotlib, which `import csd` does not)."""
+    if name == "plots":
+        import importlib
+
+        return importlib.import_module("csd.plots")
+    raise AttributeError(f"module 'csd' has no attribute {name!r}")

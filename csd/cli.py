@@ -19,6 +19,7 @@ run, since the files are written only after the computation succeeded, each atom
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import sys
@@ -32,6 +33,7 @@ from csd._src.errors import InputError
 from csd._src.runs import Context, run_mode, write_outputs
 
 PROG = "csd-run"
+SUMMARY_LOGGER = "csd.summary"  # writes to the run's csd-run.log only (hydra.job_logging in config.yaml)
 EXIT_BAD_INPUT = 2
 
 
@@ -74,8 +76,9 @@ def run(cfg: DictConfig) -> list[Path]:
     )
     output = run_mode(config, ctx)
     written = write_outputs(output, ctx.out_dir)
-    print(output.terminal)
-    print(f"\nwrote {', '.join(p.name for p in written)} to {ctx.out_dir}", flush=True)
+    done = f"{output.terminal}\n\nwrote {', '.join(p.name for p in written)} to {ctx.out_dir}"
+    print(done, flush=True)
+    logging.getLogger(SUMMARY_LOGGER).info("%s\n%s", ctx.command(), done)  # csd-run.log only (config.yaml)
     return written
 
 
@@ -121,8 +124,12 @@ def _describe_config_error(err: Exception) -> str | None:
         if group:
             return f"{group}={name} is not allowed; choose one of: {', '.join(sorted(err.options))}"
     if isinstance(err, OverrideParseException):
-        return f"cannot parse the override {err.override!r}: {_first_line(str(err))}"
+        return (f"cannot parse the override {err.override!r}: {_first_line(str(err))} (quote an override "
+                "that holds brackets, commas or spaces for the shell: 'key=[a,b]')")
     text = str(err)
+    ambiguous = re.match(r"Ambiguous value for argument '([^=']+)=([^']*)'", text)
+    if ambiguous:
+        return _sweep_hint(*ambiguous.groups())
     unknown = re.match(r"Could not override '([^']+)'", text)
     if unknown:
         return _unknown_key(unknown.group(1), err.__cause__)
@@ -130,6 +137,13 @@ def _describe_config_error(err: Exception) -> str | None:
     if missing:
         return f"{missing.group(1)} is required; set it, e.g. {missing.group(1)}=..."
     return _first_line(text) + (f" ({_first_line(str(err.__cause__))})" if err.__cause__ else "")
+
+
+def _sweep_hint(key: str, value: str) -> str:
+    """What to type instead of `key=a,b,c` outside a multirun: Hydra reads the commas as a
+    sweep, one job per value."""
+    return (f"{key}={value} is a sweep over {len(value.split(','))} values (Hydra reads a,b,c as one job per "
+            f"value); for a list, quote it with brackets: '{key}=[{value}]'; for one job per value, add -m")
 
 
 def _unknown_key(key: str, cause) -> str:

@@ -378,7 +378,7 @@ def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
     assert min(results["tiers"]) == 1
     assert results["interval"] == "expanded"  # the default for scheme=benchmarks
     header = (out / "results.csv").read_text().splitlines()[0]
-    assert header == "rank,model,expected_score,ci_low,ci_high,rank_low,rank_high,tier"
+    assert header == "rank,model,expected_score,stderr,ci_low,ci_high,rank_low,rank_high,tier"
     assert (out / "bootstrap.png").is_file() and "![E[S] and its 95% bootstrap interval" in (out / "report.md").read_text()
 
 

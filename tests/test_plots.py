@@ -119,7 +119,7 @@ def test_risk_profile_labels_do_not_overlap_as_drawn(monkeypatch):
     from csd._src import plots as private
 
     drawn = []
-    monkeypatch.setattr(private, "_save", lambda figure, path, svg: drawn.append(figure) or [])
+    monkeypatch.setattr(private, "_save", lambda figure, path, svg, formats=None: drawn.append(figure) or [])
     x = np.linspace(5.0, 6.0, M)
     plots.plot_risk_profile(MODELS, x, -x / 4, "unused")
     canvas = FigureCanvasAgg(drawn[0])
@@ -219,6 +219,6 @@ def test_bad_arrays_raise_input_error_and_write_nothing(tmp_path, call, message)
 def test_plots_draw_real_results(tmp_path):
     table = csd.load_table(csd.shipped_table("livebench"))
     comparison = csd.compare(table, ["mean", "normalized_mean", "borda"])
-    paths = plots.plot_bump(table.models, comparison.ranks, tmp_path / "bump")
+    paths = plots.plot_bump(table.models, comparison.ranks, tmp_path / "bump", top=None)  # every model named
     width, height = png_size(paths[0])
     assert height >= 65 * 0.2 * DPI and width >= 1000

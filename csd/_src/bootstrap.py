@@ -191,7 +191,7 @@ def intervals(
     replicate_scores: np.ndarray,
     coverage: float,
     interval: str,
-    max_score: float,
+    max_score: float | None,
     n_benchmarks: int | None = None,
     n_tiers: int = 1,
 ) -> dict:
@@ -200,7 +200,8 @@ def intervals(
     Args:
       interval: `percentile`, `shifted` or `expanded` (as `bootstrap`); `expanded` needs
         `n_benchmarks` and `n_tiers` (see `expanded_tail`).
-      max_score: the most points a model can score; intervals are kept inside [0, it].
+      max_score: the most points a model can score; intervals are kept inside [0, it]
+        (None: not bounded, for scores of other methods).
 
     Returns:
       A dict of (M,) arrays: shift, ci_low, ci_high (float) and rank_low, rank_high (int):
@@ -216,10 +217,11 @@ def intervals(
     tail = expanded_tail(coverage, n_benchmarks, n_tiers) if interval == "expanded" else (1 - coverage) / 2
     moved = replicate_scores + shift
     ranks = np.stack([places(row) for row in moved])
+    bounded = (lambda x: x) if max_score is None else (lambda x: np.clip(x, 0.0, max_score))
     return {
         "shift": shift,
-        "ci_low": np.clip(np.percentile(moved, 100 * tail, axis=0), 0.0, max_score),
-        "ci_high": np.clip(np.percentile(moved, 100 * (1 - tail), axis=0), 0.0, max_score),
+        "ci_low": bounded(np.percentile(moved, 100 * tail, axis=0)),
+        "ci_high": bounded(np.percentile(moved, 100 * (1 - tail), axis=0)),
         "rank_low": np.percentile(ranks, 100 * tail, axis=0, method="lower").astype(int),
         "rank_high": np.percentile(ranks, 100 * (1 - tail), axis=0, method="higher").astype(int),
     }

@@ -130,9 +130,20 @@ class BootstrapConfig:
 
 @dataclasses.dataclass
 class CompareConfig:
-    """mode=compare: the baselines (None: all that `csd.compare` knows)."""
+    """mode=compare: the baselines (None: all that `csd.compare` knows) and, with n_boot > 0,
+    bootstrap intervals for every method (`csd.compare`'s options of the same names)."""
 
     methods: Optional[List[str]] = None
+    n_boot: int = 0
+    coverage: float = 0.95
+    boot_runs: int = 2000
+
+
+@dataclasses.dataclass
+class PlotsConfig:
+    """The figures' file formats: any of png, pdf, svg."""
+
+    format: List[str] = dataclasses.field(default_factory=lambda: ["png"])
 
 
 @dataclasses.dataclass
@@ -183,6 +194,7 @@ class RunConfig:
     compare: CompareConfig = dataclasses.field(default_factory=CompareConfig)
     outlier: OutlierConfig = dataclasses.field(default_factory=OutlierConfig)
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
+    plots: PlotsConfig = dataclasses.field(default_factory=PlotsConfig)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RunConfig:

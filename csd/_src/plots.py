@@ -19,9 +19,12 @@ from csd._src.errors import InputError, check_int
 
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 DPI = 150
+FORMATS = ("png", "pdf", "svg")  # the file formats a figure can be written in
 _INCHES_PER_MODEL = 0.22  # row height of a per-model axis: 65 models fit on one page
+TOP_MODELS = 15  # models drawn in colour and named by default where M lines would not be readable
 
 
 def plot_risk_profile(
@@ -34,7 +37,9 @@ def plot_risk_profile(
     *,
     profiles: Sequence[str] | None = None,
     schedule: str = "T",
+    trend=None,
     svg: bool = False,
+    formats: Sequence[str] | None = None,
 ) -> list[str]:
     """Failure sensitivity: each model's drop E[S | T] - E[S | T=0] against E[S | T=0].
 
@@ -42,13 +47,17 @@ def plot_risk_profile(
       models: (M,) names.
       base_score: (M,) E[S | T=0].
       drop: (M,) E[S | T] - E[S | T=0] (usually <= 0).
-      path: the figure's file; its suffix is replaced by `.png` (and `.svg`).
+      path: the figure's file; its suffix is replaced by each format's (`.png`, ...).
       drop_stderr: (M,) standard errors of `drop`, drawn as error bars, or None.
       labels: the models to name next to their point; default all.
       profiles: (M,) a risk profile per model (`SweepResult.risk_profile`): the points
         are coloured by profile, with a legend that counts each; default one colour.
       schedule: how the compared schedule is called in the labels, e.g. "T=2".
+      trend: (M,) the drop each model's peers predict for it (`SweepResult.risk_trend`,
+        what the profiles are measured against), drawn as a line; default none.
       svg: also write an SVG.
+      formats: the formats to write, from `FORMATS` (e.g. ["png", "pdf", "svg"]);
+        default PNG (and SVG with `svg`).
 
     Returns:
       The paths written.
@@ -81,6 +90,11 @@ def plot_risk_profile(
                       fmt="o", markersize=4, capsize=2, elinewidth=0.8, color=color, label=label,
                       zorder=2 if profile == _NEUTRAL_PROFILE else 3)
     handles = axes.get_legend_handles_labels()[0]
+    if trend is not None:
+        trend = _array("trend", trend, (len(names),))
+        along = np.argsort(base_score, kind="stable")
+        handles += axes.plot(base_score[along], trend[along], color="black", linewidth=1.0, alpha=0.7, zorder=1,
+                             label="peers' trend (what the profiles are measured against)")
     handles.append(axes.axhline(0.0, color="grey", linewidth=0.8, linestyle="--", label="no drop"))
     shown = [m for m, name in enumerate(names) if name in named]
     offsets = _label_offsets(axes, base_score, drop, shown, [names[m] for m in shown])
@@ -94,7 +108,7 @@ def plot_risk_profile(
     axes.set_title(f"Failure sensitivity: score drop under {schedule}")
     axes.legend(handles=handles, loc="lower left")
     axes.grid(alpha=0.3)
-    return _save(figure, path, svg)
+    return _save(figure, path, svg, formats)
 
 
 def _label_offsets(axes, x, y, shown, texts, fontsize: float = 6.0) -> list[tuple[float, float, str]]:
@@ -185,6 +199,7 @@ def plot_expected_scores(
     path,
     *,
     svg: bool = False,
+    formats: Sequence[str] | None = None,
 ) -> list[str]:
     """Expected win score of every model under each schedule, with ±1 SE error bars,
     models sorted by the first schedule (best at the top).
@@ -194,7 +209,7 @@ def plot_expected_scores(
       schedule_names: (S,) a label per schedule, e.g. ["T=0", "T=1", "T=2"].
       expected: (S, M) E[S] per schedule and model.
       stderr: (S, M) its Monte Carlo standard errors.
-      path, svg: as in `plot_risk_profile`.
+      path, svg, formats: as in `plot_risk_profile`.
 
     Returns:
       The paths written.
@@ -227,16 +242,18 @@ def plot_expected_scores(
     axes.set_title(f"Expected win score by schedule (sorted by {schedules[0]})")
     axes.legend(title="schedule", loc="lower right")
     axes.grid(axis="x", alpha=0.3)
-    return _save(figure, path, svg)
+    return _save(figure, path, svg, formats)
 
 
-def plot_rank_heatmap(models: Sequence[str], rank_probs, path, *, svg: bool = False) -> list[str]:
+def plot_rank_heatmap(
+    models: Sequence[str], rank_probs, path, *, svg: bool = False, formats: Sequence[str] | None = None
+) -> list[str]:
     """Heatmap of P(model finishes at rank r), models sorted by expected rank.
 
     Args:
       models: (M,) names.
       rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1).
-      path, svg: as in `plot_risk_profile`.
+      path, svg, formats: as in `plot_risk_profile`.
 
     Returns:
       The paths written.
@@ -262,7 +279,7 @@ def plot_rank_heatmap(models: Sequence[str], rank_probs, path, *, svg: bool = Fa
     axes.set_ylabel("model (by expected rank)")
     axes.set_title("Distribution of the final rank")
     figure.colorbar(image, ax=axes, label="P(rank)")
-    return _save(figure, path, svg)
+    return _save(figure, path, svg, formats)
 
 
 def plot_survival(
@@ -274,6 +291,7 @@ def plot_survival(
     *,
     models_shown: Sequence[str] | None = None,
     svg: bool = False,
+    formats: Sequence[str] | None = None,
 ) -> list[str]:
     """Survival curves: P(still active after round k) for each model.
 
@@ -285,7 +303,7 @@ def plot_survival(
       top: draw only the `top` models that survive the most rounds on average (default
         all).
       models_shown: draw only these models, in this order (the legend's); not with `top`.
-      svg: also write an SVG.
+      svg, formats: as in `plot_risk_profile`.
 
     Returns:
       The paths written.
@@ -326,7 +344,7 @@ def plot_survival(
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6,
                 ncol=1 if len(shown) <= 30 else 2)
     axes.grid(alpha=0.3)
-    return _save(figure, path, svg)
+    return _save(figure, path, svg, formats)
 
 
 def plot_bootstrap(
@@ -342,6 +360,7 @@ def plot_bootstrap(
     xlabel: str = "expected win score E[S] (dot) and its bootstrap interval (bar)",
     title: str = "Bootstrap intervals",
     svg: bool = False,
+    formats: Sequence[str] | None = None,
 ) -> list[str]:
     """E[S] of every model with its bootstrap interval, best at the top; with tiers, the
     models go tier by tier, each tier in its own colour on a band of its own.
@@ -355,7 +374,7 @@ def plot_bootstrap(
         sorted by tier, then by E[S].
       rank_low, rank_high: (M,) the rank interval, shown after each name, or None.
       xlabel, title: the axis label and the title.
-      svg: also write an SVG.
+      svg, formats: as in `plot_risk_profile`.
 
     Returns:
       The paths written.
@@ -407,7 +426,7 @@ def plot_bootstrap(
     axes.set_ylabel("model" + (" (by tier, then E[S])" if tier is not None else " (by E[S])"))
     axes.set_title(title)
     axes.grid(axis="x", alpha=0.3)
-    return _save(figure, path, svg)
+    return _save(figure, path, svg, formats)
 
 
 def plot_bump(
@@ -415,19 +434,24 @@ def plot_bump(
     ranks: Mapping[str, Sequence[int]],
     path,
     *,
+    top: int | None = TOP_MODELS,
     title: str = "Rank of each model by method",
     xlabel: str = "method",
     svg: bool = False,
+    formats: Sequence[str] | None = None,
 ) -> list[str]:
-    """Bump chart: each model's rank in each column, one line per model; the models are
-    named on the left by their first-column rank and on the right by their last-column
-    rank (these names act as the legend).
+    """Bump chart: each model's rank in each column, one line per model. The `top` models
+    by the first column's rank are drawn in colour and named on the left by their
+    first-column rank and on the right by their last-column rank (these names act as the
+    legend; names that would overlap are moved apart, with a thin line to their rank);
+    the others are thin grey lines. The figure's height is bounded by `top`, not M.
 
     Args:
       models: (M,) names.
       ranks: column -> (M,) ranks, 1 the best, in column order: methods (e.g.
         `Comparison.ranks`), schedules, round orders, ...
-      path, svg: as in `plot_risk_profile`.
+      top: how many models to draw in colour and name (None: all).
+      path, svg, formats: as in `plot_risk_profile`.
       title, xlabel: the title, and what the columns are.
 
     Returns:
@@ -447,34 +471,123 @@ def plot_bump(
         raise InputError("ranks is empty; give at least one method")
     table = np.stack([_array(f"ranks[{m!r}]", ranks[m], (len(names),)) for m in methods], axis=1)  # (M, R)
     columns = np.arange(len(methods))
-    colors = colormaps["turbo"](np.linspace(0.0, 1.0, len(names)))
-    figure = Figure(figsize=(5 + 1.6 * len(methods), _models_height(len(names))), layout="constrained")
-    left = figure.add_subplot()
-    right = left.twinx()
-    for place, m in enumerate(np.lexsort((np.arange(len(names)), table[:, 0]))):
-        left.plot(columns, table[m], color=colors[place], marker="o", markersize=3, linewidth=1.0)
-    for axes, column, side in ((left, 0, "left"), (right, -1, "right")):
-        positions, labels = _rank_labels(names, table[:, column], side)
-        _model_ticks(axes.set_yticks, positions, labels)
-        axes.set_ylim(table.max() + 0.5, 0.5)  # rank 1 on top
-        axes.set_ylabel(f"rank under {methods[column]} (1 = best)")
-    left.set_xticks(columns, methods)
-    left.set_xlim(-0.2, columns[-1] + 0.2)
-    left.set_xlabel(xlabel)
-    left.set_title(title)
-    left.grid(axis="x", alpha=0.3)
-    return _save(figure, path, svg)
+    order = np.lexsort((np.arange(len(names)), table[:, 0]))
+    shown = order if top is None else order[: check_int("top", top, 1)]
+    rows = len(names) if len(shown) == len(names) else min(len(names), max(2 * len(shown), 30))
+    figure = Figure(figsize=(5 + 1.6 * len(methods), _models_height(rows)), layout="constrained")
+    axes = figure.add_subplot()
+    for m in order[len(shown):]:
+        axes.plot(columns, table[m], color="0.82", linewidth=0.6, zorder=1)
+    colors = colormaps["turbo"](np.linspace(0.0, 1.0, len(shown)))
+    for color, m in zip(colors, shown):
+        axes.plot(columns, table[m], color=color, marker="o", markersize=3, linewidth=1.2, zorder=2)
+    axes.set_ylim(table.max() + 0.5, 0.5)  # rank 1 on top
+    steps = MaxNLocator(integer=True).tick_values(1, table.max())
+    axes.set_yticks(steps[(steps >= 1) & (steps <= table.max())], [])  # the names stand where rank labels would
+    axes.tick_params(axis="y", direction="in")
+    for rank in axes.get_yticks():  # the rank scale, inside the axes
+        axes.text(-0.38, rank, f"{rank:.0f}", fontsize=7, color="0.45", ha="left", va="center")
+    axes.set_xticks(columns, methods)
+    axes.set_xlim(-0.4, columns[-1] + 0.2)
+    axes.set_xlabel(xlabel)
+    rest = "" if len(shown) == len(names) else f"; the top {len(shown)} of {len(names)} by {methods[0]} in colour"
+    axes.set_title(title, pad=16)
+    axes.annotate(f"rank 1 = best{rest}", (0.5, 1.0), xycoords="axes fraction", xytext=(0, 3),
+                  textcoords="offset points", ha="center", va="bottom", fontsize=8, color="0.3")
+    axes.grid(alpha=0.3)
+    fontsize = 7 if len(shown) > 30 else 9
+    shown_names = [names[m] for m in shown]
+    for column, side in ((0, -1), (-1, 1)):
+        _name_ranks(axes, shown_names, table[shown, column], columns[column], side, colors, fontsize)
+    return _save(figure, path, svg, formats)
 
 
-def _rank_labels(names: list[str], ranks: np.ndarray, side: str) -> tuple[np.ndarray, list[str]]:
-    """Tick positions (the distinct ranks) and labels naming the models at each (tied
-    models share a label), the rank number on the plot's `side`."""
-    positions = np.unique(ranks)
-    labels = []
-    for rank in positions:
-        holders = " / ".join(name for name, r in zip(names, ranks) if r == rank)
-        labels.append(f"{holders}  {rank:.0f}" if side == "left" else f"{rank:.0f}  {holders}")
-    return positions, labels
+def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, colors, fontsize: float) -> None:
+    """Names each model at its rank in column `x`, outside the axes on the left (side -1)
+    or right (1), with the rank number; tied models share a label. Labels keep one line
+    apart: from the best rank down, a label that would overlap the one above moves down,
+    joined to its point by a thin line."""
+    figure = axes.get_figure()
+    figure.draw_without_rendering()  # the layout: where each rank is drawn
+    positions = np.unique(ranks)  # best first
+    scale = 72 / figure.dpi  # points per pixel
+    heights = axes.transData.transform(np.column_stack([np.full(len(positions), x), positions]))[:, 1] * scale
+    line, placed = 1.25 * fontsize, []
+    for height in heights:  # highest first: rank 1 is on top
+        placed.append(min(height, placed[-1] - line) if placed else height)
+    for rank, height, wanted in zip(positions, placed, heights):
+        holders = [i for i, r in enumerate(ranks) if r == rank]
+        who = " / ".join(names[i] for i in holders)
+        text = f"{who}  {rank:.0f}" if side < 0 else f"{rank:.0f}  {who}"
+        moved = wanted - height > 0.5
+        axes.annotate(text, (x, rank), xytext=(0.5 + side * 0.51, height - wanted),  # just outside the axes
+                      textcoords=("axes fraction", "offset points"), ha="right" if side < 0 else "left", va="center",
+                      fontsize=fontsize, color=colors[holders[0]], annotation_clip=False,
+                      arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5) if moved else None)
+
+
+def plot_win_probabilities(
+    models: Sequence[str],
+    win_prob,
+    path,
+    *,
+    scores=None,
+    top: int | None = 30,
+    svg: bool = False,
+    formats: Sequence[str] | None = None,
+) -> list[str]:
+    """Heatmap of P(row beats column): the pairwise win probabilities averaged over the
+    benchmarks, the models sorted by `scores` (best at the top and on the left), the
+    `top` best only so the cells stay readable; cells carry their value up to 20 models.
+
+    Args:
+      models: (M,) names.
+      win_prob: (M, M) [i, j] = P(i beats j), e.g. `csd.win_probabilities(table).mean(2)`.
+      scores: (M,) what to sort by, higher first (e.g. `SimulationResult.expected_score`);
+        default the mean win probability of each row.
+      top: how many models to show (None: all).
+      path, svg, formats: as in `plot_risk_profile`.
+
+    Returns:
+      The paths written.
+
+    Example:
+      >>> import os, tempfile, csd.plots
+      >>> with tempfile.TemporaryDirectory() as folder:
+      ...     paths = csd.plots.plot_win_probabilities(["a", "b"], [[0.0, 0.75], [0.25, 0.0]],
+      ...                                              os.path.join(folder, "wins"))
+      >>> [os.path.basename(p) for p in paths]
+      ['wins.png']
+    """
+    names = _names(models)
+    win_prob = _array("win_prob", win_prob, (len(names), len(names)))
+    order_by = win_prob.mean(axis=1) if scores is None else _array("scores", scores, (len(names),))
+    order = _best_first(order_by)
+    shown = order if top is None else order[: check_int("top", top, 1)]
+    cells = win_prob[np.ix_(shown, shown)]
+    cells[np.arange(len(shown)), np.arange(len(shown))] = np.nan  # a model does not play itself
+    size = 4.5 + 0.28 * len(shown)
+    figure = Figure(figsize=(max(size + 1.5, 8.0), size), layout="constrained")
+    axes = figure.add_subplot()
+    image = axes.imshow(cells, cmap="RdBu", vmin=0.0, vmax=1.0, interpolation="nearest")
+    labels = [names[m] for m in shown]
+    _model_ticks(axes.set_yticks, np.arange(len(shown)), labels)
+    _model_ticks(axes.set_xticks, np.arange(len(shown)), labels)
+    axes.tick_params(axis="x", labelrotation=60)
+    for label in axes.get_xticklabels():
+        label.set_horizontalalignment("right")
+        label.set_rotation_mode("anchor")
+    if len(shown) <= 20:
+        for (i, j), value in np.ndenumerate(cells):
+            if not np.isnan(value):
+                axes.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
+                          color="white" if abs(value - 0.5) > 0.3 else "black")
+    rest = "" if len(shown) == len(names) else f", top {len(shown)} of {len(names)}"
+    axes.set_title(f"P(row beats column), averaged over the benchmarks\n(models by score{rest})")
+    axes.set_xlabel("opponent")
+    axes.set_ylabel("model")
+    figure.colorbar(image, ax=axes, label="P(row beats column)", shrink=0.8)
+    return _save(figure, path, svg, formats)
 
 
 def _chosen(option: str, chosen: Sequence[str], names: list[str]) -> list[int]:
@@ -537,17 +650,34 @@ def _model_ticks(set_ticks, positions, labels) -> None:
     set_ticks(positions, labels, fontsize=7 if len(labels) > 30 else 9)
 
 
-def _save(figure: Figure, path, svg: bool) -> list[str]:
-    """Writes `figure` as `path` with suffix .png (and .svg); returns the paths."""
+def _save(figure: Figure, path, svg: bool, formats: Sequence[str] | None = None) -> list[str]:
+    """Writes `figure` as `path` with the suffix of each of `formats` (default .png, and
+    .svg with `svg`); returns the paths."""
+    formats = (("png", "svg") if svg else ("png",)) if formats is None else figure_formats(formats)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    formats = ("png", "svg") if svg else ("png",)
     written = []
     for fmt in formats:
         final = target.with_suffix(f".{fmt}")
         _write_atomically(figure, final, fmt)
         written.append(os.fspath(final))
     return written
+
+
+def figure_formats(formats, option: str = "formats") -> tuple[str, ...]:
+    """`formats` (a name or names from `FORMATS`, any case) as a tuple without repeats.
+
+    Raises:
+      InputError: for an empty list or an unknown format, naming `option`.
+    """
+    names = [formats] if isinstance(formats, str) else list(formats)
+    chosen = tuple(dict.fromkeys(str(name).lower().lstrip(".") for name in names))
+    if not chosen:
+        raise InputError(f"{option} is empty; choose from: {', '.join(FORMATS)}", option)
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown:
+        raise InputError(f"{option}: unknown figure format(s) {unknown}; choose from: {', '.join(FORMATS)}", option)
+    return chosen
 
 
 def _write_atomically(figure: Figure, final: Path, fmt: str) -> None:

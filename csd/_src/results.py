@@ -8,6 +8,8 @@ NumPy arrays and names. Each has:
     results.json can be loaded again (`csd-run mode=collect` does).
   - `table()`: a `ResultTable`, the one description of its rows that the terminal
     (`format_table`), Markdown (report.md) and CSV (results.csv) outputs are made from.
+  - `to_dataframe()`: the same rows as a tidy pandas DataFrame (pandas is an optional
+    extra, `pip install '.[pandas]'`, imported only here).
 
 Example:
   >>> import numpy as np, csd
@@ -67,6 +69,10 @@ class ResultTable:
         """CSV text of every row's raw values."""
         return to_csv(self.header, self.values)
 
+    def frame(self):
+        """A pandas DataFrame of every row's raw values, one column per CSV column."""
+        return _pandas().DataFrame(self.values, columns=list(self.header))
+
 
 class _Plain:
     """`to_dict` / `from_dict` for a result dataclass, driven by its field annotations."""
@@ -84,13 +90,15 @@ class _Plain:
 
     @classmethod
     def from_dict(cls, data: dict):
-        """The result `to_dict` wrote (derived keys are ignored).
+        """The result `to_dict` wrote (derived keys are ignored; a field with a default may
+        be absent, as in files written before it existed).
 
         Raises:
           KeyError: for a missing field; ValueError for a malformed one.
         """
         hints = typing.get_type_hints(cls)
-        return cls(**{f.name: _typed(hints[f.name], data[f.name]) for f in dataclasses.fields(cls)})
+        fields = [f for f in dataclasses.fields(cls) if f.name in data or not _has_default(f)]
+        return cls(**{f.name: _typed(hints[f.name], data[f.name]) for f in fields})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -173,6 +181,11 @@ class SimulationResult(_Plain):
         """The ranking as aligned text: rank, model, E[S], SE, P(champion), rank interval."""
         return self.table().text(top)
 
+    def to_dataframe(self):
+        """One row per model, best first: rank, model, expected_score, stderr,
+        champion_prob, rank_low, rank_high (the 90% rank interval)."""
+        return self.table().frame()
+
     def _derived(self) -> dict:
         low, high = self.rank_interval()
         return {
@@ -235,6 +248,12 @@ class SweepResult(_Plain):
         """The first schedule's tournament (the others differ in `elimination` only)."""
         return self.results[0].tournament
 
+    @property
+    def risk_trend(self) -> np.ndarray:
+        """(M,) the last schedule's drop that each model's peers predict for it
+        (`sweep.peer_trend`): `risk_residual` is the drop minus this."""
+        return self.drop[-1] - self.risk_residual
+
     def table(self) -> ResultTable:
         """By E[S | first schedule]: E[S] ± SE per schedule, each drop ± SE, the profile."""
         order = _best_first(self.expected_score[0])
@@ -262,6 +281,23 @@ class SweepResult(_Plain):
     def format_table(self, top: int | None = None) -> str:
         """Models by E[S | first schedule]: E[S] per schedule, the drops and the profile."""
         return self.table().text(top)
+
+    def to_dataframe(self):
+        """One row per model and schedule (models by E[S | first schedule], then the
+        schedules in order): model, schedule, rank (under that schedule), expected_score,
+        stderr, drop, relative_drop, drop_stderr (NaN for the first schedule),
+        risk_profile. The `table()` columns `name[label]` become rows of `schedule`."""
+        wide = self.table().frame()
+        ranks = {label: dict(zip(self.models, places(row))) for label, row in zip(self.labels, self.expected_score)}
+        rows = []
+        for _, model_row in wide.iterrows():
+            for label in self.labels:
+                cells = {"model": model_row["model"], "schedule": label,
+                         "rank": int(ranks[label][model_row["model"]])}
+                for name in ("expected_score", "stderr", "drop", "relative_drop", "drop_stderr"):
+                    cells[name] = model_row.get(f"{name}[{label}]", np.nan)
+                rows.append({**cells, "risk_profile": model_row["risk_profile"]})
+        return _pandas().DataFrame(rows)
 
     def _derived(self) -> dict:
         return {"rank": [places(row).tolist() for row in self.expected_score]}
@@ -322,25 +358,30 @@ class BootstrapResult(_Plain):
         order = _best_first(self.expected_score)
         rank = places(self.expected_score)
         values = [
-            [rank[m], self.models[m], self.expected_score[m], self.ci_low[m], self.ci_high[m],
+            [rank[m], self.models[m], self.expected_score[m], self.stderr[m], self.ci_low[m], self.ci_high[m],
              self.rank_low[m], self.rank_high[m], self.tiers[m]]
             for m in order
         ]
         shown = [
-            [str(v[7]), v[1], f"{v[2]:.3f}", f"[{v[3]:.3f}, {v[4]:.3f}]", f"{v[5]}-{v[6]}"] for v in values
+            [str(v[8]), v[1], f"{v[2]:.3f}", f"[{v[4]:.3f}, {v[5]:.3f}]", f"{v[6]}-{v[7]}"] for v in values
         ]
         percent = f"{100 * self.coverage:g}%"
         return ResultTable(
             ("tier", "model", "E[S]", f"{percent} interval", "rank"),
             "rlrrr",
             shown,
-            ("rank", "model", "expected_score", "ci_low", "ci_high", "rank_low", "rank_high", "tier"),
+            ("rank", "model", "expected_score", "stderr", "ci_low", "ci_high", "rank_low", "rank_high", "tier"),
             values,
         )
 
     def format_table(self, top: int | None = None) -> str:
         """Models by E[S]: tier, E[S], its interval and the rank interval."""
         return self.table().text(top)
+
+    def to_dataframe(self):
+        """One row per model by E[S]: rank, model, expected_score, stderr, ci_low,
+        ci_high, rank_low, rank_high, tier."""
+        return self.table().frame()
 
     def _derived(self) -> dict:
         return {"rank": places(self.expected_score).tolist()}
@@ -357,6 +398,10 @@ class Comparison(_Plain):
       kendall_tau: method -> method -> Kendall's tau-b of their scores (symmetric, 1 on
         the diagonal).
       csd: the `SimulationResult` behind the `csd` scores (None without `csd`).
+      intervals: method -> {"ci_low", "ci_high", "rank_low", "rank_high": (M,) arrays},
+        the bootstrap intervals of its score and rank over tables resampled inside the
+        tiers (`compare(n_boot=...)`); empty without a bootstrap.
+      coverage: the central probability of `intervals` (None without them).
     """
 
     models: tuple[str, ...]
@@ -364,6 +409,8 @@ class Comparison(_Plain):
     ranks: dict[str, np.ndarray]
     kendall_tau: dict[str, dict[str, float]]
     csd: SimulationResult | None = None
+    intervals: dict[str, dict[str, np.ndarray]] = dataclasses.field(default_factory=dict)
+    coverage: float | None = None
 
     @property
     def methods(self) -> tuple[str, ...]:
@@ -372,21 +419,41 @@ class Comparison(_Plain):
 
     def table(self) -> ResultTable:
         """One row per model, best `csd` rank (or first method's) first: each method's
-        rank (shown) and score and rank (CSV)."""
+        rank, with its rank interval where there is one (shown), and score and rank, with
+        the score and rank intervals where there are any (CSV)."""
         key = "csd" if "csd" in self.ranks else self.methods[0]
         order = np.lexsort((np.arange(len(self.models)), self.ranks[key]))
-        shown = [[self.models[m], *(str(self.ranks[n][m]) for n in self.methods)] for m in order]
-        header = ["model"] + [f"{kind}[{method}]" for method in self.methods for kind in ("score", "rank")]
+        bounds = ("ci_low", "ci_high", "rank_low", "rank_high")
+        kinds = {method: ("score", "rank") + (bounds if method in self.intervals else ()) for method in self.methods}
+        header = ["model"] + [f"{kind}[{method}]" for method in self.methods for kind in kinds[method]]
+        columns = {"score": self.scores, "rank": self.ranks}
         values = [
-            [self.models[m]] + [v for method in self.methods for v in (self.scores[method][m], self.ranks[method][m])]
+            [self.models[m]] + [
+                (columns[kind][method] if kind in columns else self.intervals[method][kind])[m]
+                for method in self.methods for kind in kinds[method]
+            ]
             for m in order
         ]
+        shown = [[self.models[m], *(self._rank_cell(method, m) for method in self.methods)] for m in order]
         return ResultTable(("model", *self.methods), "l" + "r" * len(self.methods), shown, tuple(header), values)
+
+    def _rank_cell(self, method: str, m: int) -> str:
+        """Model m's rank under `method`, with its rank interval (`3 [2-5]`) if known."""
+        if method not in self.intervals:
+            return str(self.ranks[method][m])
+        low, high = self.intervals[method]["rank_low"][m], self.intervals[method]["rank_high"][m]
+        return f"{self.ranks[method][m]} [{low}-{high}]"
 
     def format_table(self, top: int | None = None) -> str:
         """One row per model, one rank column per method, sorted by the `csd` rank (or
         the first method's), ties in table order."""
         return self.table().text(top)
+
+    def to_dataframe(self):
+        """One row per model (as `table()` sorts them): model, then per method
+        `score[method]`, `rank[method]` and, with intervals, `ci_low[method]`,
+        `ci_high[method]`, `rank_low[method]`, `rank_high[method]`."""
+        return self.table().frame()
 
     def tau_table(self) -> ResultTable:
         """The Kendall tau-b matrix."""
@@ -443,6 +510,11 @@ class OutlierResult(_Plain):
             values,
         )
 
+    def to_dataframe(self):
+        """One row per method: method, rank_before, rank_after, shift, score_before,
+        score_after."""
+        return self.table().frame()
+
     def title(self) -> str:
         """What was changed: `model: x, y set to 0`."""
         return f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
@@ -455,6 +527,21 @@ class OutlierResult(_Plain):
 def schedule_labels(schedules: Sequence) -> tuple[str, ...]:
     """The label of each schedule (`spec.schedule_label`): the one list a sweep carries."""
     return tuple(schedule_label(schedule) for schedule in schedules)
+
+
+def _has_default(field: dataclasses.Field) -> bool:
+    return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
+
+
+def _pandas():
+    """The pandas module, imported on first use (an optional extra)."""
+    try:
+        import pandas
+    except ImportError:
+        raise ImportError(
+            "to_dataframe needs pandas: pip install pandas (or, from a checkout, pip install '.[pandas]')"
+        ) from None
+    return pandas
 
 
 def _best_first(scores: np.ndarray) -> np.ndarray:

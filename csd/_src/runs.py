@@ -23,6 +23,7 @@ from csd._src import plots as plot_module
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
+    CompareConfig,
     DataConfig,
     OutlierConfig,
     PreparedTable,
@@ -142,6 +143,7 @@ def _as_paths(returned, default: Path) -> list:
 
 def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=simulate: E[S] of every model under one elimination schedule."""
+    formats = _formats(config)
     tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
     with prefixed(TOURNAMENT_KEYS):
@@ -153,9 +155,14 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     names = [result.models[m] for m in order]
     plots = [
         Plot("rank_heatmap.png", "P(final rank) of each model",
-             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p)),
+             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, formats=formats)),
         Plot("survival.png", "P(still active after round k)",
-             lambda p: plot_module.plot_survival(names, result.rounds, result.survival[order], p, top=10)),
+             lambda p: plot_module.plot_survival(
+                 names, result.rounds, result.survival[order], p, top=10, formats=formats)),
+        Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
+             lambda p: plot_module.plot_win_probabilities(
+                 list(result.models), csd.win_probabilities(prepared.table, result.tournament.tie).mean(axis=2), p,
+                 scores=result.expected_score, formats=formats)),
     ]
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
@@ -172,11 +179,12 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
             n_runs=config.n_runs, seed=config.seed, chunk_size=config.chunk_size, progress=bar,
         ))
     note = "The schedules share their random numbers, so the drop's SE is paired."
-    return _sweep_output(config, ctx, prepared, result, note, [_rules(tournament)])
+    return _sweep_output(config, ctx, _table_info(config, prepared), result, note, [_rules(tournament)])
 
 
 def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=bootstrap: E[S] with intervals from resampling the table (csd.bootstrap)."""
+    formats = _formats(config)
     tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
     options = dataclasses.asdict(config.bootstrap)
@@ -197,7 +205,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
                 tiers=result.tiers, rank_low=result.rank_low, rank_high=result.rank_high,
                 xlabel=f"E[S] (dot) and its {coverage} bootstrap interval over {result.n_boot} "
                 f"replicates (bar); rank: its {coverage} rank interval",
-                title=f"Bootstrap intervals ({result.scheme}) and tiers",
+                title=f"Bootstrap intervals ({result.scheme}) and tiers", formats=formats,
             ),
         )
     ]
@@ -210,18 +218,24 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
 
 def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=compare: CSD next to the static baselines (csd.compare)."""
+    formats = _formats(config)
     tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
-    with prefixed({**TOURNAMENT_KEYS, "methods": "compare.methods"}):
+    with prefixed({**TOURNAMENT_KEYS, **_section_keys("compare", CompareConfig)}):
         result = _with_bar(config, lambda bar: csd.compare(
             prepared.table, methods=config.compare.methods, tournament=tournament, n_runs=config.n_runs,
-            seed=config.seed, chunk_size=config.chunk_size, progress=bar,
+            seed=config.seed, chunk_size=config.chunk_size, progress=bar, n_boot=config.compare.n_boot,
+            tiers=None if prepared.tiers is None else list(prepared.tiers.values()),
+            coverage=config.compare.coverage, boot_runs=config.compare.boot_runs,
         ))
     plots = [
         Plot("bump.png", "Rank of each model under each method",
-             lambda p: plot_module.plot_bump(list(result.models), result.ranks, p))
+             lambda p: plot_module.plot_bump(list(result.models), result.ranks, p, formats=formats))
     ]
     line = f"methods: {', '.join(result.methods)}; N = {config.n_runs:,} runs; {_rules(tournament)}"
+    if result.intervals:
+        line += (f"; [a-b]: the {100 * result.coverage:g}% bootstrap rank interval over {config.compare.n_boot} "
+                 "tables resampled inside the tiers")
     legend = "Kendall tau-b between the methods' scores:\n\n" + result.tau_table().markdown()
     return _output(config, ctx, prepared, result, result.table(), line, legend, plots)
 
@@ -281,7 +295,7 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
         report = csd.report(
             given.table, out_dir=ctx.out_dir, order=data.order, tiers=tiers_source(data), tier_order=data.tier_order,
             name=given.name, seed=config.seed, progress=log, command=ctx.command(), tournament=tournament,
-            chunk_size=config.chunk_size, **dataclasses.asdict(config.report),
+            chunk_size=config.chunk_size, formats=_formats(config), **dataclasses.asdict(config.report),
         )
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
@@ -327,6 +341,11 @@ def _sweep_schedules(schedules: Sequence) -> list:
     return [tuple(s) if isinstance(s, (list, tuple)) else s for s in schedules]
 
 
+def _formats(config: RunConfig) -> tuple[str, ...]:
+    """The figure formats of `plots.format`, checked before anything is computed."""
+    return plot_module.figure_formats(config.plots.format, "plots.format")
+
+
 def _section_keys(section: str, cls) -> dict[str, str]:
     """{option: `section.option`} for the fields of a config section."""
     return {field.name: f"{section}.{field.name}" for field in dataclasses.fields(cls)}
@@ -346,6 +365,7 @@ def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, li
 def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: str, extra: Sequence[str]) -> RunOutput:
     """The outputs of a `SweepResult`: its table, the drop's note and the risk plots.
     `table_info` is `_table_info`'s dict (for collect: as the first run recorded it)."""
+    formats = _formats(config)
     table = sweep.table()
     labels = sweep.labels
     named, named_what = _risk_labels(sweep)
@@ -357,10 +377,12 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
             lambda p: plot_module.plot_risk_profile(
                 list(sweep.models), sweep.expected_score[0], sweep.drop[-1], p,
                 drop_stderr=sweep.drop_stderr[-1], labels=named, profiles=sweep.risk_profile, schedule=labels[-1],
+                trend=sweep.risk_trend, formats=formats,
             ),
         ),
         Plot("expected_scores.png", "E[S] per schedule",
-             lambda p: plot_module.plot_expected_scores(list(sweep.models), labels, sweep.expected_score, sweep.stderr, p)),
+             lambda p: plot_module.plot_expected_scores(
+                 list(sweep.models), labels, sweep.expected_score, sweep.stderr, p, formats=formats)),
     ]
     results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
     summary = _summary(ctx, table_info, None if config.mode == "collect" else table_info.get("tiers"), config)

@@ -167,16 +167,22 @@ def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z
     Returns:
       (profiles (M,) tuple of str, residuals (M,) float).
     """
-    n_models = len(base)
-    n_peers = min(n_models - 1, 50, max(8, n_models // 5))
-    distance = np.abs(base[:, None] - base[None, :]) + np.where(np.eye(n_models, dtype=bool), np.inf, 0.0)
-    peers = np.argsort(distance, axis=1, kind="stable")[:, :n_peers]  # (M, k)
-    residual = drop - np.array([_line_at(base[p], drop[p], x) for p, x in zip(peers, base)])
+    residual = drop - peer_trend(base, drop)
     field_spread = 1.4826 * np.median(np.abs(residual - np.median(residual)))
     differs = (np.abs(residual) > z * drop_stderr) & (np.abs(residual) > spread * field_spread)
     labels = np.where(differs & (residual > 0), RISK_PROFILES[0], RISK_PROFILES[1])
     labels = np.where(differs & (residual < 0), RISK_PROFILES[2], labels)
     return tuple(labels.tolist()), residual
+
+
+def peer_trend(base: np.ndarray, drop: np.ndarray) -> np.ndarray:
+    """(M,) the drop each model's peers predict for it (see `risk_profiles`): the Theil-Sen
+    line through the drops of the k models closest in `base`, at the model's `base`."""
+    n_models = len(base)
+    n_peers = min(n_models - 1, 50, max(8, n_models // 5))
+    distance = np.abs(base[:, None] - base[None, :]) + np.where(np.eye(n_models, dtype=bool), np.inf, 0.0)
+    peers = np.argsort(distance, axis=1, kind="stable")[:, :n_peers]  # (M, k)
+    return np.array([_line_at(base[p], drop[p], x) for p, x in zip(peers, base)])
 
 
 def _line_at(x: np.ndarray, y: np.ndarray, at: float) -> float:

@@ -81,6 +81,7 @@ def report(
     command: str | None = None,
     tournament: Tournament | None = None,
     chunk_size: int | None = None,
+    formats: Sequence[str] = ("png",),
     **rules,
 ) -> Report:
     """Runs the paper's whole analysis of `table` and writes it up in `out_dir`.
@@ -121,6 +122,7 @@ def report(
         replaces their elimination by T = 0, 1, 2, the other analyses play T = 0, and the
         outlier test under `float` pairing replaces the pairing rule.
       chunk_size: runs per kernel call (results do not depend on it).
+      formats: the figures' file formats, any of png, pdf, svg.
 
     Returns:
       The `Report`.
@@ -141,6 +143,9 @@ def report(
     if not isinstance(table, ScoreTable):
         raise InputError(f"report needs a ScoreTable, got {type(table).__name__}")
     tournament = as_tournament(tournament, rules)
+    from csd._src.plots import figure_formats as checked_formats  # matplotlib: only when a report is drawn
+
+    formats = checked_formats(formats)
     if tournament.elimination != 0:
         raise InputError(
             f"elimination={tournament.elimination!r}: the report plays T = 0, and T = 0, 1, 2 in its sweep; "
@@ -154,7 +159,7 @@ def report(
     out = Path(out_dir)
     drawing = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
-    pictures = draw_figures(analysis, out)
+    pictures = draw_figures(analysis, out, formats)
     analysis.timings["figures"] = time.perf_counter() - drawing
     if progress is not None:
         progress(f"figures: {analysis.timings['figures']:.1f} s")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Sequence
 
 from csd._src.baselines import places
 from csd._src.report.analysis import Analysis, merged_ranks, notable_models
@@ -33,9 +34,9 @@ def figures(a: Analysis) -> list[Figure]:
     ]
 
 
-def draw_figures(a: Analysis, out_dir: Path) -> list[Path]:
-    """Writes every figure of `figures(a)` into `out_dir` (each PNG atomically); returns
-    their paths."""
+def draw_figures(a: Analysis, out_dir: Path, formats: Sequence[str] = ("png",)) -> list[Path]:
+    """Writes every figure of `figures(a)` into `out_dir`, in each of `formats` (each file
+    atomically); returns their paths."""
     from csd._src import plots
 
     fsa, ranking, boot = a.fsa, a.ranking, a.boot
@@ -45,23 +46,25 @@ def draw_figures(a: Analysis, out_dir: Path) -> list[Path]:
     order_ranks.update({name: places(other.expected_score) for name, other in a.orders.items()})
     draw = {
         "risk_profile.png": lambda path: plots.plot_risk_profile(
-            models, fsa.expected_score[0], fsa.drop[-1], path, drop_stderr=fsa.drop_stderr[-1], labels=notable,
-            profiles=fsa.risk_profile, schedule=fsa.labels[-1]),
+            models, fsa.expected_score[0], fsa.drop[-1], path, formats=formats, drop_stderr=fsa.drop_stderr[-1],
+            labels=notable,
+            profiles=fsa.risk_profile, schedule=fsa.labels[-1], trend=fsa.risk_trend),
         "expected_scores.png": lambda path: plots.plot_expected_scores(
-            models, list(fsa.labels), fsa.expected_score, fsa.stderr, path),
+            models, list(fsa.labels), fsa.expected_score, fsa.stderr, path, formats=formats),
         "survival.png": lambda path: plots.plot_survival(
-            models, list(ranking.rounds), fsa.results[-1].survival, path, models_shown=notable),
-        "rank_heatmap.png": lambda path: plots.plot_rank_heatmap(models, ranking.rank_probs, path),
+            models, list(ranking.rounds), fsa.results[-1].survival, path, formats=formats, models_shown=notable),
+        "rank_heatmap.png": lambda path: plots.plot_rank_heatmap(models, ranking.rank_probs, path, formats=formats),
         "bootstrap.png": lambda path: plots.plot_bootstrap(
-            models, ranking.expected_score, boot.ci_low, boot.ci_high, path, tiers=boot.tiers,
+            models, ranking.expected_score, boot.ci_low, boot.ci_high, path, formats=formats, tiers=boot.tiers,
             rank_low=boot.rank_low, rank_high=boot.rank_high,
             xlabel=f"E[S | T=0] (dot) and its {100 * boot.coverage:g}% bootstrap interval over "
                    f"{boot.n_boot} resampled tables (bar)",
             title="Bootstrap intervals (benchmarks resampled) and tiers"),
         "bump.png": lambda path: plots.plot_bump(
-            models, merged_ranks(a.comparison.ranks), path, title="Rank of each model: CSD and the static methods"),
+            models, merged_ranks(a.comparison.ranks), path, formats=formats,
+            title="Rank of each model: CSD and the static methods"),
         "round_orders.png": lambda path: plots.plot_bump(
-            models, order_ranks, path, xlabel="round order",
+            models, order_ranks, path, formats=formats, xlabel="round order",
             title="Rank of each model (CSD, T = 0) under other round orders"),
     }
     return [Path(p) for figure in figures(a) for p in draw[figure.file](out_dir / figure.file)]
