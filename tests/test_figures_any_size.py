@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from png import png_size
+from csd.testing.png import png_size
 
 import csd
 from csd import plots
