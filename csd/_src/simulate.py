@@ -91,6 +91,7 @@ def schedule_result(
         expected_score_by_round=(totals.round_score_sum[schedule] / n / tick).T,
         n_runs=int(n),
         tournament=prepared.spec if tournament is None else tournament,
+        round_activity=totals.round_games_count[schedule] / n,
         **settings,
     )
 
