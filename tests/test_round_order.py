@@ -89,3 +89,37 @@ def test_order_and_tiers_are_checked_and_round_trip():
         csd.simulate(table, n_runs=10, tournament=rules)
     with pytest.raises(csd.InputError, match="easy-first"):
         csd.simulate(small_tensor(0), n_runs=10, order="easy-first")
+
+
+def test_order_sensitivity_shuffles_inside_tiers_and_round_trips():
+    scores = np.random.default_rng(7).normal(size=(6, 5))
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(6)), tuple(f"b{k}" for k in range(5)), scores)
+    tiers = (("b0", "b1", "b2"), ("b3", "b4"))
+    result = csd.simulate(table, n_runs=2000, seed=3, tiers=tiers, order_sensitivity=4)
+    sensitivity = result.order_sensitivity
+    assert sensitivity.n_runs == 500 and sensitivity.within_tiers and len(sensitivity.orders) == 4
+    for order in sensitivity.orders:
+        assert set(order[:3]) == set(tiers[0]) and set(order[3:]) == set(tiers[1])
+    assert len(set(sensitivity.orders)) > 1
+    replayed = csd.simulate(table.with_benchmarks(sensitivity.orders[0]), n_runs=500, seed=3)
+    np.testing.assert_array_equal(sensitivity.expected_score[0], replayed.expected_score)
+    tau = csd.baselines.kendall_tau(result.expected_score, replayed.expected_score)
+    assert sensitivity.kendall_tau[0] == tau
+    assert sensitivity.reported_leader == result.models[result.order()[0]]
+    assert f"leader changes in {sensitivity.leader_changes()}/4" in sensitivity.line()
+    again = csd.SimulationResult.from_dict(result.to_dict())
+    np.testing.assert_array_equal(again.order_sensitivity.expected_score, sensitivity.expected_score)
+    assert again.order_sensitivity.orders == sensitivity.orders
+
+
+def test_data_order_shuffle_routes_to_the_tournament_inside_the_tiers():
+    from csd._src.config import RunConfig, prepare_table
+
+    config = RunConfig.from_dict({"data": {"order": "shuffle"}})
+    prepared = prepare_table(config.data)
+    tournament = config.tournament(prepared)
+    assert tournament.order == "shuffle" and tournament.tiers == tuple(map(tuple, prepared.tiers.values()))
+    assert list(prepared.table.benchmarks) == [b for tier in tournament.tiers for b in tier]
+    shipped = RunConfig.from_dict({})  # the LiveBench config: by category, easiest first
+    assert shipped.data.round_order() == "easy-first" and shipped.tournament().order == "given"
+    assert RunConfig.from_dict({"data": {"path": "x.csv"}}).data.round_order() == "given"  # any other table

@@ -37,7 +37,9 @@ ELIMINATION_KINDS = ("constant", "schedule", "none")
 
 @dataclasses.dataclass
 class DataConfig:
-    """Which table, and how to read it.
+    """Which table, and how to read it. The defaults are the shipped LiveBench config
+    (`configs/data/livebench.yaml`): by category, easiest first; a `path` plays its
+    columns in the file's order.
 
     Attributes:
       table: a shipped table (`livebench`, `epoch_hub_small`, `openllm_v2`); used when
@@ -60,9 +62,9 @@ class DataConfig:
     table: Optional[str] = "livebench"
     path: Optional[str] = None
     missing: str = "loss"
-    order: str = "given"
-    tiers: Optional[str] = None
-    tier_order: str = "given"
+    order: str = "auto"
+    tiers: Optional[str] = "auto"
+    tier_order: str = "easy-first"
     format: str = "auto"
     lower_is_better: List[str] = dataclasses.field(default_factory=list)
 
