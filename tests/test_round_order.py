@@ -26,17 +26,23 @@ def small_tensor(seed, n_models=4, n_rounds=3):
 
 
 @pytest.mark.parametrize(
-    "seed, pairing, schedule, tiers",
-    [(0, "random", [0, 0, 0], None), (1, "float", [1, 0, 0], None), (2, "random", [0, 1, 0], (0, 0, 1))],
+    "seed, pairing, schedule, tiers, options",
+    [
+        (0, "random", [0, 0, 0], None, {}),
+        (1, "float", [1, 0, 0], None, {}),
+        (2, "random", [0, 1, 0], (0, 0, 1), {}),
+        (4, "adjacent", [0, 0, 0], None, {"avoid_rematch": True}),  # the all-runs step of avoid_rematch
+    ],
 )
-def test_shuffle_matches_the_mean_over_every_order(seed, pairing, schedule, tiers):
+def test_shuffle_matches_the_mean_over_every_order(seed, pairing, schedule, tiers, options):
     probs = small_tensor(seed)
     tier_names = None if tiers is None else (("round_0", "round_1"), ("round_2",))
     result = csd.simulate(probs, n_runs=N_RUNS, seed=seed, pairing=pairing, elimination=schedule,
-                          order="shuffle", tiers=tier_names)
-    exact = exact_over_orders(probs, schedule, tiers, pairing=pairing, draw_points=Fraction(1, 2))
+                          order="shuffle", tiers=tier_names, **options)
+    exact = exact_over_orders(probs, schedule, tiers, pairing=pairing, draw_points=Fraction(1, 2), **options)
     assert_agrees_with_exact(result, exact, N_RUNS)
-    fixed = exact_expectations(probs, schedule, pairing=pairing, draw_points=Fraction(1, 2))["expected_score"]
+    fixed = exact_expectations(probs, schedule, pairing=pairing, draw_points=Fraction(1, 2), **options)
+    fixed = fixed["expected_score"]
     # The case is one where the order matters, so the test can tell shuffle from given.
     assert np.abs(np.asarray(fixed, float) - np.asarray(exact["expected_score"], float)).max() > 0.02
 
