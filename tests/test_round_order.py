@@ -31,7 +31,7 @@ def small_tensor(seed, n_models=4, n_rounds=3):
         (0, "random", [0, 0, 0], None, {}),
         (1, "float", [1, 0, 0], None, {}),
         (2, "random", [0, 1, 0], (0, 0, 1), {}),
-        (4, "adjacent", [0, 0, 0], None, {"avoid_rematch": True}),  # the all-runs step of avoid_rematch
+        pytest.param(4, "adjacent", [0, 0, 0], None, {"avoid_rematch": True}, marks=pytest.mark.slow),
     ],
 )
 def test_shuffle_matches_the_mean_over_every_order(seed, pairing, schedule, tiers, options):
@@ -47,6 +47,7 @@ def test_shuffle_matches_the_mean_over_every_order(seed, pairing, schedule, tier
     assert np.abs(np.asarray(fixed, float) - np.asarray(exact["expected_score"], float)).max() > 0.02
 
 
+@pytest.mark.slow
 def test_shuffle_does_not_depend_on_the_column_order():
     rng = np.random.default_rng(5)
     scores = rng.integers(0, 6, (8, 6)).astype(float)
