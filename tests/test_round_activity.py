@@ -53,7 +53,8 @@ def test_results_without_round_activity_still_load():
     result = csd.simulate(strict_table(3, 3), n_runs=200)
     again = csd.SimulationResult.from_dict(result.to_dict())
     np.testing.assert_array_equal(again.round_activity, result.round_activity)
-    older = {key: value for key, value in result.to_dict().items() if key not in ("round_activity", "order_sensitivity")}
+    newer = ("round_activity", "order_sensitivity")
+    older = {key: value for key, value in result.to_dict().items() if key not in newer}
     loaded = csd.SimulationResult.from_dict(older)
     assert loaded.round_activity is None and loaded.last_active_round() is None
     assert frozen_rounds_warning(loaded) is None

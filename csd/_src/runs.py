@@ -321,7 +321,8 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     log = (lambda line: print(f"  {line}", file=sys.stderr, flush=True)) if config.progress else None
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("report", ReportConfig), **_section_keys("data", DataConfig)}):
         report = csd.report(
-            given.table, out_dir=ctx.out_dir, order=data.round_order(), tiers=tiers_source(data), tier_order=data.tier_order,
+            given.table, out_dir=ctx.out_dir, order=data.round_order(), tiers=tiers_source(data),
+            tier_order=data.tier_order,
             name=given.name, seed=config.seed, progress=log, command=ctx.command(), tournament=tournament,
             chunk_size=config.chunk_size, **dataclasses.asdict(config.report),
         )
