@@ -6,11 +6,19 @@ from csd._src.bootstrap import bootstrap
 from csd._src.compare import baseline_intervals, compare, outlier_test
 from csd._src.datasets import shipped_table, shipped_tiers
 from csd._src.errors import InputError
+from csd._src.orders import order_sensitivity
 from csd._src.outcomes import win_probabilities
 from csd._src.report.api import Report, report
 from csd._src.report.api import Report, report
 from csd._src.rounds import order_rounds
-from csd._src.results import BootstrapResult, Comparison, OutlierResult, SimulationResult, SweepResult
+from csd._src.results import (
+    BootstrapResult,
+    Comparison,
+    OrderSensitivity,
+    OutlierResult,
+    SimulationResult,
+    SweepResult,
+)
 from csd._src.simulate import simulate
 from csd._src.spec import Tournament
 from csd._src.sweep import sweep
@@ -20,6 +28,7 @@ __all__ = [
     "BootstrapResult",
     "Comparison",
     "InputError",
+    "OrderSensitivity",
     "OutlierResult",
     "Report",
     "Report",
@@ -33,6 +42,7 @@ __all__ = [
     "compare",
     "load_table",
     "order_rounds",
+    "order_sensitivity",
     "outlier_test",
     "report",
     "report",

@@ -103,7 +103,8 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     assert csd.SimulationResult.from_dict(results).tournament == csd.Tournament(elimination=1)
     assert len(results["models"]) == 65 and len(results["rounds"]) == 21
     assert results["table"]["missing_report"] == "0 missing cell(s), policy 'loss'"
-    assert results["table"]["tiers"] is None  # the file's column order unless data.tiers=auto
+    assert len(results["table"]["tiers"]) == 7 and results["table"]["order"] == "easy-first"  # by category
+    assert "round order: easiest benchmark first" in proc.stdout and "order sensitivity: 8" in proc.stdout
     for plot in ("rank_heatmap.png", "survival.png"):
         assert (out / plot).stat().st_size > 10_000
         assert f"]({plot})" in (out / "report.md").read_text()

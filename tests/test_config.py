@@ -147,16 +147,16 @@ def test_config_round_trips_through_its_dict():
 
 
 def test_livebench_rounds_go_tier_by_tier_in_the_tiers_order():
-    prepared = prepare_table(DataConfig(tiers="auto"))
+    prepared = prepare_table(DataConfig(order="given", tier_order="given"))
     assert list(prepared.tiers) == list(CATEGORIES)
     assert list(prepared.table.benchmarks) == [b for tier in CATEGORIES.values() for b in tier]
-    plain = prepare_table(DataConfig())
+    plain = prepare_table(DataConfig(order="given", tiers=None))
     assert plain.tiers is None
     assert plain.table.benchmarks == csd.load_table(csd.shipped_table("livebench")).benchmarks
 
 
 def test_easy_first_orders_by_mean_score_inside_each_tier():
-    prepared = prepare_table(DataConfig(order="easy-first", tiers="auto"))
+    prepared = prepare_table(DataConfig(order="easy-first", tiers="auto", tier_order="given"))
     raw = csd.load_table(csd.shipped_table("livebench"))
     means = dict(zip(raw.benchmarks, np.nanmean(raw.scores, axis=0)))
     assert list(prepared.tiers) == list(CATEGORIES)
@@ -186,7 +186,7 @@ def test_random_order_is_a_permutation_fixed_by_the_seed():
 
     assert rounds(1) == rounds(1) != rounds(2)
     assert sorted(rounds(1)) == sorted(csd.load_table(csd.shipped_table("livebench")).benchmarks)
-    tiered = prepare_table(DataConfig(order="random", tiers="auto"), seed=1)
+    tiered = prepare_table(DataConfig(order="random", tiers="auto", tier_order="given"), seed=1)
     assert list(tiered.tiers) == list(CATEGORIES)  # the tiers keep their order
 
 

@@ -37,7 +37,9 @@ ELIMINATION_KINDS = ("constant", "schedule", "none")
 
 @dataclasses.dataclass
 class DataConfig:
-    """Which table, and how to read it.
+    """Which table, and how to read it. The defaults are the shipped LiveBench config
+    (`configs/data/livebench.yaml`): by category, easiest first; a `path` plays its
+    columns in the file's order.
 
     Attributes:
       table: a shipped table (`livebench`, `epoch_hub_small`, `openllm_v2`); used when
@@ -45,7 +47,11 @@ class DataConfig:
       path: a table file (comma-, tab- or semicolon-separated, wide or long) or a folder of
         lm-evaluation-harness results, read instead of `table` (docs/data.md).
       missing: the missing-score policy (`loss`, `drop-model`, `drop-benchmark`, `error`).
-      order: the round order: `given`, `easy-first` or `random` (`csd.order_rounds`).
+      order: the round order: `given`, `easy-first` or `random` (`csd.order_rounds`), or
+        `shuffle`: a fresh random order in every tournament (`Tournament(order="shuffle")`,
+        inside the tiers, which keep `tier_order`), or `auto`: `easy-first` when the rounds
+        play in the shipped tiers (`tiers=auto` with a table that ships them), else `given`
+        (`round_order`).
       tiers: `auto` (the tiers shipped with `table`, if any, and none for `path`), None, or
         a JSON file `{"tier": ["benchmark", ...], ...}` listing every benchmark once.
       tier_order: the order of the tiers: `given` or `easy-first` (`csd.order_rounds`).
@@ -56,11 +62,18 @@ class DataConfig:
     table: Optional[str] = "livebench"
     path: Optional[str] = None
     missing: str = "loss"
-    order: str = "given"
-    tiers: Optional[str] = None
-    tier_order: str = "given"
+    order: str = "auto"
+    tiers: Optional[str] = "auto"
+    tier_order: str = "easy-first"
     format: str = "auto"
     lower_is_better: List[str] = dataclasses.field(default_factory=list)
+
+    def round_order(self) -> str:
+        """`order` with `auto` resolved: `easy-first` inside shipped tiers, else `given`."""
+        if self.order != "auto":
+            return self.order
+        shipped = self.tiers == "auto" and self.path is None and self.table is not None
+        return "easy-first" if shipped and tiers_source(self) is not None else "given"
 
 
 @dataclasses.dataclass
@@ -185,6 +198,7 @@ class RunConfig:
     max_runs: Optional[int] = None
     progress: bool = True
     top: Optional[int] = None
+    order_sensitivity: int = 8
     dir: Optional[str] = None
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     pairing: PairingConfig = dataclasses.field(default_factory=PairingConfig)
@@ -210,13 +224,19 @@ class RunConfig:
         with config_errors():
             return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), dict(raw)))
 
-    def tournament(self) -> Tournament:
-        """The `csd.Tournament` of `pairing` and `elimination`.
+    def tournament(self, prepared: PreparedTable | None = None) -> Tournament:
+        """The `csd.Tournament` of `pairing` and `elimination`, with the tiers of `prepared`
+        (the table read, already in round order); with `data.order=shuffle` it shuffles
+        the rounds itself, inside those tiers.
 
         Raises:
           InputError: prefixed with the config key at fault.
         """
         fields = {("pairing" if key == "rule" else key): value for key, value in dataclasses.asdict(self.pairing).items()}
+        if prepared is not None and prepared.tiers:
+            fields["tiers"] = tuple(map(tuple, prepared.tiers.values()))
+        if self.data.round_order() == "shuffle":
+            fields["order"] = "shuffle"
         with prefixed(TOURNAMENT_KEYS):
             return Tournament(**fields, elimination=self.elimination.schedule(), min_active=self.elimination.min_active)
 
@@ -230,6 +250,8 @@ TOURNAMENT_KEYS = {
     **{("pairing" if f.name == "rule" else f.name): f"pairing.{f.name}" for f in dataclasses.fields(PairingConfig)},
     "elimination": "elimination.t",
     "min_active": "elimination.min_active",
+    "order": "data.order",
+    "tiers": "data.tiers",
 }
 
 
@@ -304,7 +326,9 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
             raise InputError("give data.path=FILE (a CSV) or data.table=NAME")
         table = load_table(source, missing=data.missing, format=data.format, lower_is_better=data.lower_is_better)
         tiers = tiers_source(data)
-        table, tiers = order_rounds(table, data.order, tiers, tier_order=data.tier_order, seed=seed)
+        # `shuffle` is played by the tournament (`RunConfig.tournament`): the table keeps its order.
+        order = "given" if data.round_order() == "shuffle" else data.round_order()
+        table, tiers = order_rounds(table, order, tiers, tier_order=data.tier_order, seed=seed)
     return PreparedTable(table, tiers, name)
 
 

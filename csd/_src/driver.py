@@ -23,6 +23,7 @@ from csd._src import engine, rng
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
+from csd._src.rounds import tournament_rounds
 from csd._src.spec import Tournament, elimination_schedules, points_fraction
 from csd._src.table import ScoreTable
 
@@ -80,6 +81,13 @@ def prepare(table_or_probs, tournament: Tournament, *, ranking: str = "auto", wi
         probs = check_probabilities(table_or_probs)
         models = tuple(f"model_{m}" for m in range(probs.shape[0]))
         rounds = tuple(f"round_{k}" for k in range(probs.shape[2]))
+    order, shuffle_tiers = tournament_rounds(table_or_probs if is_table else probs, rounds, tournament)
+    if order != list(range(len(rounds))):
+        rounds = tuple(rounds[k] for k in order)
+        if is_table:
+            table_or_probs = table_or_probs.with_benchmarks(rounds)
+        else:
+            probs = probs[:, :, order]
     n_players = len(models)
     if n_players >= 1 << 16:
         raise InputError(f"the table has {n_players} models; at most 65535 are supported")
@@ -115,6 +123,7 @@ def prepare(table_or_probs, tournament: Tournament, *, ranking: str = "auto", wi
         bye=tournament.bye_rule,
         bye_once=tournament.bye_once,
         avoid_rematch=tournament.avoid_rematch,
+        shuffle_tiers=shuffle_tiers,
     )
     prepared = Prepared(tournament, models, rounds, outcomes, rules, denominator, _seed_key(strength, n_slots))
     prepared.schedules()  # the schedule fits the rounds
@@ -133,6 +142,7 @@ class Totals:
     rank_count: np.ndarray
     survival_count: np.ndarray
     round_score_sum: np.ndarray
+    round_games_count: np.ndarray
 
     def add(self, stats: engine.ChunkStats, n_players: int) -> None:
         """Adds a chunk's sums, dropping the padding slots beyond the first `n_players`."""
@@ -140,7 +150,7 @@ class Totals:
             value = np.asarray(getattr(stats, field.name), dtype=np.int64)
             if field.name == "rank_count":
                 value = value[..., :n_players, :n_players]
-            elif field.name != "n_runs":
+            elif field.name not in ("n_runs", "round_games_count"):
                 value = value[..., :n_players]
             setattr(self, field.name, getattr(self, field.name) + value)
 
@@ -270,4 +280,5 @@ def _empty_totals(batch: tuple[int, ...], n_schedules: int, rules: engine.Rules)
         rank_count=np.zeros(per_model + (rules.n_players,), np.int64),
         survival_count=np.zeros(per_round, np.int64),
         round_score_sum=np.zeros(per_round, np.int64),
+        round_games_count=np.zeros(batch + (n_schedules, rules.n_rounds), np.int64),
     )

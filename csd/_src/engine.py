@@ -43,6 +43,9 @@ class Rules(NamedTuple):
       bye_once: a bye goes to a member with no earlier bye when the group has one.
       avoid_rematch: pair without rematches where possible (`rematch`), searching at most
         `rematch_budget` steps per segment.
+      shuffle_tiers: None (the rounds play in table order), or (K,) the tier of each
+        position: every run plays its own random order of the rounds, shuffled inside each
+        tier (`round_permutation`).
     """
 
     n_models: int
@@ -60,6 +63,7 @@ class Rules(NamedTuple):
     bye_once: bool = False
     avoid_rematch: bool = False
     rematch_budget: int = 256
+    shuffle_tiers: tuple[int, ...] | None = None
 
 
 class State(NamedTuple):
@@ -92,6 +96,7 @@ class ChunkStats(NamedTuple):
         ties share the better rank).
       survival_count: (S, K, M) runs where the model was active after round k's elimination.
       round_score_sum: (S, K, M) sum of scores after round k.
+      round_games_count: (S, K) runs in which round k had at least one game.
     """
 
     n_runs: jnp.ndarray
@@ -101,6 +106,7 @@ class ChunkStats(NamedTuple):
     rank_count: jnp.ndarray
     survival_count: jnp.ndarray
     round_score_sum: jnp.ndarray
+    round_games_count: jnp.ndarray
 
 
 def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid) -> ChunkStats:
@@ -118,35 +124,38 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
     keys = rng.run_keys(seed, stream, run_index)  # (C, 2)
     # One schedule after another: on XLA:CPU a `vmap` over them measured 7-17% slower, and
     # this keeps a chunk's working memory that of one schedule.
-    final, survival, round_score = lax.map(
+    final, survival, round_score, round_games = lax.map(
         lambda schedule: _play_tournament(rules, outcomes, schedule, seed_key, (keys, valid)), schedules
     )
-    return _summarize(rules, final, survival, round_score, valid)
+    return _summarize(rules, final, survival, round_score, round_games, valid)
 
 
 def _play_tournament(rules, outcomes, schedule, seed_key, runs):
-    """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M)."""
+    """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M),
+    runs with a game in each round (K,)."""
     keys, valid = runs
     start = _start(rules, keys, valid)
     step = _round_step(rules)
 
     def body(carry, round_and_cut):
         state, rounds_active = carry
-        state = step(rules, outcomes, seed_key, state, keys, *round_and_cut)[0]
-        return (state, rounds_active + state.active), state.score.sum(0)
+        state, opponent, _ = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
+        played = (opponent >= 0).any(axis=1).sum(dtype=jnp.int32)  # padding runs play no games
+        return (state, rounds_active + state.active), (state.score.sum(0), played)
 
     # Elimination is final, so a model is active after the elimination that follows round
     # k exactly when it survived more than k eliminations: one count per run and model
     # replaces a reduction over the runs in every round.
     no_rounds = jnp.zeros_like(start.score, jnp.int8 if rules.n_rounds < 127 else jnp.int16)
-    (final, rounds_active), score_sum = lax.scan(body, (start, no_rounds), _rounds_and_cuts(rules, schedule))
+    scanned = _rounds_and_cuts(rules, schedule, keys)
+    (final, rounds_active), (score_sum, round_games) = lax.scan(body, (start, no_rounds), scanned)
     if rules.final_cut:
         last_active = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
     else:
         last_active = final.active
     # Round 0 has no elimination before it, so it counts one round for every real model.
     rounds_survived = rounds_active.astype(jnp.int32) - 1 + last_active  # (C, M), -1: padding
-    return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum
+    return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games
 
 
 def _survival_counts(rounds_survived, n_rounds: int) -> jnp.ndarray:
@@ -168,39 +177,58 @@ def _start(rules: Rules, keys, valid) -> State:
     return jax.vmap(_with_keys, in_axes=(None, 0, 0, 0, None, 0, 0))(rules, score, active, keys, 0, byes, met)
 
 
-def _rounds_and_cuts(rules: Rules, schedule):
-    """The scan's inputs: (K,) round indices and (K,) the cut before each round, which is
-    the schedule's cut after the round before (none before round 0)."""
+def _rounds_and_cuts(rules: Rules, schedule, run_keys):
+    """The scan's inputs: (K,) round indices, (K,) the cut before each round, which is
+    the schedule's cut after the round before (none before round 0), and the table round
+    each position plays: (K, C) per run under `shuffle_tiers`, else (K,) the position."""
     rounds = jnp.arange(rules.n_rounds, dtype=jnp.int32)
-    return rounds, jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]])
+    if rules.shuffle_tiers is None:
+        played = rounds
+    else:
+        played = jax.vmap(round_permutation, in_axes=(0, None))(run_keys, rules.shuffle_tiers).T
+    return rounds, jnp.concatenate([jnp.zeros(1, jnp.int32), schedule[:-1]]), played
+
+
+def round_permutation(run_key, tiers: tuple[int, ...]) -> jnp.ndarray:
+    """(K,) int32: the table round each position of one run plays, a uniformly random
+    order inside each tier (`tiers`: (K,) the tier of each position, non-decreasing), from
+    the run's key ((2,) uint32): the rounds sorted by (tier, `rng.round_order_keys`)."""
+    shuffled = rng.round_order_keys(run_key[0], len(tiers))
+    return jnp.lexsort((shuffled, jnp.asarray(tiers, jnp.int32))).astype(jnp.int32)
 
 
 def _round_step(rules: Rules):
-    """A round of C runs, (rules, outcomes, seed_key, state, run_keys, round_index, cut) ->
-    (State, opponent, active), each (C, M): `_pair_and_play` per run, or over all runs at
-    once for `avoid_rematch`."""
+    """A round of C runs, (rules, outcomes, seed_key, state, run_keys, round_index, cut,
+    played) -> (State, opponent, active), each (C, M): `_pair_and_play` per run, or over
+    all runs at once for `avoid_rematch`; `played`: the table round, () or (C,) per run."""
     if rules.avoid_rematch:
         return _rounds_avoiding_rematches
-    return jax.vmap(_pair_and_play, in_axes=(None, None, None, 0, 0, None, None))
+    return jax.vmap(_pair_and_play, in_axes=(None, None, None, 0, 0, None, None, _played_axis(rules)))
 
 
-def _pair_and_play(rules: Rules, outcomes, seed_key, state: State, run_key, round_index, cut):
-    """Round `round_index` of one run: the elimination of `cut` models left from the round
-    before, then pairing and play. All arrays are (M,); run_key is (2,) uint32. Returns the
-    State after it, the round's opponents (-1: no game) and its active models."""
+def _played_axis(rules: Rules):
+    """The vmap axis of the table round a position plays: per run only when shuffled."""
+    return None if rules.shuffle_tiers is None else 0
+
+
+def _pair_and_play(rules: Rules, outcomes, seed_key, state: State, run_key, round_index, cut, played):
+    """Round `round_index` of one run, playing table round `played`: the elimination of
+    `cut` models left from the round before, then pairing and play. All arrays are (M,);
+    run_key is (2,) uint32. Returns the State after it, the round's opponents (-1: no
+    game) and its active models."""
     order, active, n_active, round_key = _arrange(rules, seed_key, state, run_key, round_index, cut)
     opponent = rules.pairing.pair(order, n_active)
-    return _play(rules, outcomes, state, active, opponent, round_key, run_key, round_index), opponent, active
+    return _play(rules, outcomes, state, active, opponent, round_key, run_key, round_index, played), opponent, active
 
 
-def _rounds_avoiding_rematches(rules: Rules, outcomes, seed_key, state: State, run_keys, round_index, cut):
+def _rounds_avoiding_rematches(rules: Rules, outcomes, seed_key, state: State, run_keys, round_index, cut, played):
     """`_pair_and_play` of C runs at once ((C, ...) states and results), for
     `avoid_rematch`, whose search runs over all runs together (`rematch`)."""
     arrange = jax.vmap(_arrange, in_axes=(None, None, 0, 0, None, None))
     order, active, n_active, round_key = arrange(rules, seed_key, state, run_keys, round_index, cut)
     opponent = pair_runs_avoiding_rematches(rules.pairing, order, n_active, state.met, rules.rematch_budget)
-    play = jax.vmap(_play, in_axes=(None, None, 0, 0, 0, 0, 0, None))
-    return play(rules, outcomes, state, active, opponent, round_key, run_keys, round_index), opponent, active
+    play = jax.vmap(_play, in_axes=(None, None, 0, 0, 0, 0, 0, None, _played_axis(rules)))
+    return play(rules, outcomes, state, active, opponent, round_key, run_keys, round_index, played), opponent, active
 
 
 def _arrange(rules: Rules, seed_key, state: State, run_key, round_index, cut):
@@ -219,9 +247,10 @@ def _arrange(rules: Rules, seed_key, state: State, run_key, round_index, cut):
     return order, active, n_active, round_key
 
 
-def _play(rules: Rules, outcomes, state: State, active, opponent, round_key, run_key, round_index) -> State:
-    """The State after the games against `opponent` ((M,) int32, -1: none)."""
-    points = _points(rules, outcomes, round_index, round_key[1], opponent)
+def _play(rules: Rules, outcomes, state: State, active, opponent, round_key, run_key, round_index, played) -> State:
+    """The State after the games of table round `played` against `opponent` ((M,) int32,
+    -1: none)."""
+    points = _points(rules, outcomes, played, round_key[1], opponent)
     score = state.score + jnp.where(active, points, 0)
     byes = state.byes | (active & (opponent < 0)) if rules.bye_once else None
     met = record_games(state.met, opponent) if rules.avoid_rematch else None
@@ -270,7 +299,7 @@ def trace_pairings(rules: Rules, outcomes, schedule, seed_key, seed, stream, run
         after, opponent, active = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
         return after, (state.score, active, opponent)
 
-    _, trace = lax.scan(body, start, _rounds_and_cuts(rules, schedule))
+    _, trace = lax.scan(body, start, _rounds_and_cuts(rules, schedule, keys))
     return tuple(jnp.swapaxes(x, 0, 1) for x in trace)
 
 
@@ -329,7 +358,7 @@ def _game_result(u, p_win, p_loss, is_low):
     return jnp.where(is_low, low_wins, high_wins), jnp.where(is_low, high_wins, low_wins)
 
 
-def _summarize(rules: Rules, final: State, survival, round_score, valid) -> ChunkStats:
+def _summarize(rules: Rules, final: State, survival, round_score, round_games, valid) -> ChunkStats:
     """Sums over the runs of a chunk; final: State of (S, C, M) arrays."""
     score = final.score  # padding runs score 0
     baseline_gap = score - score[:1]
@@ -343,6 +372,7 @@ def _summarize(rules: Rules, final: State, survival, round_score, valid) -> Chun
         rank_count=jax.vmap(_per_model_counts, in_axes=(0, None, None))(rank, rules.n_models, in_valid_runs),
         survival_count=survival,
         round_score_sum=round_score,
+        round_games_count=round_games,
     )
 
 

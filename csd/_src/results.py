@@ -39,6 +39,7 @@ from csd._src.outputs import markdown_table, text_table, to_csv
 from csd._src.spec import Tournament, schedule_label
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
+ACTIVE_ROUND_SHARE = 0.01  # a round "matters" if it plays a game in this share of tournaments
 
 
 @dataclasses.dataclass(frozen=True)
@@ -102,6 +103,55 @@ class _Plain:
 
 
 @dataclasses.dataclass(frozen=True)
+class OrderSensitivity(_Plain):
+    """The ranking under R random round orders against the reported one
+    (`csd.order_sensitivity`).
+
+    Attributes:
+      orders: (R, K) the benchmarks of each order tried, in play order.
+      expected_score: (R, M) E[S_m] under each order (models in table order).
+      kendall_tau: (R,) Kendall tau-b of each order's E[S] against the reported E[S].
+      leaders: (R,) the model with the highest E[S] under each order.
+      reported_leader: the leader of the reported ranking.
+      n_runs: tournaments per order.
+      within_tiers: whether the orders were shuffled inside tiers (tier order kept).
+    """
+
+    orders: tuple[tuple[str, ...], ...]
+    expected_score: np.ndarray
+    kendall_tau: np.ndarray
+    leaders: tuple[str, ...]
+    reported_leader: str
+    n_runs: int
+    within_tiers: bool = False
+
+    def leader_changes(self) -> int:
+        """How many of the orders have another leader than the reported ranking."""
+        return sum(leader != self.reported_leader for leader in self.leaders)
+
+    def line(self) -> str:
+        """One line for the printed header: the tau range and how often the leader changes."""
+        where = " within tiers" if self.within_tiers else ""
+        others = sorted(set(self.leaders) - {self.reported_leader})
+        changed = f" (to {', '.join(others)})" if others else ""
+        return (
+            f"order sensitivity: {len(self.orders)} random round orders{where}, Kendall tau "
+            f"{self.kendall_tau.min():.2f}-{self.kendall_tau.max():.2f} against the reported order; the leader "
+            f"changes in {self.leader_changes()}/{len(self.orders)}{changed}"
+        )
+
+    def table(self) -> ResultTable:
+        """One row per order: its number, Kendall tau, leader, first benchmarks played."""
+        values = [
+            [r + 1, float(tau), leader, " > ".join(order[:3]) + (" > ..." if len(order) > 3 else "")]
+            for r, (tau, leader, order) in enumerate(zip(self.kendall_tau, self.leaders, self.orders))
+        ]
+        shown = [[str(v[0]), f"{v[1]:.3f}", v[2], v[3]] for v in values]
+        return ResultTable(("order", "Kendall tau", "leader", "first rounds"), "rrll", shown,
+                           ("order", "kendall_tau", "leader", "first_rounds"), values)
+
+
+@dataclasses.dataclass(frozen=True)
 class SimulationResult(_Plain):
     """What N simulated tournaments say about each model.
 
@@ -119,6 +169,11 @@ class SimulationResult(_Plain):
       tournament: the `Tournament` played.
       seed: the seed; with `tournament` and `n_runs` it replays the result exactly.
       target_se: the standard error asked for (None: N was fixed).
+      round_activity: (K,) the fraction of tournaments in which the round at position k
+        played at least one game (None in results written before it existed); see
+        `last_active_round`.
+      order_sensitivity: the ranking under other round orders (`csd.order_sensitivity`),
+        where asked for, else None.
     """
 
     models: tuple[str, ...]
@@ -133,6 +188,16 @@ class SimulationResult(_Plain):
     tournament: Tournament
     seed: int
     target_se: float | None = None
+    round_activity: np.ndarray | None = None
+    order_sensitivity: OrderSensitivity | None = None
+
+    def last_active_round(self, share: float = ACTIVE_ROUND_SHARE) -> int | None:
+        """The last round position (0-based) that played a game in at least `share` of the
+        tournaments (-1 if none did); None without `round_activity`."""
+        if self.round_activity is None:
+            return None
+        busy = np.flatnonzero(np.asarray(self.round_activity) >= share)
+        return int(busy[-1]) if busy.size else -1
 
     def order(self) -> np.ndarray:
         """(M,) model indices from the highest expected score down (ties by table order)."""

@@ -19,6 +19,7 @@ _STREAM_SALT = 0x85EBCA6B
 _PAIR_SALT = 0xC2B2AE35
 _ROUND_SALT = 0x27D4EB2F
 _BYE_SALT = 0x165667B1
+_ORDER_SALT = 0xD3A2646C  # the per-run round order of `Tournament(order="shuffle")`
 UNIFORM_BITS = 24
 
 
@@ -104,3 +105,10 @@ def pair_uniforms(round_key: jnp.ndarray, low: jnp.ndarray, high: jnp.ndarray) -
     slot = (low.astype(jnp.uint32) << 16) | high.astype(jnp.uint32)
     bits = triple32(round_key ^ lowbias32(slot))
     return (bits >> (32 - UNIFORM_BITS)).astype(jnp.float32) * jnp.float32(2.0**-UNIFORM_BITS)
+
+
+def round_order_keys(model_key: jnp.ndarray, n_rounds: int) -> jnp.ndarray:
+    """(K,) uint32 distinct keys of the rounds of one run (model_key: () uint32, column 0
+    of `run_keys`); sorting by them is a uniformly random round order (`Tournament(order=
+    "shuffle")`). A separate hash of the run key, so independent of the round keys."""
+    return model_keys(lowbias32(model_key + _u32(_ORDER_SALT)), n_rounds)

@@ -160,3 +160,40 @@ def _order_group(group: list[str], order: str, means: dict[str, float], rng) -> 
     if order == "random":
         return [group[i] for i in rng.permutation(len(group))]
     return list(group)
+
+
+def tournament_rounds(table_or_probs, rounds: Sequence[str], tournament) -> tuple[list[int], tuple[int, ...] | None]:
+    """The round order a `Tournament` plays (its `order` and `tiers`), for `driver.prepare`.
+
+    Args:
+      table_or_probs: the `ScoreTable` or the checked (M, M, K) tensor.
+      rounds: (K,) the round names (a tensor's are `round_k`).
+      tournament: the `Tournament`.
+
+    Returns:
+      (the indices of the rounds in play order, with `order="shuffle"` the tier of each
+      position ((K,) ints, 0 first; all 0 without tiers), else None). `given`,
+      `easy-first` and `random` are made here (`arrange`, tier order kept); `shuffle`
+      keeps the given order inside each tier and leaves the shuffling to the kernel.
+
+    Raises:
+      InputError: for tiers that do not fit the rounds, or `easy-first` on a tensor (it has
+        no scores to order by).
+    """
+    is_table = isinstance(table_or_probs, ScoreTable)
+    if tournament.order == "easy-first" and not is_table:
+        raise InputError("order='easy-first' needs a score table (a tensor has no benchmark scores)", "order")
+    stand_in = table_or_probs if is_table else ScoreTable(
+        tuple(f"model_{m}" for m in range(table_or_probs.shape[0])), tuple(rounds),
+        np.zeros(table_or_probs.shape[::2]))
+    tiers = None
+    if tournament.tiers is not None:
+        tiers = read_tiers({f"tier {t + 1}": list(names) for t, names in enumerate(tournament.tiers)}, stand_in)
+    host_order = "given" if tournament.order == "shuffle" else tournament.order
+    played, groups = arrange(stand_in, host_order, tiers, "given", 0)
+    index = {name: k for k, name in enumerate(rounds)}
+    order = [index[name] for name in played.benchmarks]
+    if tournament.order != "shuffle":
+        return order, None
+    sizes = [len(group) for group in groups.values()] if groups else [len(order)]
+    return order, tuple(t for t, size in enumerate(sizes) for _ in range(size))

@@ -34,6 +34,7 @@ from csd._src.config import (
     prepare_table,
 )
 from csd._src.errors import InputError, check_choice
+from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.sweep import sweep_result
@@ -43,6 +44,10 @@ DROP_SE_INDEPENDENT = (
     "cannot be paired after the fact. Runs with the same seed share their random numbers, which "
     "usually makes their drops more precise than this SE says; mode=sweep runs the schedules "
     "together and gives the paired SE."
+)
+RANK_HEATMAP_CAPTION = (
+    "P(final rank) of each model, best first. Tied models share the better rank, so the rank just below a "
+    "frequent tie is rarely anyone's: that is what the pale stripes are"
 )
 SIMULATE_LEGEND = (
     "E[S]: the Expected Win Score, the mean final score over N simulated tournaments; SE: its Monte "
@@ -144,35 +149,68 @@ def _as_paths(returned, default: Path) -> list:
 def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=simulate: E[S] of every model under one elimination schedule."""
     formats = _formats(config)
-    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
+    tournament = config.tournament(prepared)
     with prefixed(TOURNAMENT_KEYS):
         result = _with_bar(config, lambda bar: csd.simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, target_se=config.target_se, max_runs=config.max_runs, progress=bar,
+            order_sensitivity=config.order_sensitivity,
         ))
     order = result.order()
     names = [result.models[m] for m in order]
     plots = [
-        Plot("rank_heatmap.png", "P(final rank) of each model",
+        Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
              lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, formats=formats)),
-        Plot("survival.png", "P(still active after round k)",
-             lambda p: plot_module.plot_survival(
-                 names, result.rounds, result.survival[order], p, top=10, formats=formats)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
              lambda p: plot_module.plot_win_probabilities(
                  list(result.models), csd.win_probabilities(prepared.table, result.tournament.tie).mean(axis=2), p,
                  scores=result.expected_score, formats=formats)),
     ]
+    if result.survival.min() < 1:  # nothing is eliminated at T = 0: no survival plot
+        shown = survival_models(result)
+        plots.append(Plot(
+            "survival.png", "P(still active after round k): the top models by E[S] and the largest one-round drops",
+            lambda p: plot_module.plot_survival(result.models, result.rounds, result.survival, p,
+                                                models_shown=[result.models[m] for m in shown], formats=formats)))
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
-    return _output(config, ctx, prepared, result, result.table(), line, legend, plots)
+    notes = order_notes(result, _order_words(config, prepared))
+    section = order_section(result, _order_words(config, prepared))
+    output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
+    return dataclasses.replace(output, body=output.body + "\n\n" + section,
+                               terminal=_with_notes(output.terminal, notes))
+
+
+def survival_models(result: SimulationResult, top: int = 6, drops: int = 4) -> list[int]:
+    """The models a survival plot shows: the `top` best by E[S], then the `drops` others
+    whose P(active) falls the most in one round, best first."""
+    order = [int(m) for m in result.order()]
+    shown = order[:top]
+    fall = np.diff(np.concatenate([np.ones((len(order), 1)), result.survival], axis=1), axis=1).min(axis=1)
+    rest = sorted(order[top:], key=lambda m: fall[m])[:drops]
+    return shown + sorted(rest, key=order.index)
+
+
+def _order_words(config: RunConfig, prepared: PreparedTable) -> str:
+    """The round order of a run in words, from its data config."""
+    words = ORDER_WORDS[config.data.round_order()]
+    if prepared.tiers:
+        tier_order = "easiest tier first" if config.data.tier_order == "easy-first" else "tiers as listed"
+        words += f", inside {len(prepared.tiers)} tiers ({tier_order})"
+    return words
+
+
+def _with_notes(terminal: str, notes: Sequence[str]) -> str:
+    """`terminal` with `notes` under its headline (its first line)."""
+    headline, _, rest = terminal.partition("\n")
+    return "\n".join([headline, *notes, rest])
 
 
 def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=sweep: Failure Sensitivity Analysis over `sweep.schedules` (csd.sweep)."""
-    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
+    tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, "elimination": "sweep.schedules"}):
         result = _with_bar(config, lambda bar: csd.sweep(
             prepared.table, _sweep_schedules(config.sweep.schedules), tournament=tournament,
@@ -185,8 +223,8 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
 def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=bootstrap: E[S] with intervals from resampling the table (csd.bootstrap)."""
     formats = _formats(config)
-    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
+    tournament = config.tournament(prepared)
     options = dataclasses.asdict(config.bootstrap)
     tiers = None if prepared.tiers is None else list(prepared.tiers.values())
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("bootstrap", BootstrapConfig)}):
@@ -219,8 +257,8 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
 def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=compare: CSD next to the static baselines (csd.compare)."""
     formats = _formats(config)
-    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
+    tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("compare", CompareConfig)}):
         result = _with_bar(config, lambda bar: csd.compare(
             prepared.table, methods=config.compare.methods, tournament=tournament, n_runs=config.n_runs,
@@ -245,8 +283,8 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     value, under each method (csd.outlier_test)."""
     if config.outlier.model is None:
         raise InputError("mode=outlier needs outlier.model=NAME: the model whose scores to change", "outlier.model")
-    tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
+    tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("outlier", OutlierConfig)}):
         result = _with_bar(config, lambda bar: csd.outlier_test(
             prepared.table, config.outlier.model, benchmarks=config.outlier.benchmarks,
@@ -289,11 +327,15 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     sizes are `report.*`; the rules are the config's."""
     tournament = config.tournament()
     data = config.data
+    if data.round_order() == "shuffle":
+        raise InputError("data.order=shuffle: mode=report compares fixed round orders; choose given, easy-first "
+                         "or random", "data.order")
     given = prepare_table(dataclasses.replace(data, order="given", tiers=None), config.seed)
     log = (lambda line: print(f"  {line}", file=sys.stderr, flush=True)) if config.progress else None
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("report", ReportConfig), **_section_keys("data", DataConfig)}):
         report = csd.report(
-            given.table, out_dir=ctx.out_dir, order=data.order, tiers=tiers_source(data), tier_order=data.tier_order,
+            given.table, out_dir=ctx.out_dir, order=data.round_order(), tiers=tiers_source(data),
+            tier_order=data.tier_order,
             name=given.name, seed=config.seed, progress=log, command=ctx.command(), tournament=tournament,
             chunk_size=config.chunk_size, formats=_formats(config), **dataclasses.asdict(config.report),
         )
@@ -488,7 +530,7 @@ def _table_info(config: RunConfig, prepared: PreparedTable) -> dict:
         "n_models": len(table.models),
         "n_benchmarks": len(table.benchmarks),
         "rounds": list(table.benchmarks),
-        "order": config.data.order,
+        "order": config.data.round_order(),
         "tier_order": config.data.tier_order,
         "tiers": prepared.tiers,
         "missing_policy": table.missing_policy,

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import numpy as np
 
 from csd._src.driver import Prepared, Totals, prepare, run_engine
-from csd._src.errors import InputError
+from csd._src.errors import InputError, check_int
 from csd._src.results import SimulationResult
 from csd._src.spec import Tournament, as_tournament
 
@@ -22,6 +23,7 @@ def simulate(
     target_se: float | None = None,
     max_runs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    order_sensitivity: int = 0,
     **rules,
 ) -> SimulationResult:
     """Simulates `n_runs` Swiss-system tournaments and reports each model's Expected Win Score.
@@ -37,6 +39,8 @@ def simulate(
         model's standard error is at most this, or `max_runs` runs are done.
       max_runs: the cap for `target_se` (default 100 * n_runs).
       progress: called with (runs done, runs planned) after each chunk.
+      order_sensitivity: R > 0 also plays R random round orders (`csd.order_sensitivity`,
+        N / R runs each) into `result.order_sensitivity`; 0: not.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 
@@ -69,7 +73,14 @@ def simulate(
         stop=stop,
         max_runs=max_runs,
     )
-    return schedule_result(prepared, totals, 0, seed=seed, target_se=target_se)
+    result = schedule_result(prepared, totals, 0, seed=seed, target_se=target_se)
+    if check_int("order_sensitivity", order_sensitivity, 0):
+        from csd._src.orders import order_sensitivity as measure
+
+        sensitivity = measure(table_or_probs, prepared.spec, n_orders=order_sensitivity, seed=seed,
+                              reference=result, chunk_size=chunk_size)
+        result = dataclasses.replace(result, order_sensitivity=sensitivity)
+    return result
 
 
 def schedule_result(
@@ -91,6 +102,7 @@ def schedule_result(
         expected_score_by_round=(totals.round_score_sum[schedule] / n / tick).T,
         n_runs=int(n),
         tournament=prepared.spec if tournament is None else tournament,
+        round_activity=totals.round_games_count[schedule] / n,
         **settings,
     )
 

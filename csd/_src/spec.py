@@ -31,6 +31,7 @@ from csd._src.errors import InputError, check_choice, check_int, check_unit_inte
 from csd._src.pairing import BYES, RULES, PairingRule
 
 TIES = ("coin", "draw")  # what an exact tie on a benchmark is: a fair coin, or a draw
+ORDERS = ("given", "easy-first", "random", "shuffle")  # the round orders a tournament plays
 MAX_DENOMINATOR = 64  # points are fractions with at most this denominator (integer ticks)
 MAX_ELIMINATION = np.iinfo(np.int32).max  # a larger T eliminates as many as this does: all
 
@@ -57,6 +58,14 @@ class Tournament:
       elimination: T, the models eliminated after each round: an int (every round) or one
         int per round.
       min_active: never eliminate below this many active models.
+      order: the order of the rounds: `given` (the table's columns, the paper's rule),
+        `easy-first` (by mean score, highest first) or `random` (one fixed permutation,
+        host stream `streams.ROUND_ORDER`, seed 0), both made on the host before the
+        kernel; or `shuffle`, a fresh order for every tournament drawn in the kernel, so
+        E[S] averages over the orders too (an order-free CSD). With `tiers`, each is
+        applied inside every tier and the tiers keep their order.
+      tiers: None, or the benchmarks of each tier in tier order ((names, ...), ...),
+        covering every round once; the rounds play tier by tier.
 
     Raises:
       InputError: on creation, naming the field at fault.
@@ -71,6 +80,8 @@ class Tournament:
     bye_points: float = 0.0
     elimination: Schedule = 0
     min_active: int = 1
+    order: str = "given"
+    tiers: tuple[tuple[str, ...], ...] | None = None
 
     def __post_init__(self):
         check_choice("pairing", self.pairing, RULES)
@@ -89,6 +100,8 @@ class Tournament:
             _set(self, name, float(points_fraction(name, getattr(self, name))))
         _set(self, "elimination", _elimination(self.elimination))
         _set(self, "min_active", check_int("min_active", self.min_active, 1))
+        check_choice("order", self.order, ORDERS)
+        _set(self, "tiers", _tiers(self.tiers))
 
     @property
     def rule(self) -> PairingRule:
@@ -126,6 +139,8 @@ class Tournament:
         fields = dataclasses.asdict(self)
         if isinstance(self.elimination, tuple):
             fields["elimination"] = list(self.elimination)
+        if self.tiers is not None:
+            fields["tiers"] = [list(tier) for tier in self.tiers]
         return fields
 
     @classmethod
@@ -214,6 +229,26 @@ def _elimination(value, name: str = "elimination") -> Schedule:
         return tuple(min(check_int(f"{name}, round {k + 1} (T)", v, 0), MAX_ELIMINATION) for k, v in enumerate(values))
     except InputError as error:
         raise InputError(str(error), "elimination") from None
+
+
+def _tiers(value) -> tuple[tuple[str, ...], ...] | None:
+    """None, or the tiers as a tuple of tuples of benchmark names (each named once)."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    shaped = isinstance(value, Sequence) and not isinstance(value, str)
+    if not shaped or not all(
+        isinstance(tier, Sequence) and not isinstance(tier, str) and all(isinstance(b, str) for b in tier)
+        for tier in value
+    ):
+        raise InputError(f"tiers={value!r} must be None or a list of tiers, each a list of benchmark names", "tiers")
+    tiers = tuple(tuple(tier) for tier in value if len(tier))
+    names = [b for tier in tiers for b in tier]
+    if len(set(names)) < len(names):
+        repeated = sorted({b for b in names if names.count(b) > 1})
+        raise InputError(f"tiers: benchmark(s) {', '.join(repeated)} are in more than one tier", "tiers")
+    return tiers
 
 
 def _is_number(value) -> bool:

@@ -27,6 +27,9 @@ FIRST_REPLICATE = 1  # bootstrap replicate b plays stream FIRST_REPLICATE + b
 # A sweep under `independent` coupling plays schedule s on stream s: schedule 0 shares
 # `TOURNAMENT` with `simulate`, so its numbers equal a plain simulate of that schedule.
 
+# `Tournament(order="shuffle")` draws each run's round order from the run's key (salted
+# `rng.round_order_keys`), on whatever stream the run plays.
+
 # Host streams.
 BOOTSTRAP_RESAMPLE = 1  # the benchmarks (or the noise) of the bootstrap replicate tables
 ROUND_ORDER = 0x0DE4  # `order_rounds(order="random")`

@@ -98,6 +98,19 @@ def exact_expectations(
     }
 
 
+def exact_over_orders(P, schedule, tiers=None, **options):
+    """`exact_expectations` of `Tournament(order="shuffle")`: the mean over every order of
+    the rounds (each equally likely), or with `tiers` ((K,) the tier of each round,
+    non-decreasing) over every order that keeps each round inside its tier. Per-round
+    outputs are by position: round k is the k-th round played. Practical for K <= 4."""
+    P = np.asarray(P, dtype=object)
+    n_rounds = P.shape[2]
+    tiers = [0] * n_rounds if tiers is None else list(tiers)
+    orders = [o for o in permutations(range(n_rounds)) if all(tiers[k] == tiers[r] for k, r in enumerate(o))]
+    results = [exact_expectations(P[:, :, list(order)], schedule, **options) for order in orders]
+    return {key: sum(r[key] for r in results) / Fraction(len(orders)) for key in results[0]}
+
+
 class Options(tuple):
     """(pairing, bye, bye_once, avoid_rematch), hashable for the caches."""
 

@@ -17,10 +17,11 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from csd._src import baselines, streams
+from csd._src import baselines
 from csd._src.bootstrap import bootstrap
 from csd._src.compare import compare, comparison_of, outlier_test
 from csd._src.errors import InputError, check_int
+from csd._src.orders import random_orders
 from csd._src.results import BootstrapResult, Comparison, OutlierResult, SimulationResult, SweepResult
 from csd._src.rounds import order_rounds
 from csd._src.simulate import simulate
@@ -285,9 +286,9 @@ def order_sensitivity(
 
     The orders tried: the table's own column order ("file order"), every benchmark by mean
     score highest first ("easy-first (no tiers)") and lowest first ("hard-first"), and
-    `n_random` uniform permutations drawn from numpy's generator seeded
-    host stream `streams.ORDER_SENSITIVITY` ("random 1", ...). An order equal to the one of
-    `rounds.table` is skipped: it is the headline ranking.
+    `n_random` uniform permutations ("random 1", ...; `orders.random_orders`, host stream
+    `streams.ORDER_SENSITIVITY`, as `csd.order_sensitivity` draws them). An order equal to
+    the one of `rounds.table` is skipped: it is the headline ranking.
 
     Args:
       rounds: the table as given and in round order.
@@ -300,9 +301,8 @@ def order_sensitivity(
     given = rounds.given
     easiest = list(order_rounds(given, "easy-first")[0].benchmarks)
     candidates = {"file order": list(given.benchmarks), "easy-first (no tiers)": easiest, "hard-first": easiest[::-1]}
-    rng = streams.host_generator(seed, streams.ORDER_SENSITIVITY)
-    for r in range(n_random):
-        candidates[f"random {r + 1}"] = [given.benchmarks[k] for k in rng.permutation(len(given.benchmarks))]
+    for r, order in enumerate(random_orders(given.benchmarks, None, n_random, seed)):
+        candidates[f"random {r + 1}"] = order
     orders = {}
     for name, order in candidates.items():
         if order == list(rounds.table.benchmarks):
