@@ -7,8 +7,8 @@ from fractions import Fraction
 import jax
 import numpy as np
 import pytest
-from agreement import assert_agrees_with_exact, assert_scores_agree
-from exact import exact_expectations, exact_over_orders
+from csd.testing.agreement import assert_agrees_with_exact, assert_scores_agree
+from csd.testing.exact import exact_expectations, exact_over_orders
 
 import csd
 from csd._src import engine
