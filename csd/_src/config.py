@@ -174,6 +174,7 @@ class RunConfig:
     max_runs: Optional[int] = None
     progress: bool = True
     top: Optional[int] = None
+    plot_top: int = 40
     dir: Optional[str] = None
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     pairing: PairingConfig = dataclasses.field(default_factory=PairingConfig)

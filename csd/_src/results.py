@@ -111,6 +111,8 @@ class SimulationResult(_Plain):
       tournament: the `Tournament` played.
       seed: the seed; with `tournament` and `n_runs` it replays the result exactly.
       target_se: the standard error asked for (None: N was fixed).
+      target_met: with target_se, whether every standard error reached it before max_runs
+        (None: N was fixed).
     """
 
     models: tuple[str, ...]
@@ -125,6 +127,7 @@ class SimulationResult(_Plain):
     tournament: Tournament
     seed: int
     target_se: float | None = None
+    target_met: bool | None = None
 
     def order(self) -> np.ndarray:
         """(M,) model indices from the highest expected score down (ties by table order)."""
