@@ -108,7 +108,8 @@ def _hydra_files(cfg: DictConfig, hydra_cfg: DictConfig) -> dict[str, str]:
 def main() -> None:
     """The console script `csd-run`: the Hydra app, with configuration errors, a busy or
     unwritable run folder and Ctrl-C each as one line."""
-    signal.signal(signal.SIGINT, _interrupt)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started in the background: stay deaf
+        signal.signal(signal.SIGINT, _interrupt)
     warnings.showwarning = _warning_line
     # Let Hydra raise its errors instead of printing them with a traceback, so they can be
     # reported here as one line. Real bugs still end in a full traceback.
@@ -121,10 +122,10 @@ def main() -> None:
         _fail(str(err))
     except RunFolderError as err:
         _fail(str(err), EXIT_FAILED)
-    except OSError as err:  # e.g. Hydra creating the run folder
-        _fail(_os_error(err), EXIT_FAILED)
     except Exception as err:
         message = _describe_config_error(err)
+        if message is None and isinstance(err, OSError):  # e.g. Hydra creating the run folder
+            _fail(_os_error(err), EXIT_FAILED)
         if message is None:
             raise
         _fail(message)

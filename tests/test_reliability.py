@@ -335,7 +335,11 @@ def earlier_run(tmp_path_factory):
 def test_a_signal_at_a_random_moment_leaves_a_whole_set(earlier_run, how, trial):
     before = snapshot(earlier_run)
     proc = start_cli(earlier_run, f"seed={10 + trial}")
-    time.sleep(random.Random(trial).uniform(0.5, 12.0))
+    # From the moment the job holds the folder (Ctrl-C while Python imports csd, before
+    # `main` runs, is Python's own KeyboardInterrupt): during the run or the write phase.
+    while not (earlier_run / rundir.LOCK).exists() and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(random.Random(trial).uniform(0.0, 8.0))
     proc.send_signal(how)
     _, stderr = proc.communicate(timeout=300)
     if how == signal.SIGINT and proc.returncode != 0:
@@ -372,3 +376,12 @@ def test_concurrent_writers_one_runs_the_others_stop_at_once(tmp_path):
     assert time.monotonic() - started < 60
     assert json.loads((out / "results.json").read_text())["seed"] == 1
     rundir.check_manifest(out)
+
+
+def test_sigint_waits_until_a_publish_is_done():
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with rundir._sigint_deferred():
+            signal.raise_signal(signal.SIGINT)
+            steps.append("published")
+    assert steps == ["published"]

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 from pathlib import Path
 
 LOCK = ".csd-run.lock"
@@ -216,12 +217,16 @@ def _sha256(path: Path) -> str:
 
 @contextlib.contextmanager
 def _sigint_deferred():
-    """SIGINT is held back (delivered after the block) on the main thread."""
-    blocked = hasattr(signal, "pthread_sigmask")
-    if blocked:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    """A SIGINT during the block is held back and delivered (to the handler there was)
+    after it; on a thread other than the main one, nothing is held back."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
     try:
         yield
     finally:
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, previous)
+        if pending:
+            signal.raise_signal(signal.SIGINT)

@@ -425,6 +425,8 @@ def _collected_runs(root: Path):
       InputError: naming a results.json that cannot be read or is not a whole result.
     """
     for path in sorted(root.rglob("results.json")):
+        if any(part.startswith(".") for part in path.relative_to(root).parts[:-1]):
+            continue  # a run's staging or publishing folder (csd._src.rundir), not a result
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as err:
