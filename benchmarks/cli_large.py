@@ -56,7 +56,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         row = measure([f"data={options.data}", f"n_runs={options.runs}"], Path(scratch) / "run")
     print(f"{'command':<40} {'exit':>4} {'wall s':>8} {'peak RSS GiB':>13} {'files':>5}")
-    print(f"{row['command']:<40} {row['exit']:>4} {row['wall_s']:>8} {row['peak_rss_gib']:>13} {len(row['outputs']):>5}")
+    cells = (row["command"], row["exit"], row["wall_s"], row["peak_rss_gib"], len(row["outputs"]))
+    print("{:<40} {:>4} {:>8} {:>13} {:>5}".format(*cells))
     if row["exit"]:
         print("\n".join(row["stderr"]))
     options.out.mkdir(parents=True, exist_ok=True)

@@ -294,7 +294,8 @@ def test_an_unwritable_log_file_is_one_line():
 
     err = ValueError("Unable to configure handler 'file'")
     err.__cause__ = PermissionError(errno.EACCES, "Permission denied", "/ro/run/csd-run.log")
-    assert _describe_config_error(err) == "cannot open the run's log file: cannot write /ro/run/csd-run.log: Permission denied"
+    expected = "cannot open the run's log file: cannot write /ro/run/csd-run.log: Permission denied"
+    assert _describe_config_error(err) == expected
 
 
 # ------------------------------------------------------- subprocesses and real signals

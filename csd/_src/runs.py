@@ -34,7 +34,7 @@ from csd._src.config import (
     prefixed,
     prepare_table,
 )
-from csd._src.errors import InputError, check_choice
+from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.sweep import sweep_result
@@ -165,6 +165,7 @@ def _one_line(err: BaseException) -> str:
 
 def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=simulate: E[S] of every model under one elimination schedule."""
+    check_int("plot_top", config.plot_top, 1)
     tournament = config.tournament()
     prepared = prepare_table(config.data, config.seed)
     with prefixed(TOURNAMENT_KEYS):
@@ -178,7 +179,8 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         Plot("rank_heatmap.png", "P(final rank) of each model",
              lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top)),
         Plot("survival.png", "P(still active after round k)",
-             lambda p: plot_module.plot_survival(names, result.rounds, result.survival[order], p, top=min(10, config.plot_top))),
+             lambda p: plot_module.plot_survival(
+                 names, result.rounds, result.survival[order], p, top=min(10, config.plot_top))),
     ]
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     if result.target_met is False:

@@ -64,7 +64,9 @@ def simulate(
         target = _positive("target_se", target_se)
         stop = lambda totals: bool(_stderr(totals, prepared)[0].max() <= target)  # noqa: E731
     elif max_runs is not None:
-        raise InputError(f"max_runs={max_runs!r} is the cap for target_se; give target_se too, or leave it out", "max_runs")
+        raise InputError(
+            f"max_runs={max_runs!r} is the cap for target_se; give target_se too, or leave it out", "max_runs"
+        )
     totals = run_engine(
         prepared,
         prepared.schedules(),
