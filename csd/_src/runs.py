@@ -57,7 +57,8 @@ class Context:
     """Where and how the run was started.
 
     Attributes:
-      out_dir: the folder the outputs go to (Hydra's run directory).
+      out_dir: the folder a mode that writes its own files writes them to (csd-run: the
+        staging folder inside Hydra's run directory, published when the run succeeds).
       overrides: the command-line overrides of this job.
       job_num: Hydra's job number inside a multirun (None for a single run).
     """
