@@ -13,16 +13,21 @@ the composed DictConfig (checked against the `RunConfig` schema) into a typed `R
 (csd/_src/runs.py) and writes the outputs into Hydra's run directory.
 
 Bad input (a missing or bad file, an unknown or invalid option, ...) is one line on stderr,
-`csd-run: error: ...`, and exit status 2; nothing is written over the outputs of an earlier
-run, since the files are written only after the computation succeeded, each atomically.
+`csd-run: error: ...`, and exit status 2; a busy, full or read-only run folder is one line
+and exit status 1; Ctrl-C is one line and exit status 130. A run folder is all or nothing
+(csd/_src/rundir.py): the outputs, Hydra's .hydra files among them, are staged and
+published in one step after the computation succeeded, under a lock naming the job's pid.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
+import signal
 import sys
+import warnings
 from pathlib import Path
 
 import hydra
@@ -30,11 +35,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from csd._src.config import RunConfig, register
 from csd._src.errors import InputError
+from csd._src import rundir
+from csd._src.rundir import RunFolderError
 from csd._src.runs import Context, run_mode, write_outputs
 
 PROG = "csd-run"
 SUMMARY_LOGGER = "csd.summary"  # writes to the run's csd-run.log only (hydra.job_logging in config.yaml)
+EXIT_FAILED = 1  # the run folder is busy or cannot be written; a cluster job failed
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def _run_dir(mode, collect_dir, default):
@@ -55,13 +64,19 @@ def _app(cfg: DictConfig) -> None:
         run(cfg)
     except InputError as err:
         _fail(str(err))
+    except RunFolderError as err:
+        _fail(str(err), EXIT_FAILED)
 
 
 def run(cfg: DictConfig) -> list[Path]:
-    """Runs the job of a composed config inside a Hydra app; returns the files written.
+    """Runs the job of a composed config inside a Hydra app; returns the files published.
+
+    The job holds the run folder's lock throughout, computes, prints the result, then
+    publishes the outputs with Hydra's .hydra files, all or nothing (`csd._src.rundir`).
 
     Raises:
       InputError: for an invalid option or input, naming it.
+      RunFolderError: when the run folder is busy or cannot be written, naming it.
     """
     from hydra.core.hydra_config import HydraConfig
 
@@ -69,40 +84,89 @@ def run(cfg: DictConfig) -> list[Path]:
     config = RunConfig.from_dict(raw)
     hydra_cfg = HydraConfig.get()
     job_num = hydra_cfg.job.get("num") if hydra_cfg.mode.name == "MULTIRUN" else None
-    ctx = Context(
-        out_dir=Path(hydra_cfg.runtime.output_dir),
-        overrides=tuple(hydra_cfg.overrides.task),
-        job_num=job_num,
-    )
-    output = run_mode(config, ctx)
-    written = write_outputs(output, ctx.out_dir)
-    done = f"{output.terminal}\n\nwrote {', '.join(p.name for p in written)} to {ctx.out_dir}"
-    print(done, flush=True)
-    logging.getLogger(SUMMARY_LOGGER).info("%s\n%s", ctx.command(), done)  # csd-run.log only (config.yaml)
+    folder = Path(hydra_cfg.runtime.output_dir)
+    _INTERRUPTED_FOLDER[:] = [folder]
+    with rundir.locked(folder):
+        stage = rundir.staging_folder(folder)
+        ctx = Context(out_dir=stage, overrides=tuple(hydra_cfg.overrides.task), job_num=job_num)
+        output = run_mode(config, ctx)
+        print(output.terminal, flush=True)
+        written = write_outputs(output, folder, stage, extra=_hydra_files(cfg, hydra_cfg))
+    names = sorted({p.name for p in written if p.parent == folder})
+    done = f"wrote {', '.join(names)} to {folder}"
+    print(f"\n{done}", flush=True)
+    logging.getLogger(SUMMARY_LOGGER).info("%s\n%s\n\n%s", ctx.command(), output.terminal, done)  # csd-run.log only
     return written
 
 
+def _hydra_files(cfg: DictConfig, hydra_cfg: DictConfig) -> dict[str, str]:
+    """The .hydra/{config,hydra,overrides}.yaml Hydra would have written at the job's start
+    (csd-run sets `hydra.output_subdir: null` and writes them with the outputs instead)."""
+    return {
+        ".hydra/config.yaml": OmegaConf.to_yaml(cfg),
+        ".hydra/hydra.yaml": OmegaConf.to_yaml(OmegaConf.create({"hydra": hydra_cfg})),
+        ".hydra/overrides.yaml": OmegaConf.to_yaml(hydra_cfg.overrides.task),
+    }
+
+
 def main() -> None:
-    """The console script `csd-run`: the Hydra app, with configuration errors as one line."""
+    """The console script `csd-run`: the Hydra app, with configuration errors, a busy or
+    unwritable run folder and Ctrl-C each as one line."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started in the background: stay deaf
+        signal.signal(signal.SIGINT, _interrupt)
+    warnings.showwarning = _warning_line
     # Let Hydra raise its errors instead of printing them with a traceback, so they can be
     # reported here as one line. Real bugs still end in a full traceback.
     os.environ["HYDRA_FULL_ERROR"] = "1"
     try:
         _app()
+    except KeyboardInterrupt:
+        _interrupt(signal.SIGINT, None)
     except InputError as err:
         _fail(str(err))
+    except RunFolderError as err:
+        _fail(str(err), EXIT_FAILED)
     except Exception as err:
         message = _describe_config_error(err)
+        if message is None and isinstance(err, OSError):  # e.g. Hydra creating the run folder
+            _fail(_os_error(err), EXIT_FAILED)
         if message is None:
             raise
         _fail(message)
 
 
-def _fail(message: str) -> None:
-    """Prints `csd-run: error: <message>` (one line) to stderr and exits with status 2."""
+_INTERRUPTED_FOLDER: list[Path] = []  # the run folder of the running job, to tidy on Ctrl-C
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGINT: one line, exit status 130, at once. The published outputs are untouched
+    (a publish in progress holds SIGINT back until it is done); this job's staging folder
+    and lock are dropped. `os._exit`, since unwinding through JAX or Hydra can print
+    tracebacks, be swallowed, or crash during interpreter teardown."""
+    for folder in _INTERRUPTED_FOLDER:
+        rundir.release_after_interrupt(folder)
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    with contextlib.suppress(Exception):
+        print(f"{PROG}: interrupted", file=sys.stderr, flush=True)
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on stderr: `csd-run: warning: ...`."""
+    print(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+
+
+def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
+    """Prints `csd-run: error: <message>` (one line) to stderr and exits with `status`."""
     line = " ".join(message.split())
     print(f"{PROG}: error: {line}", file=sys.stderr, flush=True)
-    raise SystemExit(EXIT_BAD_INPUT)
+    raise SystemExit(status)
+
+
+def _os_error(err: OSError) -> str:
+    where = f"{err.filename}: " if err.filename else ""
+    return f"cannot write {where}{err.strerror or err}"
 
 
 def _describe_config_error(err: Exception) -> str | None:
@@ -112,6 +176,13 @@ def _describe_config_error(err: Exception) -> str | None:
     from omegaconf.errors import OmegaConfBaseException
 
     module = type(err).__module__
+    if "Could not detect \"srun\"" in str(err):
+        return ("srun was not found: hydra/launcher=slurm needs a SLURM cluster; off a cluster use "
+                "hydra/launcher=submitit_local (or leave out hydra/launcher)")
+    if isinstance(err, ValueError) and "Unable to configure handler" in str(err):  # Hydra's log file
+        cause = err.__cause__
+        reason = _os_error(cause) if isinstance(cause, OSError) else _first_line(str(cause or err))
+        return f"cannot open the run's log file: {reason}"
     if module.startswith("submitit"):
         own = re.findall(rf"{PROG}: error: (.*)", str(err))
         return own[-1] if own else f"a job failed: {_first_line(str(err))}"

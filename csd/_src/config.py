@@ -199,6 +199,7 @@ class RunConfig:
     progress: bool = True
     top: Optional[int] = None
     order_sensitivity: int = 8
+    plot_top: int = 40
     dir: Optional[str] = None
     data: DataConfig = dataclasses.field(default_factory=DataConfig)
     pairing: PairingConfig = dataclasses.field(default_factory=PairingConfig)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Sequence
@@ -78,7 +79,7 @@ def prepare(table_or_probs, tournament: Tournament, *, ranking: str = "auto", wi
     if is_table:
         models, rounds = table_or_probs.models, table_or_probs.benchmarks
     else:
-        probs = check_probabilities(table_or_probs)
+        probs = check_probabilities(_probability_array(table_or_probs))
         models = tuple(f"model_{m}" for m in range(probs.shape[0]))
         rounds = tuple(f"round_{k}" for k in range(probs.shape[2]))
     order, shuffle_tiers = tournament_rounds(table_or_probs if is_table else probs, rounds, tournament)
@@ -130,6 +131,20 @@ def prepare(table_or_probs, tournament: Tournament, *, ranking: str = "auto", wi
     return prepared
 
 
+def _probability_array(value) -> np.ndarray:
+    """`value` as a real (M, M, K) array, or InputError saying what the first argument takes."""
+    allowed = "a csd.ScoreTable (csd.load_table(path) reads a file) or an (M, M, K) array P of win probabilities"
+    if isinstance(value, (str, bytes, os.PathLike)):
+        raise InputError(f"the first argument is {value!r}, a path or text; give {allowed}", "table_or_probs")
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError) as err:  # e.g. ragged nested lists
+        raise InputError(f"P is not a rectangular array ({' '.join(str(err).split())}); give {allowed}", "P") from None
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"P holds {array.dtype} values; give {allowed} (real numbers in [0, 1])", "P")
+    return array
+
+
 @dataclasses.dataclass
 class Totals:
     """Exact int64 sums over all runs so far (fields as `engine.ChunkStats`, with a leading
@@ -179,19 +194,26 @@ def run_engine(
       chunk_size: runs per kernel call (default: sized for memory); results do not depend
         on it.
       progress: called with (runs done, runs planned) after each chunk.
-      stop: asked after each chunk once `n_runs` are done; True ends the loop.
+      stop: asked at the run counts `stop_checkpoints(n_runs, max_runs)` (whatever the
+        chunk size); True ends the loop.
       max_runs: the most runs `stop` may lead to (default 100 * n_runs).
+
+    Raises:
+      InputError: for a bad option, or a call whose rank counts would not fit in memory.
     """
     n_runs = check_int("n_runs", n_runs, 1)
     seed = check_int("seed", seed, 0)
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress={progress!r} must be a function (runs done, runs planned) or None", "progress")
     if seed >= 1 << 64:
         raise InputError(f"seed={seed} must be < 2**64")
-    limit = n_runs if stop is None else check_int("max_runs", max_runs or 100 * n_runs, n_runs)
+    limit = n_runs if stop is None else check_int("max_runs", 100 * n_runs if max_runs is None else max_runs, n_runs)
     if limit >= 1 << 32:
         raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
     batch = () if tournament.n_replicates is None else (tournament.n_replicates,)
     # The schedules of a chunk are played one after another (`engine.chunk_stats`), the
     # replicates side by side: only the replicates multiply the memory of a chunk.
+    check_memory(tournament.rules, math.prod(batch), len(schedules))
     chunk = _chunk_size(tournament.rules, math.prod(batch), limit, chunk_size)
     # The kernel's input shapes, checked on the host before it traces or runs.
     chex.assert_shape(schedules, (None, tournament.rules.n_rounds))
@@ -204,17 +226,85 @@ def run_engine(
     words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(streams if batch else streams[0], jnp.uint32)
     totals = _empty_totals(batch, len(schedules), tournament.rules)
     done = 0
-    while done < limit:
-        index = done + np.arange(chunk, dtype=np.int64)
-        runs = place(index.astype(np.uint32), index < limit)
-        stats = kernel(rules, *static, *words, *runs)
-        totals.add(stats, tournament.rules.n_players)
-        done = min(done + chunk, limit)
-        if progress is not None:
-            progress(done, limit)
-        if done >= n_runs and (stop is None or stop(totals)):
+    # `stop` is asked only at fixed run counts, so where it stops does not depend on the
+    # chunk size or the device count: a chunk never crosses a checkpoint (it is masked).
+    for checkpoint in stop_checkpoints(n_runs, limit) if stop is not None else [n_runs]:
+        while done < checkpoint:
+            index = done + np.arange(chunk, dtype=np.int64)
+            runs = place(index.astype(np.uint32), index < checkpoint)
+            stats = kernel(rules, *static, *words, *runs)
+            totals.add(stats, tournament.rules.n_players)
+            done = min(done + chunk, checkpoint)
+            if progress is not None:
+                progress(done, limit)
+        if stop is None or stop(totals):
             break
     return totals
+
+
+def stop_checkpoints(n_runs: int, max_runs: int) -> list[int]:
+    """The run counts at which a stopping rule is asked: n_runs, 2 n_runs, 4 n_runs, ...,
+    and max_runs last.
+
+    Example:
+      >>> stop_checkpoints(1000, 5000)
+      [1000, 2000, 4000, 5000]
+    """
+    checkpoints = [n_runs]
+    while checkpoints[-1] < max_runs:
+        checkpoints.append(min(2 * checkpoints[-1], max_runs))
+    return checkpoints
+
+
+BYTES_PER_RUN_AND_MODEL = 64  # device state of one run's model in a chunk (scores, keys, sort temporaries), generously
+MEMORY_FRACTION = 0.5  # of the memory available, what one call may plan to use
+
+
+def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> None:
+    """Refuses, before anything is allocated, a call whose rank counts cannot fit: the
+    (S, M, M) int64 totals on the host, about three copies while a chunk is added, and
+    the (S, M, M) int32 counts of a chunk on the device.
+
+    Raises:
+      InputError: saying how much is needed and what lowers it.
+    """
+    players, slots = rules.n_players, rules.n_models
+    host = 3 * 8 * n_side_by_side * n_schedules * players * players
+    device = 2 * 4 * n_side_by_side * n_schedules * slots * slots
+    budget = MEMORY_FRACTION * available_memory()
+    if host + device > budget:
+        cells = n_side_by_side * n_schedules
+        fits = int(math.sqrt(budget / (32 * cells)))
+        raise InputError(
+            f"this call needs about {_gib(host + device)} of memory for the full rank distribution of "
+            f"{players} models ({cells} x {players} x {players} counts), more than the {_gib(budget)} it may "
+            f"use; use a table with fewer models (about {fits} fit), fewer schedules or fewer replicates"
+        )
+
+
+def available_memory() -> int:
+    """Bytes the process may still allocate: the smaller of the host's available memory
+    and the first device's limit (where it reports one)."""
+    host = _host_available()
+    try:
+        stats = jax.devices()[0].memory_stats() or {}
+    except Exception:  # noqa: BLE001 - a backend without memory statistics
+        stats = {}
+    device = stats.get("bytes_limit", 0) - stats.get("bytes_in_use", 0)
+    return min(host, device) if device > 0 else host
+
+
+def _host_available() -> int:
+    try:
+        with open("/proc/meminfo") as meminfo:
+            fields = dict(line.split(":", 1) for line in meminfo)
+        return int(fields["MemAvailable"].split()[0]) * 1024
+    except (OSError, KeyError, ValueError):
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _gib(n_bytes: float) -> str:
+    return f"{n_bytes / 2**30:.1f} GiB"
 
 
 def _seed_key(strength: np.ndarray, n_slots: int) -> np.ndarray:
@@ -235,10 +325,13 @@ def _chunk_size(rules: engine.Rules, n_side_by_side: int, n_runs: int, requested
     overflow_cap = (2**31 - 1) // max(1, max_ticks * max_ticks)
     if requested is None:
         requested = max(256, DEFAULT_CHUNK_ELEMENTS // (rules.n_models * n_side_by_side))
-        requested = min(requested, n_runs)
     requested = check_int("chunk_size", requested, 1)
     devices = len(jax.devices())
-    chunk = min(requested, overflow_cap)
+    # Never more runs than asked for, nor more than the memory allows (results do not
+    # depend on the chunk size).
+    per_run = BYTES_PER_RUN_AND_MODEL * rules.n_models * n_side_by_side
+    memory_cap = max(devices, int(MEMORY_FRACTION * available_memory() // per_run))
+    chunk = min(requested, n_runs, overflow_cap, memory_cap)
     return -(-chunk // devices) * devices
 
 

@@ -23,6 +23,7 @@ from matplotlib.ticker import MaxNLocator
 
 DPI = 150
 FORMATS = ("png", "pdf", "svg")  # the file formats a figure can be written in
+PLOT_TOP = 40  # the most models a per-model figure draws by default, so its size is bounded
 _INCHES_PER_MODEL = 0.22  # row height of a per-model axis: 65 models fit on one page
 TOP_MODELS = 15  # models drawn in colour and named by default where M lines would not be readable
 
@@ -246,14 +247,20 @@ def plot_expected_scores(
 
 
 def plot_rank_heatmap(
-    models: Sequence[str], rank_probs, path, *, svg: bool = False, formats: Sequence[str] | None = None
+    models: Sequence[str], rank_probs, path, *, top: int | None = None, svg: bool = False,
+    formats: Sequence[str] | None = None,
 ) -> list[str]:
     """Heatmap of P(model finishes at rank r), models sorted by expected rank.
+
+    With more than `top` models, only the `top` best by expected rank get a row and a
+    rank column each; one last column holds P(rank > top), so the figure's size does not
+    grow with the table.
 
     Args:
       models: (M,) names.
       rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1).
       path, svg, formats: as in `plot_risk_profile`.
+      top: the most models (rows) and ranks (columns) drawn (default `PLOT_TOP`).
 
     Returns:
       The paths written.
@@ -267,17 +274,27 @@ def plot_rank_heatmap(
       ['ranks.png']
     """
     names = _names(models)
-    rank_probs = _array("rank_probs", rank_probs, (len(names), len(names)))
-    expected_rank = rank_probs @ np.arange(1, len(names) + 1)  # (M,)
-    order = np.lexsort((np.arange(len(names)), expected_rank))
-    figure = Figure(figsize=(3 + 0.16 * len(names), _models_height(len(names))), layout="constrained")
+    n_models = len(names)
+    rank_probs = _array("rank_probs", rank_probs, (n_models, n_models))
+    top = min(n_models, PLOT_TOP if top is None else check_int("top", top, 1))
+    expected_rank = rank_probs @ np.arange(1, n_models + 1)  # (M,)
+    order = np.lexsort((np.arange(n_models), expected_rank))[:top]
+    shown = rank_probs[order, :top]  # (top, top)
+    columns = top
+    if top < n_models:  # the ranks beyond `top`, summed into one column
+        shown = np.concatenate([shown, rank_probs[order, top:].sum(axis=1, keepdims=True)], axis=1)
+        columns += 1
+    figure = Figure(figsize=(3 + 0.16 * columns, _models_height(top)), layout="constrained")
     axes = figure.add_subplot()
-    image = axes.imshow(rank_probs[order], aspect="auto", cmap="viridis", interpolation="nearest",
-                        extent=(0.5, len(names) + 0.5, len(names) - 0.5, -0.5))
-    _model_ticks(axes.set_yticks, np.arange(len(names)), [names[m] for m in order])
+    image = axes.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
+                        extent=(0.5, columns + 0.5, top - 0.5, -0.5))
+    _model_ticks(axes.set_yticks, np.arange(top), [names[m] for m in order])
+    if columns > top:
+        axes.set_xticks([1, columns], ["1", f"> {top}"])
     axes.set_xlabel("final rank")
     axes.set_ylabel("model (by expected rank)")
-    axes.set_title("Distribution of the final rank")
+    scope = "" if top == n_models else f" (top {top} of {n_models} models)"
+    axes.set_title("Distribution of the final rank" + scope)
     figure.colorbar(image, ax=axes, label="P(rank)")
     return _save(figure, path, svg, formats)
 
@@ -301,7 +318,7 @@ def plot_survival(
       survival: (M, K) P(active after the elimination that follows round k).
       path: as in `plot_risk_profile`.
       top: draw only the `top` models that survive the most rounds on average (default
-        all).
+        all, at most `PLOT_TOP`).
       models_shown: draw only these models, in this order (the legend's); not with `top`.
       svg, formats: as in `plot_risk_profile`.
 
@@ -322,8 +339,8 @@ def plot_survival(
     if top is not None:
         check_int("top", top, 1)
     if models_shown is None:
-        shown = _best_first(survival.sum(axis=1))[:top]
-        title = "" if top is None else f" (top {len(shown)} models)"
+        shown = _best_first(survival.sum(axis=1))[: min(PLOT_TOP, len(names)) if top is None else top]
+        title = "" if len(shown) == len(names) else f" (top {len(shown)} of {len(names)} models)"
     elif top is not None:
         raise InputError("give top or models_shown, not both")
     else:

@@ -174,6 +174,8 @@ class SimulationResult(_Plain):
         `last_active_round`.
       order_sensitivity: the ranking under other round orders (`csd.order_sensitivity`),
         where asked for, else None.
+      target_met: with target_se, whether every standard error reached it before max_runs
+        (None: N was fixed).
     """
 
     models: tuple[str, ...]
@@ -190,6 +192,8 @@ class SimulationResult(_Plain):
     target_se: float | None = None
     round_activity: np.ndarray | None = None
     order_sensitivity: OrderSensitivity | None = None
+
+    target_met: bool | None = None
 
     def last_active_round(self, share: float = ACTIVE_ROUND_SHARE) -> int | None:
         """The last round position (0-based) that played a game in at least `share` of the

@@ -4,8 +4,9 @@ A mode is a function `(RunConfig, Context) -> RunOutput`: it builds the `csd.Tou
 (`RunConfig.tournament`), reads the table, calls the library and describes the outputs
 in memory: results.json is the result's own `to_dict()` with the run's facts, and the
 terminal, Markdown and CSV tables all come from its `table()` (`csd._src.results`).
-`write_outputs` then writes the files, each atomically, plots first and `results.json`
-last, so a failed run leaves the files of an earlier run untouched.
+`write_outputs` then publishes the files all or nothing (`csd._src.rundir`): the results
+first, the figures after them, so a failed run leaves the files of an earlier run untouched
+and a failing figure costs nothing else.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
+from csd._src import rundir
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
@@ -33,7 +35,7 @@ from csd._src.config import (
     prefixed,
     prepare_table,
 )
-from csd._src.errors import InputError, check_choice
+from csd._src.errors import InputError, check_choice, check_int
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
@@ -61,7 +63,8 @@ class Context:
     """Where and how the run was started.
 
     Attributes:
-      out_dir: the folder the outputs go to (Hydra's run directory).
+      out_dir: the folder a mode that writes its own files writes them to (csd-run: the
+        staging folder inside Hydra's run directory, published when the run succeeds).
       overrides: the command-line overrides of this job.
       job_num: Hydra's job number inside a multirun (None for a single run).
     """
@@ -117,30 +120,51 @@ class RunOutput:
         return "\n\n".join(part for part in parts if part) + "\n"
 
 
-def write_outputs(output: RunOutput, out_dir: Path) -> list[Path]:
-    """Writes the plots, results.csv, report.md and results.json into `out_dir`, each
-    through a temporary file and a rename; returns the paths written (a mode that wrote its
-    own files: those)."""
-    if output.written:
-        return list(output.written)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written, drawn = [], []
+def write_outputs(
+    output: RunOutput,
+    folder: Path,
+    stage: Path,
+    extra: dict[str, str] | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Publishes the run's outputs into `folder`, all or nothing (`rundir.publish`): first
+    the results (results.json, results.csv, report.md and `extra`, {relative path: text},
+    e.g. Hydra's .hydra files) from the staging folder `stage`, then the figures with a
+    report.md that embeds them. A figure that fails is reported through `warn` in one line
+    and left out. Returns the paths published.
+
+    Raises:
+      RunFolderError: when the folder cannot be written (full, read-only, ...), naming it.
+    """
+    with rundir.os_errors(folder):
+        for relative, text in (extra or {}).items():
+            atomic_write(stage / relative, text)
+        if not output.written:  # a mode that wrote its own files (mode=report) wrote them into `stage`
+            atomic_write(stage / "results.csv", output.csv)
+            atomic_write(stage / "report.md", output.report([]))
+            atomic_write(stage / "results.json", to_json(output.results))
+    published = rundir.publish(folder, stage)
+    if output.written or not output.plots:
+        return published
+    figures = rundir.staging_folder(folder)
+    drawn = []
     for plot in output.plots:
-        paths = plot.draw(out_dir / plot.filename)
-        written += [Path(p) for p in _as_paths(paths, out_dir / plot.filename)]
-        drawn.append((plot.filename, plot.caption))
-    written.append(atomic_write(out_dir / "results.csv", output.csv))
-    written.append(atomic_write(out_dir / "report.md", output.report(drawn)))
-    written.append(atomic_write(out_dir / "results.json", to_json(output.results)))
-    return written
+        try:
+            plot.draw(figures / plot.filename)
+            drawn.append((plot.filename, plot.caption))
+        except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
+            (warn or _stderr_line)(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
+    with rundir.os_errors(folder):
+        atomic_write(figures / "report.md", output.report(drawn))
+    return rundir.publish(folder, figures, keep=True)
 
 
-def _as_paths(returned, default: Path) -> list:
-    if returned is None:
-        return [default]
-    if isinstance(returned, (str, Path)):
-        return [returned]
-    return list(returned)
+def _stderr_line(line: str) -> None:
+    print(f"csd-run: warning: {line}", file=sys.stderr, flush=True)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or "no message"
 
 
 # ------------------------------------------------------------------------------ modes
@@ -149,6 +173,7 @@ def _as_paths(returned, default: Path) -> list:
 def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=simulate: E[S] of every model under one elimination schedule."""
     formats = _formats(config)
+    check_int("plot_top", config.plot_top, 1)
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed(TOURNAMENT_KEYS):
@@ -161,7 +186,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     names = [result.models[m] for m in order]
     plots = [
         Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
-             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, formats=formats)),
+             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top, formats=formats)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
              lambda p: plot_module.plot_win_probabilities(
                  list(result.models), csd.win_probabilities(prepared.table, result.tournament.tie).mean(axis=2), p,
@@ -174,6 +199,8 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
             lambda p: plot_module.plot_survival(result.models, result.rounds, result.survival, p,
                                                 models_shown=[result.models[m] for m in shown], formats=formats)))
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
+    if result.target_met is False:
+        line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
     legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
     notes = order_notes(result, _order_words(config, prepared))
     section = order_section(result, _order_words(config, prepared))
@@ -464,6 +491,8 @@ def _collected_runs(root: Path):
       InputError: naming a results.json that cannot be read or is not a whole result.
     """
     for path in sorted(root.rglob("results.json")):
+        if any(part.startswith(".") for part in path.relative_to(root).parts[:-1]):
+            continue  # a run's staging or publishing folder (csd._src.rundir), not a result
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -37,7 +38,10 @@ def simulate(
       chunk_size: runs per kernel call; results do not depend on it.
       target_se: if given, keep adding chunks (after the first `n_runs` runs) until every
         model's standard error is at most this, or `max_runs` runs are done.
-      max_runs: the cap for `target_se` (default 100 * n_runs).
+      max_runs: the cap for `target_se` (default 100 * n_runs); only with target_se. The
+        rule is checked at n_runs, 2 n_runs, 4 n_runs, ... and max_runs, so where it stops
+        does not depend on chunk_size; if max_runs comes first, a RuntimeWarning says so
+        and the result's `target_met` is False.
       progress: called with (runs done, runs planned) after each chunk.
       order_sensitivity: R > 0 also plays R random round orders (`csd.order_sensitivity`,
         N / R runs each) into `result.order_sensitivity`; 0: not.
@@ -63,6 +67,10 @@ def simulate(
     if target_se is not None:
         target = _positive("target_se", target_se)
         stop = lambda totals: bool(_stderr(totals, prepared)[0].max() <= target)  # noqa: E731
+    elif max_runs is not None:
+        raise InputError(
+            f"max_runs={max_runs!r} is the cap for target_se; give target_se too, or leave it out", "max_runs"
+        )
     totals = run_engine(
         prepared,
         prepared.schedules(),
@@ -73,7 +81,15 @@ def simulate(
         stop=stop,
         max_runs=max_runs,
     )
-    result = schedule_result(prepared, totals, 0, seed=seed, target_se=target_se)
+    met = None if stop is None else stop(totals)
+    if met is False:
+        warnings.warn(
+            f"max_runs was reached after {int(totals.n_runs):,} runs before every standard error was at most "
+            f"target_se={target_se}; raise max_runs or loosen target_se",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    result = schedule_result(prepared, totals, 0, seed=seed, target_se=target_se, target_met=met)
     if check_int("order_sensitivity", order_sensitivity, 0):
         from csd._src.orders import order_sensitivity as measure
 
