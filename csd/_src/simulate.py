@@ -8,8 +8,16 @@ from typing import Callable, Sequence
 import numpy as np
 
 from csd._src.baselines import places
-from csd._src.driver import Totals, Tournament, build_tournament, elimination_schedules, run_engine
-from csd._src.errors import InputError
+from csd._src.driver import Totals, Tournament, build_tournament, elimination_schedules, run_engine, run_pilot
+from csd._src.errors import InputError, check_int
+from csd._src.estimator import (
+    control_mean,
+    control_stderr,
+    fit_tables,
+    pilot_size,
+    resolve,
+    variance_reduction,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,6 +36,12 @@ class SimulationResult:
       expected_score_by_round: (M, K) E[score after round k].
       n_runs: N.
       config: the options that produced it (seed, schedule, pairing, points, ...).
+      estimator: `cv` (expected_score and stderr from control-variate scores, see
+        `estimator`) or `plain` (averages of the final scores).
+      estimator_note: why `plain` ran where `cv` was asked for, else None.
+      variance_reduction: (M,) Var(plain final score) / Var(cv score) on the same runs
+        (None for `plain`).
+      pilot_runs: the runs that fitted the cv tables (not among the N; 0 for `plain`).
     """
 
     models: tuple[str, ...]
@@ -40,6 +54,10 @@ class SimulationResult:
     expected_score_by_round: np.ndarray
     n_runs: int
     config: dict
+    estimator: str = "plain"
+    estimator_note: str | None = None
+    variance_reduction: np.ndarray | None = None
+    pilot_runs: int = 0
 
     def order(self) -> np.ndarray:
         """(M,) model indices from the highest expected score down (ties by table order)."""
@@ -93,6 +111,10 @@ class SimulationResult:
             "expected_score_by_round": self.expected_score_by_round.tolist(),
             "n_runs": self.n_runs,
             "config": self.config,
+            "estimator": self.estimator,
+            "estimator_note": self.estimator_note,
+            "variance_reduction": None if self.variance_reduction is None else _nan_to_none(self.variance_reduction),
+            "pilot_runs": self.pilot_runs,
         }
 
 
@@ -114,6 +136,7 @@ def simulate(
     target_se: float | None = None,
     max_runs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    estimator: str = "cv",
 ) -> SimulationResult:
     """Simulates `n_runs` Swiss-system tournaments and reports each model's Expected Win Score.
 
@@ -138,6 +161,10 @@ def simulate(
         model's standard error is at most this, or `max_runs` runs are done.
       max_runs: the cap for `target_se` (default 100 * n_runs).
       progress: called with (runs done, runs planned) after each chunk.
+      estimator: `cv` (control variates: the same SE from several times fewer runs, after
+        a pilot of `estimator.pilot_size(n_runs)` extra runs; `random` pairing with a
+        random bye only, elsewhere `plain` runs and the result says why) or `plain`.
+        Only E[S] and its SE use it.
 
     Returns:
       A `SimulationResult`.
@@ -165,10 +192,15 @@ def simulate(
         avoid_rematch=avoid_rematch,
     )
     schedules = elimination_schedules([elimination], tournament.rules.n_rounds)
+    used, note = resolve(estimator, tournament.rules)
+    tables, n_pilot = None, 0
+    if used == "cv":
+        n_pilot = pilot_size(check_int("n_runs", n_runs, 1))
+        tables = fit_tables(run_pilot(tournament, schedules, n_runs=n_pilot, seed=seed), tournament.rules)
     stop = None
     if target_se is not None:
         target = _positive("target_se", target_se)
-        stop = lambda totals: bool(_stderr(totals, tournament)[0].max() <= target)  # noqa: E731
+        stop = lambda totals: bool(_estimate_stderr(totals, tournament)[0].max() <= target)  # noqa: E731
     totals = run_engine(
         tournament,
         schedules,
@@ -178,6 +210,7 @@ def simulate(
         progress=progress,
         stop=stop,
         max_runs=max_runs,
+        tables=tables,
     )
     config = {
         "elimination": schedules[0].tolist(),
@@ -189,8 +222,26 @@ def simulate(
         **pairing_options(tournament),
         "seed": seed,
         "target_se": target_se,
+        "estimator": used,
     }
-    return _result(tournament, totals, 0, config)
+    return with_estimator(_result(tournament, totals, 0, config), tournament, totals, 0, note, n_pilot)
+
+
+def with_estimator(result: SimulationResult, tournament: Tournament, totals: Totals, schedule: int, note, n_pilot: int):
+    """`result` (plain) with the cv estimates of schedule `schedule` where the runs carry
+    them (`Totals.control`), and the estimator's record."""
+    if totals.control is None:
+        return dataclasses.replace(result, estimator_note=note)
+    n, tick = int(totals.n_runs), tournament.ticks_per_point
+    stderr = control_stderr(totals.control, n, tick)[schedule]
+    return dataclasses.replace(
+        result,
+        expected_score=control_mean(totals.control, n, tick)[schedule],
+        stderr=stderr,
+        estimator="cv",
+        variance_reduction=variance_reduction(result.stderr, stderr),
+        pilot_runs=n_pilot,
+    )
 
 
 def pairing_options(tournament: Tournament) -> dict:
@@ -216,6 +267,14 @@ def _result(tournament: Tournament, totals: Totals, schedule: int, config: dict)
         n_runs=int(n),
         config=config,
     )
+
+
+def _estimate_stderr(totals: Totals, tournament: Tournament) -> np.ndarray:
+    """(S, M) standard errors of the estimate of E[S], in points: of the cv scores where
+    the runs carry them, else of the final scores."""
+    if totals.control is not None:
+        return control_stderr(totals.control, int(totals.n_runs), tournament.ticks_per_point)
+    return _stderr(totals, tournament)
 
 
 def _stderr(totals: Totals, tournament: Tournament) -> np.ndarray:
@@ -247,6 +306,10 @@ def _positive(option: str, value) -> float:
     if not number > 0:
         raise InputError(f"{option}={value!r} must be > 0")
     return number
+
+
+def _nan_to_none(values: np.ndarray) -> list:
+    return np.where(np.isnan(values), None, values).tolist()
 
 
 def _is_tensor(table_or_probs) -> bool:
