@@ -67,6 +67,8 @@ def conditional_points(rules, outcomes, score, active, round_index) -> jnp.ndarr
     and sum_j q_j / (g - 1) if even, q_j its expected ticks against group member j."""
     if isinstance(outcomes, TensorOutcomes):
         against_mates, size = _group_sums_tensor(rules, outcomes, score, active, round_index)
+    elif rules.layout.method == "pairs" and 3 * rules.n_models.bit_length() <= 31:
+        against_mates, size = _group_sums_level_pairs(rules, outcomes, score, active, round_index)
     else:
         against_mates, size = _group_sums_levels(rules, outcomes, score, active, round_index)
     odd = (size & 1) == 1
@@ -118,13 +120,54 @@ def _lookup(table, score) -> jnp.ndarray:
 
 def _group_sums_tensor(rules, outcomes, score, active, round_index):
     """(sum of q over the other members of the model's group (M,) float32, group size (M,)
-    int32) from a probability tensor: all pairs."""
+    int32) from a probability tensor: all pairs, summed in blocks."""
     n_models = rules.n_models
     win = outcomes.win_prob[round_index].reshape(n_models, n_models)
     expected = rules.win_ticks * win + rules.draw_ticks * (1.0 - win - win.T)  # (M, M), same for all runs
-    level = jnp.where(active, score, -1)
-    mates = (level[:, None] == level[None, :]) & active[None, :] & ~jnp.eye(n_models, dtype=bool)
-    return jnp.where(mates, expected, 0.0).sum(1), mates.sum(1, dtype=jnp.int32) + 1
+    expected = jnp.where(jnp.eye(n_models, dtype=bool), 0.0, expected)
+    group = jnp.where(active, score, -1)
+    against_mates = _sum_blocks(
+        lambda part: jnp.where(group[None, part] == group[:, None], expected[:, part], 0.0).sum(1), n_models
+    )
+    size = _sum_blocks(lambda part: (group[None, part] == group[:, None]).sum(1, dtype=jnp.int32), n_models)
+    return against_mates, size
+
+
+def _group_sums_level_pairs(rules, outcomes, score, active, round_index):
+    """As `_group_sums_tensor` for a score table, all pairs (the `pairs` ordering's sizes)
+    in one pass that adds packed counts (members of the group below the model's benchmark
+    level, at it, in all): q is a win against each lower level and a tie against each
+    equal one."""
+    n_models = rules.n_models
+    level = outcomes.levels[round_index]
+    group = jnp.where(active, score, -1)
+    width = n_models.bit_length()
+
+    def term(part):
+        same_group = group[None, part] == group[:, None]
+        other = level[None, part]
+        increment = jnp.where(
+            other < level[:, None], 1 + (1 << (2 * width)), jnp.where(other == level[:, None], (1 << width) + (1 << (2 * width)), 1 << (2 * width))
+        )
+        return jnp.where(same_group, increment, 0).sum(1, dtype=jnp.int32)
+
+    packed = _sum_blocks(term, n_models)
+    field = (1 << width) - 1
+    below, tied, size = ((packed >> (f * width)) & field for f in range(3))
+    return _against_mates(rules, outcomes, below, tied - 1), size.astype(jnp.int32)
+
+
+def _sum_blocks(term, n_models: int):
+    """The sum of `term(part)` over slices `part` of at most 32 models: on XLA:CPU a
+    compare-and-sum fuses only up to 32 terms (see `ordering`)."""
+    return sum(term(slice(s, s + 32)) for s in range(0, n_models, 32))
+
+
+def _against_mates(rules, outcomes, below, tied):
+    """(M,) float32 expected ticks against the group's other members, from the number
+    below the model's benchmark level and the number tied with it."""
+    tie_ticks = outcomes.tie_win * rules.win_ticks + (1.0 - 2.0 * outcomes.tie_win) * rules.draw_ticks
+    return rules.win_ticks * below + tied * tie_ticks
 
 
 def _group_sums_levels(rules, outcomes, score, active, round_index):
@@ -139,5 +182,4 @@ def _group_sums_levels(rules, outcomes, score, active, round_index):
     end = jnp.searchsorted(ordered, (group + 1) * n_levels)
     below = jnp.searchsorted(ordered, key)
     tied = jnp.searchsorted(ordered, key, side="right") - below - 1
-    tie_ticks = outcomes.tie_win * rules.win_ticks + (1.0 - 2.0 * outcomes.tie_win) * rules.draw_ticks
-    return rules.win_ticks * (below - first) + tied * tie_ticks, (end - first).astype(jnp.int32)
+    return _against_mates(rules, outcomes, below - first, tied), (end - first).astype(jnp.int32)

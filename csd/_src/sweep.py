@@ -269,7 +269,7 @@ def _labels(matrix: np.ndarray) -> tuple[str, ...]:
 def _stack(parts: list[Totals]) -> Totals:
     """One Totals with the schedules of `parts` (one schedule each) side by side; its
     diff_sq_sum is zero (independent runs have no per-run differences)."""
-    fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Totals) if f.name != "n_runs"}
+    fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Totals) if f.name not in ("n_runs", "control")}
     return Totals(n_runs=parts[0].n_runs, **fields)
 
 
