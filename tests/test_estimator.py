@@ -124,3 +124,17 @@ def test_an_unknown_estimator_is_an_input_error():
     played, _, _, _ = small_case(1)
     with pytest.raises(csd.InputError, match="estimator"):
         csd.simulate(played, n_runs=100, estimator="magic")
+
+
+@pytest.mark.parametrize("coupling", ["common", "independent"])
+def test_sweep_drops_from_cv_agree_with_the_exact_drops(coupling):
+    played, probs, _, options = small_case(6)
+    n_rounds = probs.shape[2]
+    result = csd.sweep(played, schedules=(0, 1), n_runs=N_RUNS, coupling=coupling, seed=2, **options)
+    assert result.config["estimator"] == "cv" and all(r.estimator == "cv" for r in result.results)
+    exact = [as_float(exact_for(probs, [t] * n_rounds, options)["expected_score"]) for t in (0, 1)]
+    error = np.abs(result.drop[1] - (exact[1] - exact[0]))
+    assert np.all(error <= Z_MAX * result.drop_stderr[1] + 2 * n_rounds / N_RUNS), (error, result.drop_stderr[1])
+    plain = csd.sweep(played, schedules=(0, 1), n_runs=N_RUNS, coupling=coupling, seed=2, estimator="plain", **options)
+    assert plain.config["estimator"] == "plain"
+    assert np.sum(result.drop_stderr[1] ** 2) < np.sum(plain.drop_stderr[1] ** 2)

@@ -24,9 +24,11 @@ from typing import Callable, Sequence
 import numpy as np
 
 from csd._src.baselines import places
-from csd._src.driver import Totals, build_tournament, elimination_schedules, run_engine
-from csd._src.errors import InputError, check_choice
-from csd._src.simulate import SimulationResult, _result, mean_stderr, pairing_options
+from csd._src.control import Tables
+from csd._src.driver import Totals, build_tournament, elimination_schedules, run_engine, run_pilot
+from csd._src.errors import InputError, check_choice, check_int
+from csd._src.estimator import ControlTotals, control_drop_stderr, fit_tables, pilot_size, resolve
+from csd._src.simulate import SimulationResult, _result, mean_stderr, pairing_options, with_estimator
 
 COUPLINGS = ("common", "independent")
 RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
@@ -124,6 +126,7 @@ def sweep(
     risk_z: float = 3.0,
     risk_spread: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
+    estimator: str = "cv",
 ) -> SweepResult:
     """Failure Sensitivity Analysis: E[S_m] under several elimination schedules at once.
 
@@ -135,6 +138,8 @@ def sweep(
         from per-run differences) or `independent` (separate random streams per schedule,
         for comparison).
       risk_z, risk_spread: the risk-profile rule's thresholds (see `risk_profiles`).
+      estimator: as in `simulate`; with `cv` the drops, their SEs and the risk profiles
+        come from the per-run control-variate scores (tables fitted per schedule).
       The other options are those of `simulate`.
 
     Returns:
@@ -163,11 +168,21 @@ def sweep(
         avoid_rematch=avoid_rematch,
     )
     matrix = elimination_schedules(list(schedules), tournament.rules.n_rounds)
+    used, note = resolve(estimator, tournament.rules)
+    tables, n_pilot = None, 0
+    if used == "cv":
+        n_pilot = pilot_size(check_int("n_runs", n_runs, 1))
+        tables = fit_tables(run_pilot(tournament, matrix, n_runs=n_pilot, seed=seed), tournament.rules)
     options = dict(n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress)
     if coupling == "common":
-        totals = run_engine(tournament, matrix, **options)
+        totals = run_engine(tournament, matrix, tables=tables, **options)
     else:
-        totals = _stack([run_engine(tournament, row[None], stream=s, **options) for s, row in enumerate(matrix)])
+        totals = _stack(
+            [
+                run_engine(tournament, row[None], stream=s, tables=_schedule_tables(tables, s), **options)
+                for s, row in enumerate(matrix)
+            ]
+        )
     config = {
         "schedules": matrix.tolist(),
         "coupling": coupling,
@@ -180,8 +195,12 @@ def sweep(
         "seed": seed,
         "risk_z": risk_z,
         "risk_spread": risk_spread,
+        "estimator": used,
     }
-    results = tuple(_result(tournament, totals, s, {**config, "elimination": matrix[s].tolist()}) for s in range(len(matrix)))
+    results = tuple(
+        with_estimator(_result(tournament, totals, s, {**config, "elimination": matrix[s].tolist()}), tournament, totals, s, note, n_pilot)
+        for s in range(len(matrix))
+    )
     return _sweep_result(tournament, totals, matrix, results, coupling, config, risk_z, risk_spread)
 
 
@@ -231,7 +250,9 @@ def _sweep_result(tournament, totals: Totals, matrix, results, coupling, config,
     stderr = np.stack([r.stderr for r in results])
     drop = expected - expected[:1]
     independent = np.sqrt(stderr**2 + stderr[:1] ** 2)
-    if coupling == "common":
+    if coupling == "common" and totals.control is not None:
+        drop_stderr = control_drop_stderr(totals.control, int(totals.n_runs), tournament.ticks_per_point)
+    elif coupling == "common":
         gap_sum = totals.score_sum - totals.score_sum[:1]
         drop_stderr = mean_stderr(gap_sum, totals.diff_sq_sum, totals.n_runs) / tournament.ticks_per_point
     else:
@@ -270,7 +291,18 @@ def _stack(parts: list[Totals]) -> Totals:
     """One Totals with the schedules of `parts` (one schedule each) side by side; its
     diff_sq_sum is zero (independent runs have no per-run differences)."""
     fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Totals) if f.name not in ("n_runs", "control")}
-    return Totals(n_runs=parts[0].n_runs, **fields)
+    control = None
+    if parts[0].control is not None:
+        control = ControlTotals(
+            *(np.concatenate([getattr(p.control, f.name) for p in parts]) for f in dataclasses.fields(ControlTotals))
+        )
+        control.gap_sq_sum[:] = 0
+    return Totals(n_runs=parts[0].n_runs, control=control, **fields)
+
+
+def _schedule_tables(tables: Tables | None, schedule: int) -> Tables | None:
+    """The tables of one schedule, as a one-schedule stack (None stays None)."""
+    return None if tables is None else Tables(*(t[schedule : schedule + 1] for t in tables))
 
 
 def _json_array(values: np.ndarray) -> list:
