@@ -3,12 +3,14 @@ control-variate estimator (`csd.simulate(estimator=...)`), in one process.
 
     python benchmarks/time_to_precision.py                    # every table, T = 0, 1, 2
     python benchmarks/time_to_precision.py --only livebench   # one table
-    python benchmarks/time_to_precision.py --extrapolate      # plain's time from N0 runs
+    python benchmarks/time_to_precision.py --extrapolate      # times scaled from N0 runs
 
 For each table, T and estimator: a warm-up call (compilation), a call of N0 runs whose
 largest SE gives the runs needed, N = N0 * (max SE / target)^2, then a timed call of N
 runs (warm seconds; cv's include its pilot of `estimator.pilot_size(N)` runs, which the
-runs column counts too). With --extrapolate, plain's time is N0's time scaled to N. The
+runs column counts too). With --extrapolate (for a loaded machine) no call of N runs is
+made: each estimator's time is its N0 call's scaled by the runs played (pilot included),
+marked `*`. The
 variance reduction (Var X / Var Z on the same runs, median [min-max] over models) comes
 from cv's N0 call, next to the NumPy study's numbers (shared/docs/variance.md, section 5).
 Writes benchmarks/results/time_to_precision_<date>.json and prints a table.
@@ -68,8 +70,10 @@ def measure(table, target: float, elimination: int, estimator: str, extrapolate:
     first, first_s = timed(table, n_runs=N0, **options)
     needed = max(1, math.ceil(N0 * (first.stderr.max() / target) ** 2))
     record = {"n0_max_se": float(first.stderr.max()), "n0_s": first_s, "runs_needed": needed}
-    if extrapolate and estimator == "plain":
-        record.update(seconds=first_s * needed / N0, measured=False, max_se=None)
+    if extrapolate:
+        played = N0 + (pilot_size(N0) if estimator == "cv" else 0)
+        total = needed + (pilot_size(needed) if estimator == "cv" else 0)
+        record.update(seconds=first_s * total / played, measured=False, max_se=None)
     else:
         result, seconds = timed(table, n_runs=needed, **dict(options, seed=2))
         record.update(seconds=seconds, measured=True, max_se=float(result.stderr.max()))
@@ -85,7 +89,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated table names: " + ",".join(TABLES))
     parser.add_argument("--elimination", default="0,1,2", help="comma-separated T values")
-    parser.add_argument("--extrapolate", action="store_true", help="plain's seconds from its N0 call")
+    parser.add_argument("--extrapolate", action="store_true", help="seconds scaled from the N0 calls")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(TABLES)
@@ -115,7 +119,7 @@ def format_row(row: dict) -> str:
     return (
         f"{row['table']:<20} T={row['T']}  SE<={row['target_se']}: plain {plain['total_runs']:>9} runs "
         f"{plain['seconds']:7.2f} s{'' if plain['measured'] else '*'} | cv {cv['total_runs']:>8} runs "
-        f"{cv['seconds']:6.2f} s | time ratio {row['time_ratio']:5.1f}x | Var X/Var Z {factors} (study {study})"
+        f"{cv['seconds']:6.2f} s{'' if cv['measured'] else '*'} | time ratio {row['time_ratio']:5.1f}x | Var X/Var Z {factors} (study {study})"
     )
 
 
