@@ -21,7 +21,8 @@ from csd._src.driver import prepare, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
 from csd._src.results import BootstrapResult
-from csd._src.simulate import mean_stderr, simulate
+from csd._src.estimator import mean_stderr
+from csd._src.simulate import simulate
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
 

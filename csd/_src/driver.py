@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from csd._src import engine, rng
+from csd._src import engine, estimator, rng
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
@@ -158,10 +158,15 @@ class Totals:
     survival_count: np.ndarray
     round_score_sum: np.ndarray
     round_games_count: np.ndarray
+    control: object = None  # `estimator.ControlTotals` when the kernel ran with tables
 
     def add(self, stats: engine.ChunkStats, n_players: int) -> None:
         """Adds a chunk's sums, dropping the padding slots beyond the first `n_players`."""
+        if self.control is not None:
+            self.control.add(np.asarray(stats.control_score), n_players)
         for field in dataclasses.fields(self):
+            if field.name == "control":
+                continue
             value = np.asarray(getattr(stats, field.name), dtype=np.int64)
             if field.name == "rank_count":
                 value = value[..., :n_players, :n_players]
@@ -181,6 +186,7 @@ def run_engine(
     progress: Callable[[int, int], None] | None = None,
     stop: Callable[[Totals], bool] | None = None,
     max_runs: int | None = None,
+    tables=None,
 ) -> Totals:
     """Plays `n_runs` runs (or, with `stop`, chunks until `stop(totals)` or `max_runs`).
 
@@ -197,6 +203,8 @@ def run_engine(
       stop: asked at the run counts `stop_checkpoints(n_runs, max_runs)` (whatever the
         chunk size); True ends the loop.
       max_runs: the most runs `stop` may lead to (default 100 * n_runs).
+      tables: None, or `control.Tables` with (S, K, M, V) fields (not with replicates):
+        also sum the control-variate scores into `Totals.control`.
 
     Raises:
       InputError: for a bad option, or a call whose rank counts would not fit in memory.
@@ -225,6 +233,8 @@ def run_engine(
     streams = [check_int("stream", value, 0) for value in np.ravel(stream)]
     words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(streams if batch else streams[0], jnp.uint32)
     totals = _empty_totals(batch, len(schedules), tournament.rules)
+    if tables is not None:
+        totals.control = estimator.ControlTotals.empty(len(schedules), tournament.rules.n_players)
     done = 0
     # `stop` is asked only at fixed run counts, so where it stops does not depend on the
     # chunk size or the device count: a chunk never crosses a checkpoint (it is masked).
@@ -232,7 +242,7 @@ def run_engine(
         while done < checkpoint:
             index = done + np.arange(chunk, dtype=np.int64)
             runs = place(index.astype(np.uint32), index < checkpoint)
-            stats = kernel(rules, *static, *words, *runs)
+            stats = kernel(rules, *static, *words, *runs, tables)
             totals.add(stats, tournament.rules.n_players)
             done = min(done + chunk, checkpoint)
             if progress is not None:
@@ -280,6 +290,28 @@ def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> 
             f"{players} models ({cells} x {players} x {players} counts), more than the {_gib(budget)} it may "
             f"use; use a table with fewer models (about {fits} fit), fewer schedules or fewer replicates"
         )
+
+
+def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed: int) -> np.ndarray:
+    """(S, 2, 2, K, M, V) int64 `engine.pilot_stats` summed over `n_runs` runs of the
+    pilot's own random stream (`streams.CV_PILOT`), in chunks of a fixed size, so
+    the sums depend on nothing but the seed and `n_runs`."""
+    n_devices = len(jax.devices())
+    chunk = -(-estimator.PILOT_CHUNK // n_devices) * n_devices
+    kernel, place = _compiled_pilot(), _placer(n_devices)
+    static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))
+    words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(estimator.PILOT_STREAM, jnp.uint32)
+    total = 0
+    for done in range(0, n_runs, chunk):
+        index = done + np.arange(chunk, dtype=np.int64)
+        runs = place(index.astype(np.uint32), index < n_runs)
+        total = total + np.asarray(kernel(tournament.rules, *static, *words, *runs), np.int64)
+    return total
+
+
+@lru_cache(maxsize=1)
+def _compiled_pilot():
+    return jax.jit(engine.pilot_stats, static_argnums=0)
 
 
 def available_memory() -> int:
@@ -349,7 +381,7 @@ def _compiled_kernel(replicated: bool):
     tables and their streams when `replicated`."""
     if not replicated:
         return jax.jit(engine.chunk_stats, static_argnums=0)
-    over_replicates = jax.vmap(engine.chunk_stats, in_axes=(None, 0, None, None, None, 0, None, None))
+    over_replicates = jax.vmap(engine.chunk_stats, in_axes=(None, 0, None, None, None, 0, None, None, None))
     return jax.jit(over_replicates, static_argnums=0)
 
 

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from csd._src import rng
+from csd._src import control, rng
 from csd._src.ordering import KeyLayout, Order, order_keys, order_models, pack_keys
 from csd._src.outcomes import pair_probabilities
 from csd._src.pairing import PairingRule, bye_priority, move_byes_last, seeded_bye_key
@@ -97,6 +97,8 @@ class ChunkStats(NamedTuple):
       survival_count: (S, K, M) runs where the model was active after round k's elimination.
       round_score_sum: (S, K, M) sum of scores after round k.
       round_games_count: (S, K) runs in which round k had at least one game.
+      control_score: None, or with control `Tables` (S, C, M) float32 per run: the
+        control-variate score Z (ticks; 0 for padding runs), see `control`.
     """
 
     n_runs: jnp.ndarray
@@ -107,9 +109,10 @@ class ChunkStats(NamedTuple):
     survival_count: jnp.ndarray
     round_score_sum: jnp.ndarray
     round_games_count: jnp.ndarray
+    control_score: jnp.ndarray | None = None
 
 
-def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid) -> ChunkStats:
+def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid, tables=None) -> ChunkStats:
     """Plays a chunk of C runs under S schedules and sums what the results need.
 
     Args:
@@ -120,42 +123,72 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
         the seeded pairing rules.
       seed: (2,) uint32 seed words; stream: () uint32.
       run_index: (C,) uint32 global run indices; valid: (C,) bool, False for padding.
+      tables: None (plain), or `control.Tables` with (S, K, M, V) fields: also return
+        each run's control-variate score.
     """
     keys = rng.run_keys(seed, stream, run_index)  # (C, 2)
     # One schedule after another: on XLA:CPU a `vmap` over them measured 7-17% slower, and
     # this keeps a chunk's working memory that of one schedule.
-    final, survival, round_score, round_games = lax.map(
-        lambda schedule: _play_tournament(rules, outcomes, schedule, seed_key, (keys, valid)), schedules
+    final, survival, round_score, round_games, control_score = lax.map(
+        lambda args: _play_tournament(rules, outcomes, args[0], seed_key, (keys, valid), args[1]), (schedules, tables)
     )
-    return _summarize(rules, final, survival, round_score, round_games, valid)
+    return _summarize(rules, final, survival, round_score, round_games, valid)._replace(control_score=control_score)
 
 
-def _play_tournament(rules, outcomes, schedule, seed_key, runs):
+def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid) -> jnp.ndarray:
+    """(S, 2, 2, K, M, V) int32 `control.pilot_sums` of a chunk of runs under S schedules
+    (arguments as `chunk_stats`), V = K * max(win, bye) + 1 score values."""
+    keys = rng.run_keys(seed, stream, run_index)
+    n_values = rules.n_rounds * max(rules.win_ticks, rules.bye_ticks) + 1
+
+    def one_schedule(schedule):
+        start = _start(rules, keys, valid)
+        step = _round_step(rules)
+
+        def body(state, round_and_cut):
+            after, _, active = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
+            return after, (active, after.score)
+
+        final, (active, score_after) = lax.scan(body, start, _rounds_and_cuts(rules, schedule, keys))
+        return control.pilot_sums(n_values, active, score_after, final.score)
+
+    return lax.map(one_schedule, schedules)
+
+
+def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M),
-    runs with a game in each round (K,)."""
+    runs with a game in each round (K,) and, with `control.Tables` (K, M, V), the
+    control-variate scores (C, M) (else None)."""
     keys, valid = runs
     start = _start(rules, keys, valid)
     step = _round_step(rules)
+    round_control = jax.vmap(control.round_control, in_axes=(None, None, None, 0, 0, 0, None))
 
     def body(carry, round_and_cut):
-        state, rounds_active = carry
-        state, opponent, _ = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
+        before, rounds_active, correction = carry
+        state, opponent, active = step(rules, outcomes, seed_key, before, keys, *round_and_cut)
         played = (opponent >= 0).any(axis=1).sum(dtype=jnp.int32)  # padding runs play no games
-        return (state, rounds_active + state.active), (state.score.sum(0), played)
+        if tables is not None:  # `estimator.resolve`: a fixed round order, so position k plays round k
+            correction = correction + round_control(rules, outcomes, tables, before, active, state.score, round_and_cut[0])
+        return (state, rounds_active + state.active, correction), (state.score.sum(0), played)
 
     # Elimination is final, so a model is active after the elimination that follows round
     # k exactly when it survived more than k eliminations: one count per run and model
     # replaces a reduction over the runs in every round.
     no_rounds = jnp.zeros_like(start.score, jnp.int8 if rules.n_rounds < 127 else jnp.int16)
+    no_correction = None if tables is None else jnp.zeros(start.score.shape, jnp.float32)
     scanned = _rounds_and_cuts(rules, schedule, keys)
-    (final, rounds_active), (score_sum, round_games) = lax.scan(body, (start, no_rounds), scanned)
+    (final, rounds_active, correction), (score_sum, round_games) = lax.scan(
+        body, (start, no_rounds, no_correction), scanned
+    )
     if rules.final_cut:
         last_active = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
     else:
         last_active = final.active
     # Round 0 has no elimination before it, so it counts one round for every real model.
     rounds_survived = rounds_active.astype(jnp.int32) - 1 + last_active  # (C, M), -1: padding
-    return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games
+    control_score = None if tables is None else final.score - correction
+    return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games, control_score
 
 
 def _survival_counts(rounds_survived, n_rounds: int) -> jnp.ndarray:

@@ -176,6 +176,12 @@ class SimulationResult(_Plain):
         where asked for, else None.
       target_met: with target_se, whether every standard error reached it before max_runs
         (None: N was fixed).
+      estimator: `cv` (expected_score and stderr from control-variate scores, see
+        `csd._src.estimator`) or `plain` (averages of the final scores).
+      estimator_note: why `plain` ran where `cv` was asked for, else None.
+      variance_reduction: (M,) Var(plain final score) / Var(cv score) on the same runs
+        (None for `plain`).
+      pilot_runs: the runs that fitted the cv tables (not among the N; 0 for `plain`).
     """
 
     models: tuple[str, ...]
@@ -194,6 +200,10 @@ class SimulationResult(_Plain):
     order_sensitivity: OrderSensitivity | None = None
 
     target_met: bool | None = None
+    estimator: str = "plain"
+    estimator_note: str | None = None
+    variance_reduction: np.ndarray | None = None
+    pilot_runs: int = 0
 
     def last_active_round(self, share: float = ACTIVE_ROUND_SHARE) -> int | None:
         """The last round position (0-based) that played a game in at least `share` of the

@@ -4,14 +4,48 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
-from csd._src.driver import Prepared, Totals, prepare, run_engine
+from csd._src.control import Tables
+from csd._src.driver import Prepared, Totals, prepare, run_engine, run_pilot
 from csd._src.errors import InputError, check_int
+from csd._src.estimator import (
+    control_mean,
+    control_stderr,
+    fit_tables,
+    mean_stderr,
+    pilot_size,
+    resolve,
+    variance_reduction,
+)
 from csd._src.results import SimulationResult
 from csd._src.spec import Tournament, as_tournament
+
+
+class Estimation(NamedTuple):
+    """How E[S] is estimated: `tables` (`control.Tables`, (S, K, M, V)) for the cv
+    estimator or None for plain averages, why plain runs where cv was asked for, and the
+    pilot runs that fitted the tables (not among the N)."""
+
+    tables: Tables | None = None
+    note: str | None = None
+    pilot_runs: int = 0
+
+
+def estimation(prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs: int, seed: int) -> Estimation:
+    """The `Estimation` of `estimator` (`cv` or `plain`) for these schedules: cv fits its
+    tables on a pilot of its own random stream (`streams.CV_PILOT`), where it applies.
+
+    Raises:
+      InputError: for an unknown estimator.
+    """
+    used, note = resolve(estimator, prepared.rules)
+    if used != "cv":
+        return Estimation(note=note)
+    n_pilot = pilot_size(check_int("n_runs", n_runs, 1))
+    return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
 
 
 def simulate(
@@ -25,6 +59,7 @@ def simulate(
     max_runs: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     order_sensitivity: int = 0,
+    estimator: str = "cv",
     **rules,
 ) -> SimulationResult:
     """Simulates `n_runs` Swiss-system tournaments and reports each model's Expected Win Score.
@@ -45,6 +80,11 @@ def simulate(
       progress: called with (runs done, runs planned) after each chunk.
       order_sensitivity: R > 0 also plays R random round orders (`csd.order_sensitivity`,
         N / R runs each) into `result.order_sensitivity`; 0: not.
+      estimator: `cv` (control variates, docs in `csd._src.estimator`: the same SE from
+        several times fewer runs, after a pilot of `pilot_size(n_runs)` extra runs; for
+        `random` pairing with a random bye and a fixed round order, elsewhere `plain` runs
+        and `result.estimator_note` says why) or `plain` (the average final score). Only
+        E[S] and its SE use it; rank_probs, P(champion) and survival are plain averages.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 
@@ -63,17 +103,20 @@ def simulate(
       [2.0, 2.0, 1.0, 0.0]
     """
     prepared = prepare(table_or_probs, as_tournament(tournament, rules))
+    schedules = prepared.schedules()
+    how = estimation(prepared, schedules, estimator, n_runs, seed)
     stop = None
     if target_se is not None:
         target = _positive("target_se", target_se)
-        stop = lambda totals: bool(_stderr(totals, prepared)[0].max() <= target)  # noqa: E731
+        stop = lambda totals: bool(_estimate_stderr(totals, prepared)[0].max() <= target)  # noqa: E731
     elif max_runs is not None:
         raise InputError(
             f"max_runs={max_runs!r} is the cap for target_se; give target_se too, or leave it out", "max_runs"
         )
     totals = run_engine(
         prepared,
-        prepared.schedules(),
+        schedules,
+        tables=how.tables,
         n_runs=n_runs,
         seed=seed,
         chunk_size=chunk_size,
@@ -89,7 +132,7 @@ def simulate(
             RuntimeWarning,
             stacklevel=2,
         )
-    result = schedule_result(prepared, totals, 0, seed=seed, target_se=target_se, target_met=met)
+    result = schedule_result(prepared, totals, 0, how=how, seed=seed, target_se=target_se, target_met=met)
     if check_int("order_sensitivity", order_sensitivity, 0):
         from csd._src.orders import order_sensitivity as measure
 
@@ -100,14 +143,20 @@ def simulate(
 
 
 def schedule_result(
-    prepared: Prepared, totals: Totals, schedule: int, tournament: Tournament | None = None, **settings
+    prepared: Prepared,
+    totals: Totals,
+    schedule: int,
+    tournament: Tournament | None = None,
+    how: Estimation = Estimation(),
+    **settings,
 ) -> SimulationResult:
     """The `SimulationResult` of schedule `schedule` in `totals`, played under `tournament`
-    (default `prepared.spec`); `settings`: its seed and target_se."""
+    (default `prepared.spec`), E[S] and its SE estimated as `how` says (cv where the runs
+    carry control-variate scores); `settings`: its seed and target_se."""
     n = totals.n_runs
     tick = prepared.ticks_per_point
     rank_probs = totals.rank_count[schedule] / n
-    return SimulationResult(
+    result = SimulationResult(
         models=prepared.models,
         rounds=prepared.rounds,
         expected_score=totals.score_sum[schedule] / n / tick,
@@ -119,29 +168,33 @@ def schedule_result(
         n_runs=int(n),
         tournament=prepared.spec if tournament is None else tournament,
         round_activity=totals.round_games_count[schedule] / n,
+        estimator_note=how.note,
         **settings,
     )
+    if totals.control is None:
+        return result
+    stderr = control_stderr(totals.control, int(n), tick)[schedule]
+    return dataclasses.replace(
+        result,
+        expected_score=control_mean(totals.control, int(n), tick)[schedule],
+        stderr=stderr,
+        estimator="cv",
+        variance_reduction=variance_reduction(result.stderr, stderr),
+        pilot_runs=how.pilot_runs,
+    )
+
+
+def _estimate_stderr(totals: Totals, prepared: Prepared) -> np.ndarray:
+    """(S, M) standard errors of the estimate of E[S], in points: of the cv scores where
+    the runs carry them, else of the final scores."""
+    if totals.control is not None:
+        return control_stderr(totals.control, int(totals.n_runs), prepared.ticks_per_point)
+    return _stderr(totals, prepared)
 
 
 def _stderr(totals: Totals, prepared: Prepared) -> np.ndarray:
     """(..., S, M) standard errors of the mean final score, in points."""
     return mean_stderr(totals.score_sum, totals.score_sq_sum, totals.n_runs) / prepared.ticks_per_point
-
-
-def mean_stderr(total: np.ndarray, total_sq: np.ndarray, n_runs) -> np.ndarray:
-    """Standard error of a mean, sd / sqrt(n) (ddof 1), from exact integer sums.
-
-    Args:
-      total, total_sq: int64 arrays (..., X): sums of the values and of their squares.
-      n_runs: int or int array broadcasting against (..., 1): the number of values.
-    """
-    n = np.asarray(n_runs, dtype=object)[..., None] if np.ndim(n_runs) else int(n_runs)
-    # n * (sum of squared deviations), exactly, in Python integers.
-    scaled = n * total_sq.astype(object) - total.astype(object) ** 2
-    n_float = np.asarray(n, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        variance = scaled.astype(np.float64) / (n_float * (n_float - 1))
-        return np.where(n_float >= 2, np.sqrt(variance / n_float), np.nan)
 
 
 def _positive(option: str, value) -> float:

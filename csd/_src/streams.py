@@ -24,6 +24,7 @@ import numpy as np
 # Device streams (uint32).
 TOURNAMENT = 0  # simulate's runs, and a sweep's schedules under common random numbers
 FIRST_REPLICATE = 1  # bootstrap replicate b plays stream FIRST_REPLICATE + b
+CV_PILOT = 0xC0FFEE01  # the control-variate estimator's pilot runs, never reused (`estimator`)
 # A sweep under `independent` coupling plays schedule s on stream s: schedule 0 shares
 # `TOURNAMENT` with `simulate`, so its numbers equal a plain simulate of that schedule.
 

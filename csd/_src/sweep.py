@@ -27,7 +27,9 @@ from csd._src import streams
 from csd._src.driver import Totals, prepare, run_engine
 from csd._src.errors import InputError, check_choice
 from csd._src.results import SimulationResult, SweepResult
-from csd._src.simulate import mean_stderr, schedule_result
+from csd._src.control import Tables
+from csd._src.estimator import ControlTotals, control_drop_stderr, mean_stderr
+from csd._src.simulate import estimation, schedule_result
 from csd._src.spec import Tournament, as_tournament
 
 COUPLINGS = ("common", "independent")
@@ -46,6 +48,7 @@ def sweep(
     risk_z: float = 3.0,
     risk_spread: float = 1.0,
     progress: Callable[[int, int], None] | None = None,
+    estimator: str = "cv",
     **rules,
 ) -> SweepResult:
     """Failure Sensitivity Analysis: E[S_m] under several elimination schedules at once.
@@ -61,6 +64,8 @@ def sweep(
         `elimination`.
       risk_z, risk_spread: the risk-profile rule's thresholds (see `risk_profiles`): a
         number >= 0 each.
+      estimator: as in `simulate`; with `cv` the drops, their SEs and the risk profiles
+        come from the per-run control-variate scores (tables fitted per schedule).
       The other options are those of `simulate`.
 
     Returns:
@@ -82,20 +87,23 @@ def sweep(
     risk_z, risk_spread = (_threshold(name, value) for name, value in (("risk_z", risk_z), ("risk_spread", risk_spread)))
     prepared = prepare(table_or_probs, as_tournament(tournament, rules))
     matrix = prepared.schedules(list(schedules))
+    how = estimation(prepared, matrix, estimator, n_runs, seed)
     options = dict(n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress)
     if coupling == "common":
-        totals = run_engine(prepared, matrix, **options)
+        totals = run_engine(prepared, matrix, tables=how.tables, **options)
     else:
         totals = _stack([
-            run_engine(prepared, row[None], stream=stream, **options)
-            for row, stream in zip(matrix, streams.schedule_streams(len(matrix)))
+            run_engine(prepared, row[None], stream=stream, tables=_schedule_tables(how.tables, s), **options)
+            for s, (row, stream) in enumerate(zip(matrix, streams.schedule_streams(len(matrix))))
         ])
     results = tuple(
-        schedule_result(prepared, totals, s, prepared.spec.replace(elimination=_as_schedule(schedule)), seed=seed)
+        schedule_result(prepared, totals, s, prepared.spec.replace(elimination=_as_schedule(schedule)), how, seed=seed)
         for s, schedule in enumerate(schedules)
     )
     drop_stderr = None
-    if coupling == "common":
+    if coupling == "common" and totals.control is not None:
+        drop_stderr = control_drop_stderr(totals.control, int(totals.n_runs), prepared.ticks_per_point)
+    elif coupling == "common":
         gap_sum = totals.score_sum - totals.score_sum[:1]
         drop_stderr = mean_stderr(gap_sum, totals.diff_sq_sum, totals.n_runs) / prepared.ticks_per_point
     return sweep_result(results, coupling, risk_z, risk_spread, drop_stderr)
@@ -213,5 +221,20 @@ def _threshold(name: str, value) -> float:
 def _stack(parts: list[Totals]) -> Totals:
     """One Totals with the schedules of `parts` (one schedule each) side by side; its
     diff_sq_sum is zero (independent runs have no per-run differences)."""
-    fields = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Totals) if f.name != "n_runs"}
-    return Totals(n_runs=parts[0].n_runs, **fields)
+    fields = {
+        f.name: np.concatenate([getattr(p, f.name) for p in parts])
+        for f in dataclasses.fields(Totals)
+        if f.name not in ("n_runs", "control")
+    }
+    control = None
+    if parts[0].control is not None:
+        control = ControlTotals(
+            *(np.concatenate([getattr(p.control, f.name) for p in parts]) for f in dataclasses.fields(ControlTotals))
+        )
+        control.gap_sq_sum[:] = 0
+    return Totals(n_runs=parts[0].n_runs, control=control, **fields)
+
+
+def _schedule_tables(tables: Tables | None, schedule: int) -> Tables | None:
+    """The tables of one schedule, as a one-schedule stack (None stays None)."""
+    return None if tables is None else Tables(*(t[schedule : schedule + 1] for t in tables))

@@ -1,0 +1,127 @@
+"""Runs and warm seconds until every model's SE <= a target: plain average against the
+control-variate estimator (`csd.simulate(estimator=...)`), in one process.
+
+    python benchmarks/time_to_precision.py                    # every table, T = 0, 1, 2
+    python benchmarks/time_to_precision.py --only livebench   # one table
+    python benchmarks/time_to_precision.py --extrapolate      # times scaled from N0 runs
+
+For each table, T and estimator: a warm-up call (compilation), a call of N0 runs whose
+largest SE gives the runs needed, N = N0 * (max SE / target)^2, then a timed call of N
+runs (warm seconds; cv's include its pilot of `estimator.pilot_size(N)` runs, which the
+runs column counts too). With --extrapolate (for a loaded machine) no call of N runs is
+made: each estimator's time is its N0 call's scaled by the runs played (pilot included),
+marked `*`. The
+variance reduction (Var X / Var Z on the same runs, median [min-max] over models) comes
+from cv's N0 call, next to the NumPy study's numbers (shared/docs/variance.md, section 5).
+Writes benchmarks/results/time_to_precision_<date>.json and prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import csd
+from csd._src.estimator import pilot_size
+
+N0 = 20_000
+STUDY = {  # variance.md section 5: median [min, max] over models, per T
+    "livebench": {0: (8.9, 1.8, 17), 1: (11.3, 4.6, 58), 2: (17.3, 8.6, 36)},
+    "epoch_hub_small": {0: (9.1, 3.7, 17), 1: (21.8, 4.3, 62), 2: (25.8, 8.0, 54)},  # the study's slice was 50 x 21
+}
+
+
+def uniform_table(n_models: int = 29, n_rounds: int = 38, seed: int = 0) -> csd.ScoreTable:
+    """The paper-scale synthetic table: uniform scores on [0, 100)."""
+    scores = np.random.default_rng(seed).uniform(0, 100, (n_models, n_rounds))
+    return csd.ScoreTable(tuple(f"model_{m}" for m in range(n_models)), tuple(f"bench_{k}" for k in range(n_rounds)), scores)
+
+
+def openllm_top450() -> csd.ScoreTable:
+    table = csd.load_table(csd.shipped_table("openllm_v2"))
+    keep = np.sort(np.argsort(-table.mean_scores(), kind="stable")[:450])
+    return csd.ScoreTable(tuple(table.models[m] for m in keep), table.benchmarks, table.scores[keep])
+
+
+TABLES = {  # name: (loader, target SE)
+    "livebench": (lambda: csd.load_table(csd.shipped_table("livebench")), 0.005),
+    "epoch_hub_small": (lambda: csd.load_table(csd.shipped_table("epoch_hub_small")), 0.005),
+    "paper_29x38_uniform": (uniform_table, 0.005),
+    "openllm_top450": (openllm_top450, 0.01),
+}
+
+
+def timed(table, **options):
+    start = time.perf_counter()
+    result = csd.simulate(table, **options)
+    return result, time.perf_counter() - start
+
+
+def measure(table, target: float, elimination: int, estimator: str, extrapolate: bool) -> dict:
+    options = dict(elimination=elimination, estimator=estimator, seed=1)
+    timed(table, n_runs=N0, **options)  # compilation
+    first, first_s = timed(table, n_runs=N0, **options)
+    needed = max(1, math.ceil(N0 * (first.stderr.max() / target) ** 2))
+    record = {"n0_max_se": float(first.stderr.max()), "n0_s": first_s, "runs_needed": needed}
+    if extrapolate:
+        played = N0 + (pilot_size(N0) if estimator == "cv" else 0)
+        total = needed + (pilot_size(needed) if estimator == "cv" else 0)
+        record.update(seconds=first_s * total / played, measured=False, max_se=None)
+    else:
+        result, seconds = timed(table, n_runs=needed, **dict(options, seed=2))
+        record.update(seconds=seconds, measured=True, max_se=float(result.stderr.max()))
+    pilot = pilot_size(needed) if estimator == "cv" else 0
+    record.update(pilot_runs=pilot, total_runs=needed + pilot)
+    if first.variance_reduction is not None:
+        factors = first.variance_reduction[np.isfinite(first.variance_reduction)]
+        record["variance_reduction"] = [float(np.median(factors)), float(factors.min()), float(factors.max())]
+    return record
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="comma-separated table names: " + ",".join(TABLES))
+    parser.add_argument("--elimination", default="0,1,2", help="comma-separated T values")
+    parser.add_argument("--extrapolate", action="store_true", help="seconds scaled from the N0 calls")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    args = parser.parse_args(argv)
+    names = args.only.split(",") if args.only else list(TABLES)
+    rows = []
+    for name in names:
+        load, target = TABLES[name]
+        table = load()
+        for elimination in map(int, args.elimination.split(",")):
+            row = {"table": name, "shape": list(table.shape), "T": elimination, "target_se": target}
+            for estimator in ("plain", "cv"):
+                row[estimator] = measure(table, target, elimination, estimator, args.extrapolate)
+            row["time_ratio"] = row["plain"]["seconds"] / row["cv"]["seconds"]
+            row["study_variance_reduction"] = STUDY.get(name, {}).get(elimination)
+            rows.append(row)
+            print(format_row(row), flush=True)
+    out = Path(args.out) / f"time_to_precision_{datetime.date.today().isoformat()}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"n0": N0, "rows": rows}, indent=1))
+    print(f"wrote {out}")
+    return 0
+
+
+def format_row(row: dict) -> str:
+    plain, cv = row["plain"], row["cv"]
+    factors = "{:.1f} [{:.1f}-{:.1f}]".format(*cv["variance_reduction"])
+    study = "{} [{}-{}]".format(*row["study_variance_reduction"]) if row["study_variance_reduction"] else "-"
+    return (
+        f"{row['table']:<20} T={row['T']}  SE<={row['target_se']}: plain {plain['total_runs']:>9} runs "
+        f"{plain['seconds']:7.2f} s{'' if plain['measured'] else '*'} | cv {cv['total_runs']:>8} runs "
+        f"{cv['seconds']:6.2f} s{'' if cv['measured'] else '*'} | time ratio {row['time_ratio']:5.1f}x | Var X/Var Z {factors} (study {study})"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
