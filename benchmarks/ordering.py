@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 import csd  # noqa: E402
 from csd._src import driver, ordering  # noqa: E402
 
-SIZES = (16, 32, 65, 128, 192, 450, 1024)
+SIZES = (16, 32, 48, 65, 128, 192, 450, 1024)
 GRID_ROUNDS = 21
 LIVEBENCH_MODELS = 65
 CHECK_RUNS = 1_000

@@ -13,7 +13,7 @@ from csd._src import driver, ordering, rng
 from csd._src.network import network_sort
 
 
-@pytest.mark.parametrize("n_keys", [1, 2, 3, 5, 16, 33, 65, 100, 128])
+@pytest.mark.parametrize("n_keys", [1, 3, 16, 33, 100])
 @pytest.mark.parametrize("dtype", [np.uint32, np.uint64])
 def test_network_sorts_columns_descending(n_keys, dtype):
     generator = np.random.default_rng(n_keys)
@@ -21,7 +21,7 @@ def test_network_sorts_columns_descending(n_keys, dtype):
     keys[generator.random(keys.shape) < 0.2] = 0  # zero keys, equal to the padding
     keys[:, 0] = np.iinfo(dtype).max
     with jax.enable_x64(dtype == np.uint64):
-        result = np.asarray(network_sort(jnp.asarray(keys)))
+        result = np.asarray(jax.jit(network_sort)(jnp.asarray(keys)))
     assert result.dtype == dtype
     assert np.array_equal(result, np.sort(keys, axis=0)[::-1])
 
@@ -38,12 +38,9 @@ def random_keys(layout, n_runs, n_models, max_level, seed):
     return keys, mask
 
 
-@pytest.mark.parametrize("n_models", [3, 16, 29, 65, 130])
-@pytest.mark.parametrize("wide", [False, True])
+@pytest.mark.parametrize("n_models, wide", [(5, False), (29, False), (65, True), (130, True)])
 def test_network_order_equals_sort_order(n_models, wide):
     max_level = 6
-    if not wide and 31 - max_level.bit_length() - (n_models - 1).bit_length() < 16:
-        pytest.skip("no 32-bit layout")
     network = ordering.choose_layout(n_models, max_level, "network", wide)
     sort = network._replace(method="sort")
     n_runs = 333  # not a multiple of the network's tile of runs
@@ -57,7 +54,7 @@ def test_network_order_equals_sort_order(n_models, wide):
             assert np.array_equal(getattr(got, field), getattr(want, field)), field
         models = np.take_along_axis(np.asarray(got.order), np.asarray(got.rank), axis=1)
         assert np.array_equal(models, np.tile(np.arange(n_models), (n_runs, 1)))
-    unbatched = ordering.order_keys(network, keys[0], mask[0], with_size=True)
+    unbatched = jax.jit(lambda k, m: ordering.order_keys(network, k, m, with_size=True))(keys[0], mask[0])
     assert np.array_equal(unbatched.rank, got.rank[0]) and np.array_equal(unbatched.size, got.size[0])
 
 
@@ -72,6 +69,7 @@ def assert_same_totals(a, b):
         assert np.array_equal(getattr(a, field.name), getattr(b, field.name)), field.name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "options",
     [
@@ -90,6 +88,7 @@ def test_engine_results_identical_across_rankings(options):
         assert_same_totals(totals["network"], totals[method])
 
 
+@pytest.mark.slow
 def test_network_and_pairs_share_the_narrow_layout():
     """With their default layouts (32-bit keys for few models) network and pairs agree."""
     probs = random_tensor(20, 6, seed=9)
@@ -99,5 +98,5 @@ def test_network_and_pairs_share_the_narrow_layout():
 
 
 def test_auto_picks_a_method_for_every_size():
-    chosen = [ordering.choose_ranking(m) for m in (2, 16, 32, 33, 65, 192, 450, 512, 513, 4576)]
-    assert chosen == ["pairs"] * 3 + ["network"] * 5 + ["sort"] * 2
+    chosen = [ordering.choose_ranking(m) for m in (2, 16, 32, 33, 65, 128, 129, 192, 450, 4576)]
+    assert chosen == ["pairs"] * 3 + ["network"] * 3 + ["sort"] * 4

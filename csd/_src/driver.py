@@ -70,7 +70,7 @@ def build_tournament(
 
     Args:
       bye, bye_once, avoid_rematch: see `simulate` (`check_pairing_options`).
-      ranking: `auto`, `pairs` or `sort` (see `ordering`); wide_keys: see
+      ranking: `auto`, `pairs`, `sort` or `network` (see `ordering`); wide_keys: see
         `ordering.choose_layout`. Both only change speed, and the results only where 32-bit
         keys tie (see `ordering`).
 

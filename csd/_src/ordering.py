@@ -33,9 +33,10 @@ from csd._src.network import network_order
 
 RANKINGS = ("pairs", "sort", "network")
 PAIRS_MAX_MODELS = 192  # the most models `avoid_rematch` keeps met-bits for
-# `auto`: `pairs` up to 32 models, `network` up to 512 (P = 512 slots), `sort` above;
-# measured on XLA:CPU inside the engine by benchmarks/ordering.py.
-NETWORK_MODELS = (33, 512)
+# `auto`: `pairs` up to 32 models (32-bit keys), `network` up to 128 (P = 128 network
+# slots), `sort` above (at P = 256 and more the network at best ties it); measured on
+# XLA:CPU inside the engine by benchmarks/ordering.py.
+NETWORK_MODELS = (33, 128)
 _SLOT_SIZES = (8, 16)  # small tables: the fewest slots that still vectorize well
 _BLOCK = 32  # XLA:CPU fuses a compare-and-sum only up to 32 terms: sum in blocks
 _DOUBLE_TIE_BOUND = 1e-6
