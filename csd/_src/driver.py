@@ -67,7 +67,7 @@ def prepare(table_or_probs, tournament: Tournament, *, ranking: str = "auto", wi
     kernel plays.
 
     Args:
-      ranking: `auto`, `pairs` or `sort` (see `ordering`); wide_keys: see
+      ranking: `auto`, `pairs`, `sort` or `network` (see `ordering`); wide_keys: see
         `ordering.choose_layout`. Both only change speed, and the results only where 32-bit
         keys tie (see `ordering`).
 

@@ -5,8 +5,10 @@ Each model's (active, level, key, tag) is packed into one unsigned integer, so t
 is a single integer comparison. Two interchangeable methods use the packed keys:
 - `pairs`: all-pairs comparisons, O(M^2) per run but branch-free; on XLA:CPU this is much
   faster than sorting short rows (a sort of (100000, 32) keys takes ~40 ms, a count ~2 ms);
-- `sort`: one sort of the packed keys, O(M log M), for large M.
-For the same layout both give identical orders.
+- `sort`: one sort of the packed keys, O(M log M), for large M;
+- `network`: a bitonic sorting network over the packed keys (`network`), O(M log^2 M)
+  compare-exchanges vectorized across the runs of a chunk.
+For the same layout all give identical orders.
 
 Key layouts (`KeyLayout`): a 64-bit word holds the whole 32-bit random key and so orders
 exactly like the random keys themselves (which are distinct inside a run and round). A
@@ -27,9 +29,14 @@ import jax.numpy as jnp
 from jax import lax
 
 from csd._src.gather import take
+from csd._src.network import network_order
 
-RANKINGS = ("pairs", "sort")
-PAIRS_MAX_MODELS = 192  # measured crossover on XLA:CPU (see benchmarks/)
+RANKINGS = ("pairs", "sort", "network")
+PAIRS_MAX_MODELS = 192  # the most models `avoid_rematch` keeps met-bits for
+# `auto`: `pairs` up to 32 models (32-bit keys), `network` up to 128 (P = 128 network
+# slots), `sort` above (at P = 256 and more the network at best ties it); measured on
+# XLA:CPU inside the engine by benchmarks/ordering.py.
+NETWORK_MODELS = (33, 128)
 _SLOT_SIZES = (8, 16)  # small tables: the fewest slots that still vectorize well
 _BLOCK = 32  # XLA:CPU fuses a compare-and-sum only up to 32 terms: sum in blocks
 _DOUBLE_TIE_BOUND = 1e-6
@@ -43,7 +50,7 @@ class KeyLayout(NamedTuple):
       level_bits: bits of the level field (levels 0 .. 2**level_bits - 1).
       rand_bits: top bits of the 32-bit random key that are kept.
       tag_bits: bits of the model tag (model index xor a random mask).
-      method: `pairs` or `sort`.
+      method: a name from `RANKINGS`.
     """
 
     wide: bool
@@ -82,8 +89,9 @@ def model_slots(n_models: int, method: str) -> int:
 
 
 def choose_ranking(n_models: int) -> str:
-    """The faster ranking method for `n_models` on XLA:CPU."""
-    return "pairs" if n_models <= PAIRS_MAX_MODELS else "sort"
+    """The fastest ranking method for `n_models` on XLA:CPU (see `NETWORK_MODELS`)."""
+    low, high = NETWORK_MODELS
+    return "pairs" if n_models < low else "network" if n_models <= high else "sort"
 
 
 def choose_layout(n_models: int, max_level: int, method: str, wide: bool | None = None) -> KeyLayout:
@@ -145,6 +153,10 @@ def order_keys(layout: KeyLayout, keys, mask, with_size: bool = False) -> Order:
     with jax.enable_x64(layout.wide):
         if layout.method == "pairs":
             return _pairs_order(keys, _group_shift(layout), with_size)
+        if layout.method == "network":
+            rank, order, start, *size = network_order(keys, mask, _group_shift(layout), layout.tag_bits, with_size)
+            group = (keys >> _group_shift(layout)).astype(jnp.uint32)
+            return Order(rank, order, start, size[0] if with_size else None, group)
         return _sort_order(keys, layout, mask, with_size)
 
 
