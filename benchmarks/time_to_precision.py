@@ -12,7 +12,7 @@ runs column counts too). With --extrapolate (for a loaded machine) no call of N 
 made: each estimator's time is its N0 call's scaled by the runs played (pilot included),
 marked `*`. The
 variance reduction (Var X / Var Z on the same runs, median [min-max] over models) comes
-from cv's N0 call, next to the NumPy study's numbers (shared/docs/variance.md, section 5).
+from cv's N0 call, next to the NumPy study's numbers (docs/variance.md, section 5).
 Writes benchmarks/results/time_to_precision_<date>.json and prints a table.
 """
 

@@ -111,10 +111,21 @@ def _hydra_files(cfg: DictConfig, hydra_cfg: DictConfig) -> dict[str, str]:
 
 def main() -> None:
     """The console script `csd-run`: the Hydra app, with configuration errors, a busy or
-    unwritable run folder and Ctrl-C each as one line."""
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started in the background: stay deaf
+    unwritable run folder and Ctrl-C each as one line. The SIGINT handler and the warning
+    format it installs are put back when it returns (it may run inside another program)."""
+    handler, showwarning = signal.getsignal(signal.SIGINT), warnings.showwarning
+    if handler is not signal.SIG_IGN:  # started in the background: stay deaf
         signal.signal(signal.SIGINT, _interrupt)
     warnings.showwarning = _warning_line
+    try:
+        _main()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+        warnings.showwarning = showwarning
+
+
+def _main() -> None:
+    """`main` inside its signal and warning set-up."""
     # Let Hydra raise its errors instead of printing them with a traceback, so they can be
     # reported here as one line. Real bugs still end in a full traceback.
     os.environ["HYDRA_FULL_ERROR"] = "1"

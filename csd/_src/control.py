@@ -1,4 +1,4 @@
-"""The kernel side of the control-variate estimator (shared/docs/variance.md).
+"""The kernel side of the control-variate estimator (docs/variance.md).
 
 Per run and model, Z = X - sum_k beta_k(s_k) (x_k - g_k) - sum_k gamma_k(s_{k+1})
 (survived_k - p_surv_k): X the final score, x_k the points of round k, g_k their mean

@@ -1,4 +1,4 @@
-"""The host side of the control-variate estimator of E[S] (shared/docs/variance.md).
+"""The host side of the control-variate estimator of E[S] (docs/variance.md).
 
 `cv` replaces each run's final score X by Z = X minus two corrections of mean zero (see
 `control`): the rounds' points against their conditional means, weighted by the value of
@@ -10,9 +10,11 @@ their own (`PILOT_STREAM`), which the estimate never uses, played in chunks of a
 size; the tables are then a function of the seed and the pilot size only. The main runs
 return Z per run in float32, which the host rounds to fixed grids (`FINE`, `COARSE` per
 tick) and adds in integers, so the sums do not depend on the chunk size or device count.
+The rounding moves E[S] by at most half a grid step, 2**-17 tick, far below any Monte
+Carlo SE that matters; a model whose Z never varies reports SE 0 and carries only that.
 
-Applies to the `random` pairing with a random bye and no `bye_once` or `avoid_rematch`,
-the rule whose conditional mean g_k is derived; elsewhere `plain` runs, with the reason
+Applies to the `random` pairing with a random bye, no `bye_once` or `avoid_rematch` and
+a fixed round order (not `shuffle`), the rule whose conditional mean g_k is derived; elsewhere `plain` runs, with the reason
 in the result. Only E[S] and its SE use Z: rank probabilities, P(champion), survival and
 the by-round scores stay plain averages.
 """
