@@ -19,7 +19,7 @@ import tomllib
 
 import csd
 import csd.cli
-from csd._src.config import DataConfig, prepare_table
+from csd._src.config import DataConfig, RunConfig, prepare_table
 from csd.testing.cli import run_cli_in_process as run_cli
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,7 +174,7 @@ def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     proc = run_cli("-m", "elimination.t=0,1", N_RUNS, f"hydra.sweep.dir={sweep_dir}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     runs = [read_results(sweep_dir / str(n)) for n in (0, 1)]
-    assert [r["simulation"]["elimination"][0] for r in runs] == [0, 1]
+    assert [r["tournament"]["elimination"] for r in runs] == [0, 1]
 
     proc = run_cli("mode=collect", "dir=multirun", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -236,7 +236,7 @@ def test_multirun_through_submitit_local_executor(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     results = read_results(sweep_dir / "0")
-    assert results["simulation"]["elimination"][0] == 1 and results["job"]["num"] == 0
+    assert results["tournament"]["elimination"] == 1 and results["job"]["num"] == 0
     assert list((sweep_dir / ".submitit").iterdir())
 
 
@@ -357,7 +357,10 @@ def test_sweep_mode_writes_paired_drops_risk_profiles_and_plots(tmp_path):
     assert results["labels"] == ["T=0", "T=1"]
     assert len(results["drop_stderr"][1]) == 65 and set(results["risk_profile"]) <= {
         "robust generalist", "in between", "aggressive specialist"}
-    single = csd.simulate(csd.load_table(csd.shipped_table("livebench")), n_runs=2000, elimination=1, seed=2)
+    config = RunConfig.from_dict({})  # the shipped LiveBench config: by category, easiest first
+    prepared = prepare_table(config.data)
+    rules = config.tournament(prepared).replace(elimination=1)
+    single = csd.simulate(prepared.table, tournament=rules, n_runs=2000, seed=2)
     assert np.allclose(results["expected_score"][1], single.expected_score)
     for plot in ("risk_profile.png", "expected_scores.png"):
         assert (out / plot).is_file()
