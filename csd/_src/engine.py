@@ -146,7 +146,7 @@ def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
         step = _round_step(rules)
 
         def body(state, round_and_cut):
-            after, _, active = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
+            after, _, active, _ = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
             return after, (active, after.score)
 
         final, (active, score_after) = lax.scan(body, start, _rounds_and_cuts(rules, schedule, keys))
@@ -166,8 +166,8 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
 
     def body(carry, round_and_cut):
         before, rounds_active, correction = carry
-        state, opponent, active = step(rules, outcomes, seed_key, before, keys, *round_and_cut)
-        played = (opponent >= 0).any(axis=1).sum(dtype=jnp.int32)  # padding runs play no games
+        state, _, active, has_game = step(rules, outcomes, seed_key, before, keys, *round_and_cut)
+        played = has_game.sum(dtype=jnp.int32)  # padding runs play no games
         if tables is not None:  # `estimator.resolve`: a fixed round order, so position k plays round k
             correction = correction + round_control(rules, outcomes, tables, before, active, state.score, round_and_cut[0])
         return (state, rounds_active + state.active, correction), (state.score.sum(0), played)
@@ -232,8 +232,9 @@ def round_permutation(run_key, tiers: tuple[int, ...]) -> jnp.ndarray:
 
 def _round_step(rules: Rules):
     """A round of C runs, (rules, outcomes, seed_key, state, run_keys, round_index, cut,
-    played) -> (State, opponent, active), each (C, M): `_pair_and_play` per run, or over
-    all runs at once for `avoid_rematch`; `played`: the table round, () or (C,) per run."""
+    played) -> (State, opponent, active, has_game), each (C, M) but has_game (C,):
+    `_pair_and_play` per run, or over all runs at once for `avoid_rematch`; `played`: the
+    table round, () or (C,) per run."""
     if rules.avoid_rematch:
         return _rounds_avoiding_rematches
     return jax.vmap(_pair_and_play, in_axes=(None, None, None, 0, 0, None, None, _played_axis(rules)))
@@ -248,10 +249,22 @@ def _pair_and_play(rules: Rules, outcomes, seed_key, state: State, run_key, roun
     """Round `round_index` of one run, playing table round `played`: the elimination of
     `cut` models left from the round before, then pairing and play. All arrays are (M,);
     run_key is (2,) uint32. Returns the State after it, the round's opponents (-1: no
-    game) and its active models."""
+    game), its active models and whether it had a game (`_has_game`)."""
     order, active, n_active, round_key = _arrange(rules, seed_key, state, run_key, round_index, cut)
     opponent = rules.pairing.pair(order, n_active)
-    return _play(rules, outcomes, state, active, opponent, round_key, run_key, round_index, played), opponent, active
+    after = _play(rules, outcomes, state, active, opponent, round_key, run_key, round_index, played)
+    return after, opponent, active, _has_game(rules, order, n_active)
+
+
+def _has_game(rules: Rules, order: Order, n_active) -> jnp.ndarray:
+    """() bool: the round pairs at least one game. A rule that floats pairs two models
+    whenever two are active; `random` pairs inside score groups, so it needs a group with
+    two active members. Read from the `Order`, not the opponents: counting the opponents
+    made XLA keep them in memory and doubled the kernel's time."""
+    if rules.pairing.floats:
+        return n_active >= 2
+    group_end = jnp.minimum(order.start + order.size, n_active)
+    return jnp.any((group_end - order.start >= 2) & (order.rank < n_active))
 
 
 def _rounds_avoiding_rematches(rules: Rules, outcomes, seed_key, state: State, run_keys, round_index, cut, played):
@@ -261,7 +274,8 @@ def _rounds_avoiding_rematches(rules: Rules, outcomes, seed_key, state: State, r
     order, active, n_active, round_key = arrange(rules, seed_key, state, run_keys, round_index, cut)
     opponent = pair_runs_avoiding_rematches(rules.pairing, order, n_active, state.met, rules.rematch_budget)
     play = jax.vmap(_play, in_axes=(None, None, 0, 0, 0, 0, 0, None, _played_axis(rules)))
-    return play(rules, outcomes, state, active, opponent, round_key, run_keys, round_index, played), opponent, active
+    after = play(rules, outcomes, state, active, opponent, round_key, run_keys, round_index, played)
+    return after, opponent, active, jax.vmap(_has_game, in_axes=(None, 0, 0))(rules, order, n_active)
 
 
 def _arrange(rules: Rules, seed_key, state: State, run_key, round_index, cut):
@@ -329,7 +343,7 @@ def trace_pairings(rules: Rules, outcomes, schedule, seed_key, seed, stream, run
     step = _round_step(rules)
 
     def body(state, round_and_cut):
-        after, opponent, active = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
+        after, opponent, active, _ = step(rules, outcomes, seed_key, state, keys, *round_and_cut)
         return after, (state.score, active, opponent)
 
     _, trace = lax.scan(body, start, _rounds_and_cuts(rules, schedule, keys))
