@@ -22,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from csd._src import rundir
 
-from csd._src import rundir  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(args: list[str], folder: Path) -> dict:

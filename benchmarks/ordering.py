@@ -29,17 +29,15 @@ import datetime
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, describe_machine, synthetic_table  # noqa: E402
+import numpy as np
+from run import ROOT, describe_machine, synthetic_table  # benchmarks/run.py, beside this script
 
-import numpy as np  # noqa: E402
-
-import csd  # noqa: E402
-from csd._src import driver, ordering  # noqa: E402
+import csd
+from csd._src import driver, ordering
+from csd._src.spec import elimination_schedules
 
 SIZES = (16, 32, 48, 65, 128, 192, 450, 1024)
 GRID_ROUNDS = 21
@@ -92,13 +90,13 @@ def time_alternating(calls: dict, repeats: int) -> dict[str, list[float]]:
 def measure_size(n_models: int, repeats: int) -> dict:
     """One row of the grid: warm run_engine seconds per method at T = 0."""
     table = grid_table(n_models)
-    schedules = driver.elimination_schedules([0], len(table.benchmarks))
+    schedules = elimination_schedules([0], len(table.benchmarks))
     methods = methods_for(n_models)
-    wide = {m: driver.build_tournament(table, ranking=m, wide_keys=True) for m in methods}
+    wide = {m: driver.prepare(table, csd.Tournament(), ranking=m, wide_keys=True) for m in methods}
     check_identical(
         {m: driver.run_engine(t, schedules, n_runs=CHECK_RUNS, seed=7) for m, t in wide.items()}, f"M={n_models}"
     )
-    tournaments = {m: driver.build_tournament(table, ranking=m) for m in methods}
+    tournaments = {m: driver.prepare(table, csd.Tournament(), ranking=m) for m in methods}
     n_runs = grid_runs(n_models)
     calls = {m: (lambda t=t: driver.run_engine(t, schedules, n_runs=n_runs, seed=1)) for m, t in tournaments.items()}
     seconds = time_alternating(calls, repeats)
@@ -128,11 +126,11 @@ def measure_headline(name: str, table: csd.ScoreTable, elimination: int, n_runs:
     results = {}
 
     def call(label: str):
-        # simulate has no ranking option: pin the choice `auto` makes inside build_tournament.
+        # simulate has no ranking option: pin the choice `auto` makes inside driver.prepare.
         chosen = choices[label]
         original, driver.choose_ranking = driver.choose_ranking, lambda n_models: chosen
         try:
-            results[label] = csd.simulate(table, n_runs=n_runs, elimination=elimination, seed=3)
+            results[label] = csd.simulate(table, n_runs=n_runs, elimination=elimination, seed=3, estimator="plain")
         finally:
             driver.choose_ranking = original
 

@@ -207,10 +207,12 @@ def time_reference(table: csd.ScoreTable, schedules, budget_s: float) -> dict:
 
 
 def play(work: Workload, table: csd.ScoreTable, **options):
-    """The workload's engine call: `csd.simulate` for one schedule, else `csd.sweep`."""
+    """The workload's engine call: `csd.simulate` for one schedule, else `csd.sweep`, with
+    the plain estimator: the same work per run as the plain reference it is compared with
+    (benchmarks/time_to_precision.py compares the estimators)."""
     if len(work.schedules) == 1:
-        return csd.simulate(table, elimination=work.schedules[0], **options)
-    return csd.sweep(table, schedules=list(work.schedules), **options)
+        return csd.simulate(table, elimination=work.schedules[0], estimator="plain", **options)
+    return csd.sweep(table, schedules=list(work.schedules), estimator="plain", **options)
 
 
 def measure(work: Workload, quick: bool) -> dict:

@@ -7,9 +7,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+
+import csd
 from test_simulate import random_tensor
 
 from csd._src import driver, ordering, rng
+from csd._src.spec import elimination_schedules
 from csd._src.network import network_sort
 
 
@@ -58,9 +61,9 @@ def test_network_order_equals_sort_order(n_models, wide):
     assert np.array_equal(unbatched.rank, got.rank[0]) and np.array_equal(unbatched.size, got.size[0])
 
 
-def engine_totals(probs, schedule, ranking, n_runs=2000, **options):
-    schedules = driver.elimination_schedules([schedule], probs.shape[2])
-    tournament = driver.build_tournament(probs, ranking=ranking, **options)
+def engine_totals(probs, schedule, ranking, n_runs=2000, wide_keys=None, **options):
+    schedules = elimination_schedules([schedule], probs.shape[2])
+    tournament = driver.prepare(probs, csd.Tournament(**options), ranking=ranking, wide_keys=wide_keys)
     return driver.run_engine(tournament, schedules, n_runs=n_runs, seed=5)
 
 
@@ -92,7 +95,7 @@ def test_engine_results_identical_across_rankings(options):
 def test_network_and_pairs_share_the_narrow_layout():
     """With their default layouts (32-bit keys for few models) network and pairs agree."""
     probs = random_tensor(20, 6, seed=9)
-    pairs, network = (driver.build_tournament(probs, ranking=m) for m in ("pairs", "network"))
+    pairs, network = (driver.prepare(probs, csd.Tournament(), ranking=m) for m in ("pairs", "network"))
     assert not network.rules.layout.wide and network.rules.layout._replace(method="pairs") == pairs.rules.layout
     assert_same_totals(engine_totals(probs, 1, "pairs"), engine_totals(probs, 1, "network"))
 
