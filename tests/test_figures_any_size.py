@@ -139,7 +139,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.mark.slow
 def test_cli_writes_every_figure_in_each_format_and_the_summary_into_the_run_log(tmp_path):
     out = tmp_path / "run"
-    proc = run_cli("n_runs=300", "plots.format=[png,pdf]", f"hydra.run.dir={out}", cwd=tmp_path)
+    proc = run_cli("n_runs=300", "elimination.t=1", "plots.format=[png,pdf]", f"hydra.run.dir={out}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     for figure in ("rank_heatmap", "survival", "win_probabilities"):
         assert (out / f"{figure}.png").read_bytes()[:4] == MAGIC["png"]

@@ -203,8 +203,8 @@ def test_csd_run_report_quick_on_livebench_reproduces_the_papers_settings(tmp_pa
     proc = subprocess.run([sys.executable, "-m", "csd", *overrides], cwd=tmp_path, capture_output=True, text=True,
                           timeout=900)
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".") and p.suffix != ".log") == sorted(
-        ["report.md", "results.json", *FIGURES])
+    listed = [p.name for p in out.iterdir() if not p.name.startswith(".") and p.suffix != ".log"]
+    assert sorted(listed) == sorted(["report.md", "results.json", "manifest.json", *FIGURES])
     report = (out / "report.md").read_text(encoding="utf-8")
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert f"**{results['ranking'][0]['model']}** leads" in report
