@@ -183,7 +183,7 @@ def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
         assert (merged_dir / name).is_file()
     merged = read_results(merged_dir)
     assert merged["mode"] == "collect"
-    assert merged["schedules"] == ["T=0", "T=1"]
+    assert merged["labels"] == ["T=0", "T=1"] and merged["coupling"] == "collected"
     assert merged["models"] == runs[0]["models"]
     expected = np.array([r["expected_score"] for r in runs])
     stderr = np.array([r["stderr"] for r in runs])
