@@ -301,12 +301,7 @@ def _long_table(source, header, rows, thousands: bool) -> RawTable:
             if not name:
                 raise InputError(f"{source}, line {line}, column {column}: empty {LONG_COLUMNS[column - 1]} name")
         key = (model, benchmark)
-        if key in first_line:
-            raise InputError(
-                f"{source}, lines {first_line[key]} and {line}: two rows for model {model!r}, "
-                f"benchmark {benchmark!r}; keep one"
-            )
-        first_line[key] = line
+        _first_row(first_line, key, line, f"{source}, lines")
         model_line.setdefault(model, line)
         where = f"{source}, line {line} (model {model!r}, benchmark {benchmark!r})"
         score = _cell_at(f"{where}, score", row[2], thousands)
@@ -414,12 +409,7 @@ def _long_dataframe(frame, columns) -> RawTable:
         record = dict(zip(lowered, values))
         model, benchmark = str(record["model"]).strip(), str(record["benchmark"]).strip()
         key = (model, benchmark)
-        if key in first_row:
-            raise InputError(
-                f"load_table(DataFrame): rows {first_row[key]} and {position}: two rows for model "
-                f"{model!r}, benchmark {benchmark!r}; keep one"
-            )
-        first_row[key] = position
+        _first_row(first_row, key, position, "load_table(DataFrame): rows")
         where = f"load_table(DataFrame): row {position} (model {model!r}, benchmark {benchmark!r})"
         score = _value_cell(lambda: f"{where}, score", record["score"])
         stderr = _value_cell(lambda: f"{where}, stderr", record["stderr"]).value if has_stderr else math.nan
@@ -429,6 +419,17 @@ def _long_dataframe(frame, columns) -> RawTable:
     raw = _from_entries(entries, has_stderr, rows_of=lambda model: f"model {model!r}")
     return dataclasses.replace(raw, notes=("format: long DataFrame",) + raw.notes)
 
+
+
+def _first_row(first: dict, key: tuple[str, str], row: int, where: str) -> None:
+    """Records where (model, benchmark) `key` of a long table first appears, or raises
+    InputError naming both rows (`where`: e.g. "FILE, lines") if it appeared before."""
+    if key in first:
+        model, benchmark = key
+        raise InputError(
+            f"{where} {first[key]} and {row}: two rows for model {model!r}, benchmark {benchmark!r}; keep one"
+        )
+    first[key] = row
 
 def _value_cell(where: Callable[[], str], value) -> _Cell:
     """A DataFrame value: a real number (NaN or None: missing), or a string read like a

@@ -202,8 +202,8 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
     legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
-    notes = order_notes(result, _order_words(config, prepared))
-    section = order_section(result, _order_words(config, prepared))
+    words = _order_words(config, prepared)
+    notes, section = order_notes(result, words), order_section(result, words)
     output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
     return dataclasses.replace(output, body=output.body + "\n\n" + section,
                                terminal=_with_notes(output.terminal, notes))
