@@ -1,63 +1,82 @@
 """csd: rank models from a multi-benchmark score table by simulating Swiss-system
-tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010)."""
+tournaments (Competitive Swiss-System Dynamics, arXiv 2512.21010).
 
-from csd import baselines
-from csd._src.bootstrap import bootstrap
-from csd._src.compare import baseline_intervals, compare, outlier_test
-from csd._src.datasets import shipped_table, shipped_tiers
-from csd._src.errors import InputError
-from csd._src.orders import order_sensitivity
-from csd._src.outcomes import win_probabilities
-from csd._src.report.api import Report, report
-from csd._src.report.api import Report, report
-from csd._src.rounds import order_rounds
-from csd._src.results import (
-    BootstrapResult,
-    Comparison,
-    OrderSensitivity,
-    OutlierResult,
-    SimulationResult,
-    SweepResult,
-)
-from csd._src.simulate import simulate
-from csd._src.spec import Tournament
-from csd._src.sweep import sweep
-from csd._src.table import ScoreTable, load_table
+The public names are imported on first use (PEP 562), so `import csd` is instant and the
+console script can catch Ctrl-C before JAX is imported (`csd._start`).
+"""
 
-__all__ = [
-    "BootstrapResult",
-    "Comparison",
-    "InputError",
-    "OrderSensitivity",
-    "OutlierResult",
-    "Report",
-    "Report",
-    "ScoreTable",
-    "SimulationResult",
-    "SweepResult",
-    "Tournament",
-    "baseline_intervals",
-    "baselines",
-    "bootstrap",
-    "compare",
-    "load_table",
-    "order_rounds",
-    "order_sensitivity",
-    "outlier_test",
-    "report",
-    "report",
-    "shipped_table",
-    "shipped_tiers",
-    "simulate",
-    "sweep",
-    "win_probabilities",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+# Public name -> the module that defines it.
+_HOMES = {
+    "BootstrapResult": "csd._src.results",
+    "Comparison": "csd._src.results",
+    "InputError": "csd._src.errors",
+    "OrderSensitivity": "csd._src.results",
+    "OutlierResult": "csd._src.results",
+    "Report": "csd._src.report.api",
+    "ScoreTable": "csd._src.table",
+    "SimulationResult": "csd._src.results",
+    "SweepResult": "csd._src.results",
+    "Tournament": "csd._src.spec",
+    "baseline_intervals": "csd._src.compare",
+    "bootstrap": "csd._src.bootstrap",
+    "compare": "csd._src.compare",
+    "load_table": "csd._src.table",
+    "order_rounds": "csd._src.rounds",
+    "order_sensitivity": "csd._src.orders",
+    "outlier_test": "csd._src.compare",
+    "report": "csd._src.report.api",
+    "shipped_table": "csd._src.datasets",
+    "shipped_tiers": "csd._src.datasets",
+    "simulate": "csd._src.simulate",
+    "sweep": "csd._src.sweep",
+    "win_probabilities": "csd._src.outcomes",
+}
+# Submodules reached as attributes: `csd.baselines`, `csd.plots` (matplotlib, on first use).
+_SUBMODULES = ("baselines", "plots")
+
+__all__ = sorted([*_HOMES, "baselines"])
 
 
 def __getattr__(name: str):
-    """`csd.plots`, imported on first use (it imports matplotlib, which `import csd` does not)."""
-    if name == "plots":
-        import importlib
+    """Imports a public name's module on first use and keeps the name in `csd`."""
+    if name in _HOMES:
+        value = getattr(importlib.import_module(_HOMES[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"csd.{name}")
+    else:
+        raise AttributeError(f"module 'csd' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module("csd.plots")
-    raise AttributeError(f"module 'csd' has no attribute {name!r}")
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOMES, *_SUBMODULES})
+
+
+if TYPE_CHECKING:  # the same names, for type checkers and editors
+    from csd import baselines, plots
+    from csd._src.bootstrap import bootstrap
+    from csd._src.compare import baseline_intervals, compare, outlier_test
+    from csd._src.datasets import shipped_table, shipped_tiers
+    from csd._src.errors import InputError
+    from csd._src.orders import order_sensitivity
+    from csd._src.outcomes import win_probabilities
+    from csd._src.report.api import Report, report
+    from csd._src.results import (
+        BootstrapResult,
+        Comparison,
+        OrderSensitivity,
+        OutlierResult,
+        SimulationResult,
+        SweepResult,
+    )
+    from csd._src.rounds import order_rounds
+    from csd._src.simulate import simulate
+    from csd._src.spec import Tournament
+    from csd._src.sweep import sweep
+    from csd._src.table import ScoreTable, load_table

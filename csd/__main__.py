@@ -1,6 +1,6 @@
 """`python -m csd`: the same as the console script `csd-run`."""
 
-from csd.cli import main
+from csd._start import main
 
 if __name__ == "__main__":
     main()

@@ -21,7 +21,6 @@ published in one step after the computation succeeded, under a lock naming the j
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import re
@@ -38,12 +37,12 @@ from csd._src.errors import InputError
 from csd._src import rundir
 from csd._src.rundir import RunFolderError
 from csd._src.runs import Context, run_mode, write_outputs
+from csd._start import exit_interrupted
 
 PROG = "csd-run"
 SUMMARY_LOGGER = "csd.summary"  # writes to the run's csd-run.log only (hydra.job_logging in config.yaml)
 EXIT_FAILED = 1  # the run folder is busy or cannot be written; a cluster job failed
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
 
 
 def _run_dir(mode, collect_dir, default):
@@ -150,17 +149,12 @@ _INTERRUPTED_FOLDER: list[Path] = []  # the run folder of the running job, to ti
 
 
 def _interrupt(signum, frame) -> None:
-    """SIGINT: one line, exit status 130, at once. The published outputs are untouched
-    (a publish in progress holds SIGINT back until it is done); this job's staging folder
-    and lock are dropped. `os._exit`, since unwinding through JAX or Hydra can print
-    tracebacks, be swallowed, or crash during interpreter teardown."""
+    """SIGINT: one line, exit status 130, at once (`csd._start.exit_interrupted`). The
+    published outputs are untouched (a publish in progress holds SIGINT back until it is
+    done); this job's staging folder and lock are dropped."""
     for folder in _INTERRUPTED_FOLDER:
         rundir.release_after_interrupt(folder)
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
-    with contextlib.suppress(Exception):
-        print(f"{PROG}: interrupted", file=sys.stderr, flush=True)
-    os._exit(EXIT_INTERRUPTED)
+    exit_interrupted()
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:

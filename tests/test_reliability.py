@@ -191,6 +191,19 @@ def test_the_survival_plot_draws_at_most_plot_top_models_by_default(tmp_path):
     assert png_size(path)[1] < 2000
 
 
+def test_the_sweep_and_bootstrap_figures_do_not_grow_with_m(tmp_path):
+    heights = {}
+    for n_models in (60, 3000):
+        names = [f"m{i}" for i in range(n_models)]
+        score = np.linspace(5, 1, n_models)
+        scores = csd.plots.plot_expected_scores(names, ["T=0", "T=1"], np.stack([score, score - 0.5]),
+                                                np.full((2, n_models), 0.01), tmp_path / f"scores{n_models}")[0]
+        boot = csd.plots.plot_bootstrap(names, score, score - 0.1, score + 0.1, tmp_path / f"boot{n_models}",
+                                        tiers=1 + np.arange(n_models) // 7)[0]
+        heights[n_models] = png_size(scores)[1], png_size(boot)[1]
+    assert heights[3000] == heights[60]
+
+
 def test_the_memory_preflight_refuses_before_allocating(monkeypatch):
     monkeypatch.setattr(driver, "available_memory", lambda: 10 * 2**20)
     probs = csd.win_probabilities(csd.ScoreTable(
@@ -336,8 +349,7 @@ def earlier_run(tmp_path_factory):
 def test_a_signal_at_a_random_moment_leaves_a_whole_set(earlier_run, how, trial):
     before = snapshot(earlier_run)
     proc = start_cli(earlier_run, f"seed={10 + trial}")
-    # From the moment the job holds the folder (Ctrl-C while Python imports csd, before
-    # `main` runs, is Python's own KeyboardInterrupt): during the run or the write phase.
+    # From the moment the job holds the folder: during the run or the write phase.
     while not (earlier_run / rundir.LOCK).exists() and proc.poll() is None:
         time.sleep(0.05)
     time.sleep(random.Random(trial).uniform(0.0, 8.0))
@@ -348,6 +360,19 @@ def test_a_signal_at_a_random_moment_leaves_a_whole_set(earlier_run, how, trial)
         assert stderr.strip().splitlines()[-1] == "csd-run: interrupted"
         assert "Traceback" not in stderr
     assert consistent(earlier_run, before)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("delay", [0.15, 0.5, 1.0, 1.6])
+def test_a_sigint_while_importing_jax_and_hydra_is_one_line(tmp_path, delay):
+    # `import csd` is instant and the console script catches Ctrl-C before the seconds of
+    # importing JAX and Hydra (csd._start), so even this early a SIGINT is one line.
+    proc = start_cli(tmp_path / "run")
+    time.sleep(delay)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["csd-run: interrupted"]
 
 
 @pytest.mark.slow

@@ -199,17 +199,21 @@ def plot_expected_scores(
     stderr,
     path,
     *,
+    top: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
 ) -> list[str]:
-    """Expected win score of every model under each schedule, with ±1 SE error bars,
-    models sorted by the first schedule (best at the top).
+    """Expected win score of each model under each schedule, with ±1 SE error bars,
+    models sorted by the first schedule (best at the top). With more than `top` models,
+    the `top` best are drawn and the title gives the range of the others, so the figure's
+    size does not grow with M.
 
     Args:
       models: (M,) names.
       schedule_names: (S,) a label per schedule, e.g. ["T=0", "T=1", "T=2"].
       expected: (S, M) E[S] per schedule and model.
       stderr: (S, M) its Monte Carlo standard errors.
+      top: the most models drawn (default `PLOT_TOP`).
       path, svg, formats: as in `plot_risk_profile`.
 
     Returns:
@@ -228,19 +232,19 @@ def plot_expected_scores(
     schedules = [str(s) for s in schedule_names]
     expected = _array("expected", expected, (len(schedules), len(names)))
     stderr = _array("stderr", stderr, (len(schedules), len(names)))
-    order = _best_first(expected[0])
-    rows = np.arange(len(names))[::-1]  # the best model on the top row
+    order, scope = _top_rows(_best_first(expected[0]), top, expected[0], "E[S]")
+    rows = np.arange(len(order))[::-1]  # the best model on the top row
     offsets = (np.arange(len(schedules)) - (len(schedules) - 1) / 2) * 0.6 / len(schedules)
-    figure = Figure(figsize=(9, _models_height(len(names))), layout="constrained")
+    figure = Figure(figsize=(9, _models_height(len(order))), layout="constrained")
     axes = figure.add_subplot()
     for s, label in enumerate(schedules):
         axes.errorbar(expected[s, order], rows + offsets[s], xerr=stderr[s, order], fmt="o",
                       markersize=3.5, capsize=2, elinewidth=0.8, label=label)
     _model_ticks(axes.set_yticks, rows, [names[m] for m in order])
-    axes.set_ylim(-1, len(names))
+    axes.set_ylim(-1, len(order))
     axes.set_xlabel("expected win score E[S] (±1 SE)")
     axes.set_ylabel("model")
-    axes.set_title(f"Expected win score by schedule (sorted by {schedules[0]})")
+    axes.set_title(f"Expected win score by schedule (sorted by {schedules[0]}){scope}")
     axes.legend(title="schedule", loc="lower right")
     axes.grid(axis="x", alpha=0.3)
     return _save(figure, path, svg, formats)
@@ -376,11 +380,14 @@ def plot_bootstrap(
     rank_high=None,
     xlabel: str = "expected win score E[S] (dot) and its bootstrap interval (bar)",
     title: str = "Bootstrap intervals",
+    top: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
 ) -> list[str]:
-    """E[S] of every model with its bootstrap interval, best at the top; with tiers, the
-    models go tier by tier, each tier in its own colour on a band of its own.
+    """E[S] of each model with its bootstrap interval, best at the top; with tiers, the
+    models go tier by tier, each tier in its own colour on a band of its own. With more
+    than `top` models, the first `top` in that order are drawn and the title gives the
+    range of the others, so the figure's size does not grow with M.
 
     Args:
       models: (M,) names.
@@ -391,6 +398,7 @@ def plot_bootstrap(
         sorted by tier, then by E[S].
       rank_low, rank_high: (M,) the rank interval, shown after each name, or None.
       xlabel, title: the axis label and the title.
+      top: the most models drawn (default `PLOT_TOP`).
       svg, formats: as in `plot_risk_profile`.
 
     Returns:
@@ -416,17 +424,18 @@ def plot_bootstrap(
                                            _integers("rank_high", rank_high, shape))
     index = np.arange(len(names))
     order = np.lexsort((index, -expected) if tier is None else (index, -expected, tier))
-    rows = index[::-1]  # the first model of `order` on the top row
-    figure = Figure(figsize=(10, _models_height(len(names))), layout="constrained")
+    order, scope = _top_rows(order, top, expected, "E[S]")
+    rows = np.arange(len(order))[::-1]  # the first model of `order` on the top row
+    figure = Figure(figsize=(10, _models_height(len(order))), layout="constrained")
     axes = figure.add_subplot()
     palette = colormaps["tab10"]
     if tier is None:
-        colors = ["C0"] * len(names)
+        colors = ["C0"] * len(order)
     else:
         levels = list(np.unique(tier))
         colors = [palette(levels.index(tier[m]) % 10) for m in order]
         bands = np.flatnonzero(np.diff(tier[order])) + 1  # first position of each later tier
-        for band, (first, stop) in enumerate(zip(np.r_[0, bands], np.r_[bands, len(names)])):
+        for band, (first, stop) in enumerate(zip(np.r_[0, bands], np.r_[bands, len(order)])):
             top, bottom = rows[first] + 0.5, rows[stop - 1] - 0.5
             if band % 2 == 0:
                 axes.axhspan(bottom, top, color="0.93", zorder=0, linewidth=0)
@@ -438,10 +447,10 @@ def plot_bootstrap(
     if ranks is not None:
         labels = [f"{label}  (rank {_span(ranks[0][m], ranks[1][m])})" for label, m in zip(labels, order)]
     _model_ticks(axes.set_yticks, rows, labels)
-    axes.set_ylim(-0.5 if tier is not None else -1, len(names) - (0.5 if tier is not None else 0))
+    axes.set_ylim(-0.5 if tier is not None else -1, len(order) - (0.5 if tier is not None else 0))
     axes.set_xlabel(xlabel)
     axes.set_ylabel("model" + (" (by tier, then E[S])" if tier is not None else " (by E[S])"))
-    axes.set_title(title)
+    axes.set_title(title + scope)
     axes.grid(axis="x", alpha=0.3)
     return _save(figure, path, svg, formats)
 
@@ -651,6 +660,17 @@ def _array(name: str, values, shape: tuple[int, ...]) -> np.ndarray:
     if array.shape != shape:
         raise InputError(f"{name} has shape {array.shape}, expected {shape}")
     return array
+
+
+def _top_rows(order: np.ndarray, top: int | None, values: np.ndarray, what: str) -> tuple[np.ndarray, str]:
+    """The first `top` (default `PLOT_TOP`) of the (M,) model `order`, and a title note
+    naming how many models are left out and the range of their (M,) `values` ("" if none)."""
+    shown = order[: PLOT_TOP if top is None else check_int("top", top, 1)]
+    rest = values[order[len(shown):]]
+    if rest.size == 0:
+        return shown, ""
+    return shown, (f"\n(top {len(shown)} of {len(order)} models; the other {rest.size} have "
+                   f"{what} {rest.min():.3g} to {rest.max():.3g})")
 
 
 def _best_first(scores: np.ndarray) -> np.ndarray:

@@ -270,7 +270,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
                 tiers=result.tiers, rank_low=result.rank_low, rank_high=result.rank_high,
                 xlabel=f"E[S] (dot) and its {coverage} bootstrap interval over {result.n_boot} "
                 f"replicates (bar); rank: its {coverage} rank interval",
-                title=f"Bootstrap intervals ({result.scheme}) and tiers", formats=formats,
+                title=f"Bootstrap intervals ({result.scheme}) and tiers", top=config.plot_top, formats=formats,
             ),
         )
     ]
@@ -451,7 +451,8 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
         ),
         Plot("expected_scores.png", "E[S] per schedule",
              lambda p: plot_module.plot_expected_scores(
-                 list(sweep.models), labels, sweep.expected_score, sweep.stderr, p, formats=formats)),
+                 list(sweep.models), labels, sweep.expected_score, sweep.stderr, p, top=config.plot_top,
+                 formats=formats)),
     ]
     results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
     summary = _summary(ctx, table_info, None if config.mode == "collect" else table_info.get("tiers"), config)

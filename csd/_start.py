@@ -1,0 +1,38 @@
+"""The console script `csd-run`, first step: Ctrl-C is caught before anything heavy is
+imported. Importing JAX and Hydra takes seconds, and a SIGINT in that window would
+otherwise end in Python's KeyboardInterrupt traceback. This module imports only the
+standard library (`import csd` itself is lazy), installs the same one-line exit as
+`csd.cli`, then hands over to `csd.cli.main`, which installs its own for the run."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
+
+
+def exit_interrupted() -> None:
+    """One line, `csd-run: interrupted`, and exit status 130 at once. `os._exit`, since
+    unwinding through JAX or Hydra can print tracebacks, be swallowed, or crash during
+    interpreter teardown."""
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+    with contextlib.suppress(Exception):
+        print("csd-run: interrupted", file=sys.stderr, flush=True)
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _interrupted(signum, frame) -> None:
+    exit_interrupted()
+
+
+def main() -> None:
+    """`csd-run`: `csd.cli.main`, with Ctrl-C during its imports as one line and exit 130."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started in the background: stay deaf
+        signal.signal(signal.SIGINT, _interrupted)
+    from csd import cli
+
+    cli.main()
