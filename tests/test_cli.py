@@ -42,6 +42,14 @@ def read_results(out: Path) -> dict:
     return json.loads((out / "results.json").read_text())
 
 
+def assert_order_reported(out: Path, stdout: str, n_orders: int = 8) -> None:
+    """Every mode's header and report.md say which round order was played and how the CSD
+    ranking moves under `n_orders` random orders; results.json holds the orders' scores."""
+    assert "round order: " in stdout and f"order sensitivity: {n_orders} random round orders" in stdout
+    assert "## Round order and frozen rounds" in (out / "report.md").read_text()
+    assert len(read_results(out)["order_sensitivity"]["orders"]) == n_orders
+
+
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in OUTPUTS}
 
@@ -197,6 +205,7 @@ def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     report = (merged_dir / "report.md").read_text()
     assert "sqrt(SE_a^2 + SE_b^2)" in report and "drop T=1" in report
     assert "drop T=1" in proc.stdout
+    assert_order_reported(merged_dir, proc.stdout)  # as the first run (T=0) measured it
 
 
 def test_experiments_compose_the_papers_settings(tmp_path):
@@ -365,6 +374,7 @@ def test_sweep_mode_writes_paired_drops_risk_profiles_and_plots(tmp_path):
     for plot in ("risk_profile.png", "expected_scores.png"):
         assert (out / plot).is_file()
     assert "drop T=1" in proc.stdout
+    assert_order_reported(out, proc.stdout)
     report = (out / "report.md").read_text()
     assert "coloured by risk profile; named: the top 3 and the 5 most extreme" in report  # 65 models: not all named
 
@@ -384,6 +394,7 @@ def test_bootstrap_mode_writes_intervals_and_tiers(tmp_path):
     header = (out / "results.csv").read_text().splitlines()[0]
     assert header == "rank,model,expected_score,stderr,ci_low,ci_high,rank_low,rank_high,tier"
     assert (out / "bootstrap.png").is_file() and "![E[S] and its 95% bootstrap interval" in (out / "report.md").read_text()
+    assert_order_reported(out, proc.stdout)
 
 
 @pytest.mark.slow  # over 5 s: a whole mode on the 65-model table, with its plots
@@ -394,6 +405,7 @@ def test_compare_and_outlier_modes_rank_every_method(tmp_path):
     results = read_results(out)
     assert set(results["ranks"]) == {"csd", "mean", "borda"}
     assert (out / "bump.png").is_file()
+    assert_order_reported(out, proc.stdout)
     model = results["models"][0]
     out = tmp_path / "outlier"
     proc = run_cli("mode=outlier", f"outlier.model={model}", "n_runs=1000", f"hydra.run.dir={out}", cwd=tmp_path)
@@ -402,3 +414,4 @@ def test_compare_and_outlier_modes_rank_every_method(tmp_path):
     assert set(results["rank_before"]) == set(results["rank_after"]) and "csd" in results["shift"]
     assert results["score_before"]["csd"] > results["score_after"]["csd"]  # its best score zeroed
     assert "score_before" in (out / "results.csv").read_text().splitlines()[0]
+    assert_order_reported(out, proc.stdout)

@@ -202,11 +202,8 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
     legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
-    words = _order_words(config, prepared)
-    notes, section = order_notes(result, words), order_section(result, words)
     output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
-    return dataclasses.replace(output, body=output.body + "\n\n" + section,
-                               terminal=_with_notes(output.terminal, notes))
+    return _with_round_order(output, config, prepared, result)
 
 
 def survival_models(result: SimulationResult, top: int = 6, drops: int = 4) -> list[int]:
@@ -228,6 +225,27 @@ def _order_words(config: RunConfig, prepared: PreparedTable) -> str:
     return words
 
 
+def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTable | None,
+                      reference: SimulationResult) -> RunOutput:
+    """`output` with what its CSD ranking (`reference`) can claim about the round order:
+    the order played, its sensitivity over `config.order_sensitivity` random orders
+    (measured here unless `reference` carries it; with a `prepared` table only) and the
+    frozen-rounds warning, as lines under the headline and a section of report.md. The
+    sensitivity also goes into results.json."""
+    if reference.order_sensitivity is None and config.order_sensitivity and prepared is not None:
+        with prefixed(TOURNAMENT_KEYS):
+            sensitivity = csd.order_sensitivity(
+                prepared.table, reference.tournament, n_orders=config.order_sensitivity, seed=config.seed,
+                reference=reference, chunk_size=config.chunk_size)
+        reference = dataclasses.replace(reference, order_sensitivity=sensitivity)
+    words = None if prepared is None else _order_words(config, prepared)
+    results = dict(output.results)
+    if reference.order_sensitivity is not None:
+        results.setdefault("order_sensitivity", reference.order_sensitivity.to_dict())
+    return dataclasses.replace(output, results=results, body=output.body + "\n\n" + order_section(reference, words),
+                               terminal=_with_notes(output.terminal, order_notes(reference, words)))
+
+
 def _with_notes(terminal: str, notes: Sequence[str]) -> str:
     """`terminal` with `notes` under its headline (its first line)."""
     headline, _, rest = terminal.partition("\n")
@@ -244,7 +262,8 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
             n_runs=config.n_runs, seed=config.seed, chunk_size=config.chunk_size, progress=bar,
         ))
     note = "The schedules share their random numbers, so the drop's SE is paired."
-    return _sweep_output(config, ctx, _table_info(config, prepared), result, note, [_rules(tournament)])
+    output = _sweep_output(config, ctx, _table_info(config, prepared), result, note, [_rules(tournament)])
+    return _with_round_order(output, config, prepared, result.results[0])
 
 
 def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
@@ -278,7 +297,8 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
         f"B = {result.n_boot} replicates ({result.scheme}, {result.interval} intervals) x N = "
         f"{result.n_runs:,} runs; {_rules(tournament)}"
     )
-    return _output(config, ctx, prepared, result, result.table(), line, "", plots)
+    output = _output(config, ctx, prepared, result, result.table(), line, "", plots)
+    return _with_round_order(output, config, prepared, result.point)
 
 
 def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
@@ -302,7 +322,8 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
         line += (f"; [a-b]: the {100 * result.coverage:g}% bootstrap rank interval over {config.compare.n_boot} "
                  "tables resampled inside the tiers")
     legend = "Kendall tau-b between the methods' scores:\n\n" + result.tau_table().markdown()
-    return _output(config, ctx, prepared, result, result.table(), line, legend, plots)
+    output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
+    return output if result.csd is None else _with_round_order(output, config, prepared, result.csd)
 
 
 def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
@@ -313,13 +334,17 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("outlier", OutlierConfig)}):
-        result = _with_bar(config, lambda bar: csd.outlier_test(
-            prepared.table, config.outlier.model, benchmarks=config.outlier.benchmarks,
-            value=config.outlier.value, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
+        before = _with_bar(config, lambda bar: csd.simulate(
+            prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, progress=bar,
         ))
+        result = _with_bar(config, lambda bar: csd.outlier_test(
+            prepared.table, config.outlier.model, benchmarks=config.outlier.benchmarks,
+            value=config.outlier.value, csd_result=before, chunk_size=config.chunk_size, progress=bar,
+        ))
     line = f"{result.title()}; N = {config.n_runs:,} runs; {_rules(tournament)}"
-    return _output(config, ctx, prepared, result, result.table(), line, "")
+    output = _output(config, ctx, prepared, result, result.table(), line, "")
+    return _with_round_order(output, config, prepared, before)
 
 
 def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
@@ -344,6 +369,7 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     if differing:
         extra.append("the runs also differ in: " + ", ".join(differing))
     output = _sweep_output(config, ctx, table_info, sweep, DROP_SE_INDEPENDENT, extra + ["rules: as recorded by each run"])
+    output = _with_round_order(output, config, None, sweep.results[0])  # as the first run recorded it
     output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing)
     return output
 
