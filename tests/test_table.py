@@ -27,6 +27,15 @@ def test_loads_names_scores_and_missing_cells(tmp_path):
     assert "2 missing cell(s), policy 'loss'" in table.missing_report()
 
 
+def test_with_models_keeps_the_rows_asked_for_and_their_win_probabilities(tmp_path):
+    table = csd.load_table(write(tmp_path, GOOD))
+    part = table.with_models([2, 0])
+    assert part.models == ("m3", "m1") and part.n_missing == 1
+    np.testing.assert_array_equal(part.scores, table.scores[[2, 0]])
+    full = csd.win_probabilities(table)
+    np.testing.assert_array_equal(csd.win_probabilities(part), full[np.ix_([2, 0], [2, 0])])
+
+
 def test_drop_model_policy_removes_rows_with_missing_scores(tmp_path):
     table = csd.load_table(write(tmp_path, GOOD + "m4,1,1,1\n"), missing="drop-model")
     assert table.models == ("m1", "m4")

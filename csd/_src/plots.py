@@ -559,6 +559,7 @@ def plot_win_probabilities(
     *,
     scores=None,
     top: int | None = 30,
+    of_models: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
 ) -> list[str]:
@@ -572,6 +573,8 @@ def plot_win_probabilities(
       scores: (M,) what to sort by, higher first (e.g. `SimulationResult.expected_score`);
         default the mean win probability of each row.
       top: how many models to show (None: all).
+      of_models: how many models `models` were chosen from, for the title (default M):
+        for a large table, pass the matrix of its best models only.
       path, svg, formats: as in `plot_risk_profile`.
 
     Returns:
@@ -608,7 +611,8 @@ def plot_win_probabilities(
             if not np.isnan(value):
                 axes.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=7,
                           color="white" if abs(value - 0.5) > 0.3 else "black")
-    rest = "" if len(shown) == len(names) else f", top {len(shown)} of {len(names)}"
+    of_models = len(names) if of_models is None else check_int("of_models", of_models, len(names))
+    rest = "" if len(shown) == of_models else f", top {len(shown)} of {of_models}"
     axes.set_title(f"P(row beats column), averaged over the benchmarks\n(models by score{rest})")
     axes.set_xlabel("opponent")
     axes.set_ylabel("model")

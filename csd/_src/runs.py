@@ -40,6 +40,9 @@ from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.sweep import sweep_result
+from csd._src.table import ScoreTable
+
+WIN_PROBABILITY_TOP = 30  # models in mode=simulate's win-probability heatmap
 
 DROP_SE_INDEPENDENT = (
     "The drop's SE is computed as for independent runs, sqrt(SE_a^2 + SE_b^2): separate runs "
@@ -188,9 +191,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
              lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top, formats=formats)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
-             lambda p: plot_module.plot_win_probabilities(
-                 list(result.models), csd.win_probabilities(prepared.table, result.tournament.tie).mean(axis=2), p,
-                 scores=result.expected_score, formats=formats)),
+             lambda p: _plot_win_probabilities(result, prepared.table, p, formats)),
     ]
     if result.survival.min() < 1:  # nothing is eliminated at T = 0: no survival plot
         shown = survival_models(result)
@@ -204,6 +205,16 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
     output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
     return _with_round_order(output, config, prepared, result)
+
+
+def _plot_win_probabilities(result: SimulationResult, table: ScoreTable, path, formats) -> list[str]:
+    """The win-probability heatmap of the best `WIN_PROBABILITY_TOP` models by E[S], from
+    their rows only: the (M, M, K) tensor of a 4,576-model table would take gigabytes."""
+    best = result.order()[:WIN_PROBABILITY_TOP]
+    win_prob = csd.win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
+    return plot_module.plot_win_probabilities([result.models[m] for m in best], win_prob, path, top=None,
+                                              scores=result.expected_score[best], of_models=len(result.models),
+                                              formats=formats)
 
 
 def survival_models(result: SimulationResult, top: int = 6, drops: int = 4) -> list[int]:

@@ -153,6 +153,13 @@ class ScoreTable:
             self, benchmarks=_unique_names(benchmarks), scores=self.scores[:, columns], stderr=stderr
         )
 
+    def with_models(self, rows: Sequence[int]) -> "ScoreTable":
+        """The table restricted to the models at the (R,) indices `rows`, in that order."""
+        rows = np.asarray(rows, dtype=np.int64)
+        stderr = None if self.stderr is None else self.stderr[rows]
+        return dataclasses.replace(self, models=tuple(self.models[m] for m in rows), scores=self.scores[rows],
+                                   stderr=stderr, n_missing=int(np.isnan(self.scores[rows]).sum()))
+
     def with_scores(self, scores: np.ndarray) -> "ScoreTable":
         """The same table with new (M, K) scores (the standard errors are kept)."""
         return dataclasses.replace(self, scores=np.asarray(scores, dtype=np.float64))
