@@ -108,6 +108,7 @@ def test_the_same_seed_gives_the_same_result_and_another_seed_other_replicates()
 
 
 @pytest.mark.parametrize("scheme", ["benchmarks", "noise"])
+@pytest.mark.slow
 def test_a_table_that_resampling_cannot_change_gives_point_intervals(scheme):
     # Every model keeps its place on every benchmark, so every replicate is the strict
     # 4-model case: E[S] = (2, 2, 1, 0) exactly, in every replicate and every run.

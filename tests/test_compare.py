@@ -107,6 +107,7 @@ def _star_table() -> csd.ScoreTable:
     return _table(np.vstack([scores, star]), models)
 
 
+@pytest.mark.slow
 def test_outlier_moves_the_mean_rank_much_more_than_the_csd_rank():
     table = _star_table()
     zeroed = ("b2", "b6", "b10")
@@ -178,7 +179,9 @@ REPLAYED = [
 ]
 
 
-@pytest.mark.parametrize("rules", REPLAYED, ids=lambda rules: ",".join(rules))
+@pytest.mark.parametrize(  # two in the fast tier, every option in the slow one
+    "rules", [pytest.param(rules, marks=() if i in (0, 5) else pytest.mark.slow) for i, rules in enumerate(REPLAYED)],
+    ids=lambda rules: ",".join(rules))
 def test_outlier_replays_the_perturbed_table_under_every_option_of_its_csd_result(rules):
     table = _star_table()
     ranking = csd.simulate(table, n_runs=400, seed=2, **rules)

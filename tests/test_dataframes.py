@@ -63,6 +63,7 @@ def test_sweep_frame_has_one_row_per_model_and_schedule():
                 assert row["drop"] == data["drop"][s][m] and row["drop_stderr"] == data["drop_stderr"][s][m]
 
 
+@pytest.mark.slow
 def test_bootstrap_frame_has_the_score_its_se_and_both_intervals():
     result = csd.bootstrap(TABLE, n_boot=8, n_runs=200, seed=3)
     frame, data = result.to_dataframe(), result.to_dict()
@@ -92,6 +93,7 @@ def test_comparison_frame_without_intervals_has_score_and_rank_per_method():
         assert by_model(frame, "rank[mean]")[model] == data["ranks"]["mean"][m]
 
 
+@pytest.mark.slow
 def test_compare_gives_every_method_an_interval_from_the_same_resampled_tables():
     tiers = [["k1", "k2", "k3"], ["k4", "k5", "k6"]]
     result = csd.compare(TABLE, ["csd", "mean", "bradley_terry"], n_runs=300, n_boot=12, tiers=tiers,

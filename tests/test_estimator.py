@@ -12,6 +12,12 @@ from csd.testing.exact import exact_expectations
 import csd
 
 N_RUNS = 20_000
+SLOW = pytest.mark.slow
+
+
+def fast_first(values, n_fast):
+    """`values` as parameters: the first `n_fast` in the fast tier, the rest in the slow one."""
+    return [pytest.param(value, marks=() if i < n_fast else SLOW) for i, value in enumerate(values)]
 
 
 def small_case(index):
@@ -49,7 +55,7 @@ def exact_for(probs, schedule, options):
     )
 
 
-@pytest.mark.parametrize("index", range(24))
+@pytest.mark.parametrize("index", fast_first(range(24), 2))  # a hard and a drawn case in the fast tier
 def test_cv_is_unbiased_against_the_exact_enumerator(index):
     played, probs, schedule, options = small_case(index)
     result = csd.simulate(played, n_runs=N_RUNS, elimination=schedule, seed=index, **options)
@@ -57,6 +63,7 @@ def test_cv_is_unbiased_against_the_exact_enumerator(index):
     assert_agrees_with_exact(result, exact_for(probs, schedule, options), N_RUNS)
 
 
+@pytest.mark.slow
 def test_cv_and_plain_agree_within_their_errors_on_livebench():
     table = csd.load_table(csd.shipped_table("livebench"))
     cv = csd.simulate(table, n_runs=8000, elimination=1, seed=3)
@@ -69,7 +76,7 @@ def test_cv_and_plain_agree_within_their_errors_on_livebench():
     assert cv.pilot_runs > 0 and plain.pilot_runs == 0 and plain.variance_reduction is None
 
 
-@pytest.mark.parametrize("index", [0, 2])
+@pytest.mark.parametrize("index", fast_first([0, 2], 1))
 def test_results_do_not_depend_on_the_chunk_size(index):
     played, _, schedule, options = small_case(index)
     results = [
@@ -93,6 +100,7 @@ def test_the_cv_error_bar_is_calibrated_over_seeds():
     assert 0.8 <= ratio <= 1.25, ratio
 
 
+@pytest.mark.slow
 def test_target_se_stops_on_the_cv_error():
     played, _, schedule, options = small_case(5)
     target = dict(n_runs=1000, chunk_size=1000, elimination=schedule, seed=1, target_se=0.01)
@@ -108,8 +116,8 @@ def test_target_se_stops_on_the_cv_error():
         ({"pairing": "fold"}, "pairing='fold'"),
         ({"pairing": "float"}, "pairing='float'"),
         ({"bye": "lowest"}, "bye='lowest'"),
-        ({"bye_once": True}, "bye_once"),
-        ({"avoid_rematch": True}, "avoid_rematch"),
+        pytest.param({"bye_once": True}, "bye_once", marks=SLOW),
+        pytest.param({"avoid_rematch": True}, "avoid_rematch", marks=SLOW),
     ],
 )
 def test_rules_without_a_derived_mean_fall_back_to_plain_and_say_why(options, named):
@@ -126,6 +134,7 @@ def test_an_unknown_estimator_is_an_input_error():
         csd.simulate(played, n_runs=100, estimator="magic")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("coupling", ["common", "independent"])
 def test_sweep_drops_from_cv_agree_with_the_exact_drops(coupling):
     played, probs, _, options = small_case(6)

@@ -62,6 +62,7 @@ def test_bump_names_the_top_models_only_and_its_height_does_not_grow_with_m(tmp_
     assert "top 15 of 400 by m0 in colour" in text
 
 
+@pytest.mark.slow
 def test_bump_labels_of_neighbouring_ranks_do_not_overlap(tmp_path):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.text import Annotation, Text
@@ -119,6 +120,7 @@ def test_peer_trend_is_the_line_through_peers_on_a_line_and_what_the_profiles_me
     assert np.allclose(drop - residual, peer_trend(base, drop))
 
 
+@pytest.mark.slow
 def test_sweep_exposes_the_trend_and_the_risk_plot_draws_it(tmp_path):
     table = csd.load_table(csd.shipped_table("livebench"))
     result = csd.sweep(table, schedules=[0, 2], n_runs=300, seed=1)

@@ -41,7 +41,8 @@ def random_keys(layout, n_runs, n_models, max_level, seed):
     return keys, mask
 
 
-@pytest.mark.parametrize("n_models, wide", [(5, False), (29, False), (65, True), (130, True)])
+@pytest.mark.parametrize("n_models, wide", [
+    (5, False), pytest.param(29, False, marks=pytest.mark.slow), pytest.param(65, True, marks=pytest.mark.slow), pytest.param(130, True, marks=pytest.mark.slow)])
 def test_network_order_equals_sort_order(n_models, wide):
     max_level = 6
     network = ordering.choose_layout(n_models, max_level, "network", wide)

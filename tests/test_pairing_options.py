@@ -92,7 +92,8 @@ def test_bye_lowest_goes_to_the_lowest_seed_random_to_anyone(pairing, bye, expec
 BYE_ONCE_CASES = [("random", "lowest"), ("float", "lowest"), ("fold", None), ("slide", None), ("adjacent", None)]
 
 
-@pytest.mark.parametrize("pairing, bye", BYE_ONCE_CASES)
+@pytest.mark.parametrize("pairing, bye", [pytest.param(*case, marks=() if i == 0 else pytest.mark.slow)
+                                          for i, case in enumerate(BYE_ONCE_CASES)])
 @pytest.mark.parametrize("bye_once, expected", [(False, [F(3, 2), F(1, 2), 1]), (True, [F(3, 2), 1, F(1, 2)])])
 def test_bye_once_passes_a_second_bye_to_the_next_lowest_seed(pairing, bye, bye_once, expected):
     P = lower_wins(3, 1)

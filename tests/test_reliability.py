@@ -222,6 +222,7 @@ def test_a_chunk_is_never_larger_than_the_runs_or_the_memory(monkeypatch):
 # ---------------------------------------------------------------------------- target_se
 
 
+@pytest.mark.slow
 def test_target_se_stops_at_the_same_run_count_for_any_chunk_size():
     results = [csd.simulate(TABLE, n_runs=500, target_se=0.01, seed=2, chunk_size=chunk)
                for chunk in (100, 1000, 777)]
@@ -406,8 +407,12 @@ def test_concurrent_writers_one_runs_the_others_stop_at_once(tmp_path):
 
 def test_sigint_waits_until_a_publish_is_done():
     steps = []
-    with pytest.raises(KeyboardInterrupt):
-        with rundir._sigint_deferred():
-            signal.raise_signal(signal.SIGINT)
-            steps.append("published")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # an xdist worker ignores SIGINT
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with rundir._sigint_deferred():
+                signal.raise_signal(signal.SIGINT)
+                steps.append("published")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert steps == ["published"]

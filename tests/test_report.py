@@ -66,6 +66,7 @@ def captions(report_md: str) -> dict[str, str]:
     return dict(found)
 
 
+@pytest.mark.slow
 def test_report_writes_the_figures_results_and_report_and_nothing_else(small):
     out, result, steps = small
     assert sorted(p.name for p in out.iterdir()) == sorted(["report.md", "results.json", *FIGURES])
@@ -76,6 +77,7 @@ def test_report_writes_the_figures_results_and_report_and_nothing_else(small):
     assert [line.split(":")[0] for line in steps][-1] == "figures" and len(steps) == 8
 
 
+@pytest.mark.slow
 def test_report_md_has_every_section_and_a_caption_per_figure(small):
     out, result, _ = small
     text = (out / "report.md").read_text(encoding="utf-8")
@@ -86,6 +88,7 @@ def test_report_md_has_every_section_and_a_caption_per_figure(small):
     assert "2 tiers, by the tier's mean score, easiest first" in text
 
 
+@pytest.mark.slow
 def test_captions_give_the_numbers_of_the_results(small):
     out, result, _ = small
     a = result.analysis
@@ -103,6 +106,7 @@ def test_captions_give_the_numbers_of_the_results(small):
         assert f"{name} {tau:.2f}" in caption["round_orders.png"]
 
 
+@pytest.mark.slow
 def test_results_json_round_trips_and_agrees_with_the_analysis(small):
     out, result, _ = small
     stored = json.loads((out / "results.json").read_text(encoding="utf-8"))
@@ -125,6 +129,7 @@ def test_results_json_round_trips_and_agrees_with_the_analysis(small):
     assert stored["outlier_float_pairing"]["model"] == third["model"]
 
 
+@pytest.mark.slow
 def test_random_round_orders_come_from_the_named_stream(small):
     _, result, _ = small
     given = small_table().benchmarks
@@ -175,6 +180,7 @@ def test_report_config_sizes_are_checked_by_the_library_and_named_by_key(tmp_pat
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow  # with the `small` report: 20 s on 2 cores
 def test_cli_mode_report_writes_the_report_into_the_run_folder(tmp_path, small):
     path = tmp_path / "small.csv"
     table = small_table()

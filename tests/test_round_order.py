@@ -28,8 +28,8 @@ def small_tensor(seed, n_models=4, n_rounds=3):
 @pytest.mark.parametrize(
     "seed, pairing, schedule, tiers, options",
     [
-        (0, "random", [0, 0, 0], None, {}),
-        (1, "float", [1, 0, 0], None, {}),
+        pytest.param(0, "random", [0, 0, 0], None, {}, marks=pytest.mark.slow),
+        pytest.param(1, "float", [1, 0, 0], None, {}, marks=pytest.mark.slow),
         (2, "random", [0, 1, 0], (0, 0, 1), {}),
         pytest.param(4, "adjacent", [0, 0, 0], None, {"avoid_rematch": True}, marks=pytest.mark.slow),
     ],

@@ -31,6 +31,7 @@ def test_four_models_in_strict_order_give_the_paper_values_exactly():
     assert result.stderr.tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
+@pytest.mark.slow
 def test_five_models_in_strict_order_match_the_paper_within_standard_errors():
     result = csd.simulate(strict_table(5, 3), n_runs=100_000, seed=2)
     exact = np.array([29 / 15, 28 / 15, 6 / 5, 1, 0])
@@ -138,6 +139,7 @@ def test_a_result_replays_exactly_from_its_tournament_and_seed():
     assert csd.simulate(table, tournament=rules, n_runs=500, seed=9, elimination=0).tournament.elimination == 0
 
 
+@pytest.mark.slow
 def test_target_se_adds_runs_until_every_standard_error_is_small_enough():
     table = random_table(8, 6, seed=6)
     result = csd.simulate(table, n_runs=1000, chunk_size=1000, target_se=0.02, seed=2)

@@ -28,6 +28,7 @@ def test_each_schedule_equals_a_simulate_call_with_the_same_seed():
     assert np.array_equal(result.drop[0], np.zeros(10))
 
 
+@pytest.mark.slow
 def test_drop_standard_error_is_calibrated_across_seeds():
     table = random_table(8, 6, seed=1)
     drops, errors = [], []
