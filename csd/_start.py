@@ -18,8 +18,7 @@ def exit_interrupted() -> None:
     """One line, `csd-run: interrupted`, and exit status 130 at once. `os._exit`, since
     unwinding through JAX or Hydra can print tracebacks, be swallowed, or crash during
     interpreter teardown."""
-    with contextlib.suppress(Exception):
-        sys.stdout.flush()
+    _flush()
     with contextlib.suppress(Exception):
         print("csd-run: interrupted", file=sys.stderr, flush=True)
     os._exit(EXIT_INTERRUPTED)
@@ -30,9 +29,34 @@ def _interrupted(signum, frame) -> None:
 
 
 def main() -> None:
-    """`csd-run`: `csd.cli.main`, with Ctrl-C during its imports as one line and exit 130."""
+    """`csd-run`: `csd.cli.main`, with Ctrl-C during its imports as one line and exit 130,
+    and no interpreter teardown after it: Python puts SIGINT back to its default action
+    while it finalizes (JAX's threads can make that take a while), so a Ctrl-C then would
+    kill the process with no word. The run's outputs and log are written and flushed by
+    then; the process ends at once with the job's exit status."""
     if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started in the background: stay deaf
         signal.signal(signal.SIGINT, _interrupted)
     from csd import cli
 
-    cli.main()
+    try:
+        cli.main()
+        status = 0
+    except SystemExit as done:
+        status = exit_status(done.code)
+    _flush()
+    os._exit(status)
+
+
+def exit_status(code) -> int:
+    """The status the interpreter gives `SystemExit(code)`: an int as is, None 0, anything
+    else printed to stderr and 1."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()

@@ -377,6 +377,21 @@ def test_a_sigint_while_importing_jax_and_hydra_is_one_line(tmp_path, delay):
 
 
 @pytest.mark.slow
+def test_a_sigint_after_the_outputs_are_written_is_not_a_silent_kill(tmp_path):
+    # Python resets SIGINT to its default action while it finalizes; csd-run ends without
+    # finalizing (csd._start), so a Ctrl-C that comes as the job ends is never a bare -2.
+    proc = start_cli(tmp_path / "run")
+    for line in proc.stdout:
+        if line.startswith("wrote "):
+            time.sleep(0.2)  # before the fix, this killed the finalizing interpreter (-2) 3 times in 3
+            proc.send_signal(signal.SIGINT)
+            break
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode in (0, 130), (proc.returncode, stderr)
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.slow
 def test_a_failed_run_leaves_the_outputs_and_hydra_files_byte_identical(earlier_run):
     before = snapshot(earlier_run)
     assert ".hydra/config.yaml" in before

@@ -21,6 +21,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from csd._start import exit_status
+
 PROG = "csd-run"
 
 
@@ -58,9 +60,6 @@ def _exit_status(main) -> int:
     printed to stderr with status 1, as the interpreter does)."""
     try:
         main()
-    except SystemExit as exit_:
-        if exit_.code is None or isinstance(exit_.code, int):
-            return exit_.code or 0
-        print(exit_.code, file=sys.stderr)
-        return 1
+    except SystemExit as done:
+        return exit_status(done.code)
     return 0
