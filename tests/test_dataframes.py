@@ -168,5 +168,7 @@ def test_cli_compare_shows_an_interval_for_every_method_when_asked(tmp_path):
     assert sorted(results["intervals"]) == ["bradley_terry", "csd", "mean"] and results["coverage"] == 0.95
     header = (out / "results.csv").read_text().splitlines()[0].split(",")
     assert {"ci_low[csd]", "rank_high[mean]", "ci_high[bradley_terry]"} <= set(header)
-    table_lines = proc.stdout.splitlines()[2:5]
+    lines = proc.stdout.splitlines()
+    header_at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["model"])
+    table_lines = lines[header_at + 1 : header_at + 4]
     assert all(line.count("[") == 3 for line in table_lines)  # a rank interval under each method
