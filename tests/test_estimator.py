@@ -83,7 +83,7 @@ def test_results_do_not_depend_on_the_chunk_size(index):
         csd.simulate(played, n_runs=3000, elimination=schedule, seed=5, chunk_size=chunk, **options)
         for chunk in (700, 3000)
     ]
-    for field in ("expected_score", "stderr", "variance_reduction", "rank_probs"):
+    for field in ("expected_score", "stderr", "variance_reduction", "rank_probs", "champion_prob", "champion_stderr"):
         assert np.array_equal(getattr(results[0], field), getattr(results[1], field), equal_nan=True), field
 
 
@@ -147,3 +147,62 @@ def test_sweep_drops_from_cv_agree_with_the_exact_drops(coupling):
     plain = csd.sweep(played, schedules=(0, 1), n_runs=N_RUNS, coupling=coupling, seed=2, estimator="plain", **options)
     assert all(r.estimator == "plain" for r in plain.results)
     assert np.sum(result.drop_stderr[1] ** 2) < np.sum(plain.drop_stderr[1] ** 2)
+
+
+# ---- P(champion) from the last round's exact conditional probability --------------------
+
+
+def champion_case(kind):
+    """(table or tensor, its tensor, schedule, options): `groups` has a top group of four
+    before its last round (the pairing is averaged exactly); `draws` and `tensor` can
+    draw, so the last round is exact given its pairing."""
+    rng = np.random.default_rng(31)
+    if kind == "tensor":
+        probs = small_case(2)[1]
+        return probs, probs, [0] * probs.shape[2], {}
+    n_models, n_rounds = (8, 2) if kind == "groups" else (5, 3)
+    scores = rng.random((n_models, n_rounds)) if kind == "groups" else rng.integers(0, 2, (n_models, n_rounds)) * 1.0
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(n_models)), tuple(f"b{k}" for k in range(n_rounds)), scores)
+    tie = "draw" if kind == "draws" else "coin"
+    return table, csd.win_probabilities(table, tie=tie), [1, 0, 0][:n_rounds], {"tie": tie}
+
+
+@pytest.mark.parametrize("kind", ["groups", "draws", "tensor"])
+def test_champion_prob_from_the_exact_last_round_agrees_with_the_enumerator(kind):
+    played, probs, schedule, options = champion_case(kind)
+    result = csd.simulate(played, n_runs=N_RUNS, elimination=schedule, seed=3, **options)
+    exact = as_float(exact_expectations(probs, schedule)["champion_prob"])
+    assert result.estimator == "cv"
+    assert np.all(np.abs(result.champion_prob - exact) <= Z_MAX * result.champion_stderr + 1e-6), (
+        result.champion_prob, exact)
+    if kind == "groups":  # averaging over the last pairing: several times less variance
+        assert np.nanmax(result.champion_variance_reduction) > 3, result.champion_variance_reduction
+    plain = csd.simulate(played, n_runs=N_RUNS, elimination=schedule, seed=3, estimator="plain", **options)
+    np.testing.assert_array_equal(plain.champion_prob, plain.rank_probs[:, 0])
+    assert plain.champion_variance_reduction is None and plain.champion_stderr.shape == exact.shape
+
+
+def test_the_group_average_is_the_mean_of_the_given_pairing_over_every_pairing():
+    from csd._src import engine
+    from csd._src.driver import prepare
+
+    table = csd.ScoreTable(tuple("abcdefg"), ("x",), np.array([[5.0], [3], [3], [1], [4], [2], [0]]))
+    prepared = prepare(table, csd.Tournament(bye_points=1.0))
+    rules, outcomes = prepared.rules, prepared.outcomes
+    slots = rules.n_models
+    score = np.zeros(slots, np.int32)
+    score[:7] = [2, 2, 2, 2, 1, 1, 1]  # a group of four on top, a group of three below
+    active = np.arange(slots) < 7
+    pairings = [  # the three matchings of the top four, each with the three byes below
+        [pair, bye] for pair in ([(0, 1), (2, 3)], [(0, 2), (1, 3)], [(0, 3), (1, 2)]) for bye in (4, 5, 6)
+    ]
+    given = []
+    for top_pairs, bye in pairings:
+        opponent = np.full(slots, -1, np.int32)
+        lower = [m for m in (4, 5, 6) if m != bye]
+        for a, b in [*top_pairs, tuple(lower)]:
+            opponent[a], opponent[b] = b, a
+        given.append(engine.champion_given_last_pairing(rules, outcomes, 0, score, active, opponent))
+    averaged = engine.champion_given_groups(rules, outcomes, 0, score, active)
+    np.testing.assert_allclose(np.mean(given, axis=0), averaged, atol=1e-6)
+    assert averaged[0] > 0 and averaged[6] == 0  # the best of the top group, a model that cannot reach the top

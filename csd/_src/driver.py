@@ -120,6 +120,7 @@ def prepare(table_or_probs, tournament: Tournament, *, ranking: str = "auto", wi
         draw_ticks=draw,
         bye_ticks=bye_ticks,
         random_games=facts.random_games,
+        draws=facts.draws,
         layout=choose_layout(n_slots, len(rounds) * max(win, bye_ticks), method, wide_keys),
         bye=tournament.bye_rule,
         bye_once=tournament.bye_once,
@@ -158,14 +159,16 @@ class Totals:
     survival_count: np.ndarray
     round_score_sum: np.ndarray
     round_games_count: np.ndarray
-    control: object = None  # `estimator.ControlTotals` when the kernel ran with tables
+    control: object = None  # `estimator.ControlTotals` of the cv scores when the kernel ran with tables
+    champion: object = None  # and of the champion probabilities given the last pairing, x CHAMPION_SCALE
 
     def add(self, stats: engine.ChunkStats, n_players: int) -> None:
         """Adds a chunk's sums, dropping the padding slots beyond the first `n_players`."""
         if self.control is not None:
             self.control.add(np.asarray(stats.control_score), n_players)
+            self.champion.add(np.asarray(stats.champion_score) * estimator.CHAMPION_SCALE, n_players)
         for field in dataclasses.fields(self):
-            if field.name == "control":
+            if field.name in ("control", "champion"):
                 continue
             value = np.asarray(getattr(stats, field.name), dtype=np.int64)
             if field.name == "rank_count":
@@ -204,7 +207,8 @@ def run_engine(
         chunk size); True ends the loop.
       max_runs: the most runs `stop` may lead to (default 100 * n_runs).
       tables: None, or `control.Tables` with (S, K, M, V) fields (not with replicates):
-        also sum the control-variate scores into `Totals.control`.
+        also sum the control-variate scores into `Totals.control` and the champion
+        probabilities given the last round's pairing into `Totals.champion`.
 
     Raises:
       InputError: for a bad option, or a call whose rank counts would not fit in memory.
@@ -235,6 +239,7 @@ def run_engine(
     totals = _empty_totals(batch, len(schedules), tournament.rules)
     if tables is not None:
         totals.control = estimator.ControlTotals.empty(len(schedules), tournament.rules.n_players)
+        totals.champion = estimator.ControlTotals.empty(len(schedules), tournament.rules.n_players)
     done = 0
     # `stop` is asked only at fixed run counts, so where it stops does not depend on the
     # chunk size or the device count: a chunk never crosses a checkpoint (it is masked).

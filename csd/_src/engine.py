@@ -35,6 +35,7 @@ class Rules(NamedTuple):
       min_active: never eliminate below this many active models.
       win_ticks, draw_ticks, bye_ticks: points of a win, a draw and a bye, in ticks.
       random_games: whether any game outcome is random (else no game draws are made).
+      draws: whether a game can end in a draw.
       layout: how the ordering packs its keys (see `ordering`).
       final_cut: whether any schedule eliminates after the last round (else the survival
         after it needs no ordering).
@@ -58,6 +59,7 @@ class Rules(NamedTuple):
     bye_ticks: int
     random_games: bool
     layout: KeyLayout
+    draws: bool = True
     final_cut: bool = True
     bye: str = "random"
     bye_once: bool = False
@@ -99,6 +101,9 @@ class ChunkStats(NamedTuple):
       round_games_count: (S, K) runs in which round k had at least one game.
       control_score: None, or with control `Tables` (S, C, M) float32 per run: the
         control-variate score Z (ticks; 0 for padding runs), see `control`.
+      champion_score: None, or with control `Tables` (S, C, M) float32 per run: P(the
+        model finishes first, alone or tied | everything before the last round's games),
+        `_champion_before_last_round` (0 for padding runs).
     """
 
     n_runs: jnp.ndarray
@@ -110,6 +115,7 @@ class ChunkStats(NamedTuple):
     round_score_sum: jnp.ndarray
     round_games_count: jnp.ndarray
     control_score: jnp.ndarray | None = None
+    champion_score: jnp.ndarray | None = None
 
 
 def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid, tables=None) -> ChunkStats:
@@ -129,10 +135,11 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
     keys = rng.run_keys(seed, stream, run_index)  # (C, 2)
     # One schedule after another: on XLA:CPU a `vmap` over them measured 7-17% slower, and
     # this keeps a chunk's working memory that of one schedule.
-    final, survival, round_score, round_games, control_score = lax.map(
+    final, survival, round_score, round_games, control_score, champion_score = lax.map(
         lambda args: _play_tournament(rules, outcomes, args[0], seed_key, (keys, valid), args[1]), (schedules, tables)
     )
-    return _summarize(rules, final, survival, round_score, round_games, valid)._replace(control_score=control_score)
+    summary = _summarize(rules, final, survival, round_score, round_games, valid)
+    return summary._replace(control_score=control_score, champion_score=champion_score)
 
 
 def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid) -> jnp.ndarray:
@@ -158,19 +165,26 @@ def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
 def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M),
     runs with a game in each round (K,) and, with `control.Tables` (K, M, V), the
-    control-variate scores (C, M) (else None)."""
+    control-variate scores (C, M) and the champion probabilities given the last round's
+    pairing (C, M) (else None, None)."""
     keys, valid = runs
     start = _start(rules, keys, valid)
     step = _round_step(rules)
     round_control = jax.vmap(control.round_control, in_axes=(None, None, None, 0, 0, 0, None))
+    last_round = jax.vmap(_champion_before_last_round, in_axes=(None, None, _played_axis(rules), 0, 0, 0))
 
     def body(carry, round_and_cut):
-        before, rounds_active, correction = carry
-        state, _, active, has_game = step(rules, outcomes, seed_key, before, keys, *round_and_cut)
+        before, rounds_active, correction, champion = carry
+        state, opponent, active, has_game = step(rules, outcomes, seed_key, before, keys, *round_and_cut)
         played = has_game.sum(dtype=jnp.int32)  # padding runs play no games
         if tables is not None:  # `estimator.resolve`: a fixed round order, so position k plays round k
             correction = correction + round_control(rules, outcomes, tables, before, active, state.score, round_and_cut[0])
-        return (state, rounds_active + state.active, correction), (state.score.sum(0), played)
+            champion = lax.cond(
+                round_and_cut[0] == rules.n_rounds - 1,
+                lambda: last_round(rules, outcomes, round_and_cut[2], before.score, active, opponent),
+                lambda: champion,
+            )
+        return (state, rounds_active + state.active, correction, champion), (state.score.sum(0), played)
 
     # Elimination is final, so a model is active after the elimination that follows round
     # k exactly when it survived more than k eliminations: one count per run and model
@@ -178,8 +192,8 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     no_rounds = jnp.zeros_like(start.score, jnp.int8 if rules.n_rounds < 127 else jnp.int16)
     no_correction = None if tables is None else jnp.zeros(start.score.shape, jnp.float32)
     scanned = _rounds_and_cuts(rules, schedule, keys)
-    (final, rounds_active, correction), (score_sum, round_games) = lax.scan(
-        body, (start, no_rounds, no_correction), scanned
+    (final, rounds_active, correction, champion), (score_sum, round_games) = lax.scan(
+        body, (start, no_rounds, no_correction, no_correction), scanned
     )
     if rules.final_cut:
         last_active = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
@@ -188,7 +202,104 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     # Round 0 has no elimination before it, so it counts one round for every real model.
     rounds_survived = rounds_active.astype(jnp.int32) - 1 + last_active  # (C, M), -1: padding
     control_score = None if tables is None else final.score - correction
-    return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games, control_score
+    champion = None if tables is None else jnp.where(valid[:, None], champion, 0.0)
+    return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games, control_score, champion
+
+
+GROUP_CHAMPION_MAX_MODELS = 256  # `champion_given_groups` compares all pairs of models once per run
+
+
+def _champion_before_last_round(rules: Rules, outcomes, played, score, active, opponent) -> jnp.ndarray:
+    """(M,) float32 P(champion | before the last round's games), one run: averaged over
+    the last round's pairing too where that is derived (`random` pairing without draws),
+    else given it."""
+    if not rules.draws and rules.n_models <= GROUP_CHAMPION_MAX_MODELS:
+        return champion_given_groups(rules, outcomes, played, score, active)
+    return champion_given_last_pairing(rules, outcomes, played, score, active, opponent)
+
+
+def champion_given_groups(rules: Rules, outcomes, played, score, active) -> jnp.ndarray:
+    """(M,) float32: P(each model finishes first, alone or tied | the scores before the
+    last round), exact over its pairing and games, for `random` pairing with a random bye
+    and no draws (arguments as `champion_given_last_pairing`).
+
+    Without draws every score group of two or more has a winner, so the best final score
+    of a group is its score plus a win (a lone member: plus a bye), and the top final
+    score is known before the round. A member of a group that reaches it is first when it
+    wins (its partner is uniform over the other members, after a uniform bye in an odd
+    group) or when it gets a bye worth a win; a lone member or an eliminated model is
+    first exactly when its score reaches it.
+    """
+    players = jnp.arange(rules.n_models, dtype=jnp.int32)
+    real = players < rules.n_players
+    same_group = active[:, None] & active[None, :] & (score[:, None] == score[None, :])  # (M, M)
+    size = same_group.sum(axis=1)  # 0 for an eliminated model
+    others = same_group & (players[:, None] != players[None, :])
+    p_win, _ = pair_probabilities(outcomes, played, jnp.repeat(players, rules.n_models), jnp.tile(players, rules.n_models))
+    p_bye = jnp.where(size % 2 == 1, 1.0 / jnp.maximum(size, 1), 0.0)
+    p_wins = jnp.sum(jnp.where(others, p_win.reshape(rules.n_models, rules.n_models), 0.0), axis=1)
+    p_wins = p_wins * (1.0 - p_bye) / jnp.maximum(size - 1, 1)
+    in_game_group = active & (size >= 2)
+    best = jnp.where(in_game_group, score + rules.win_ticks, jnp.where(active, score + rules.bye_ticks, score))
+    top = jnp.max(jnp.where(real, best, 0))
+    from_group = (jnp.where(score + rules.win_ticks == top, p_wins, 0.0)
+                  + jnp.where(score + rules.bye_ticks == top, p_bye, 0.0))
+    first = jnp.where(in_game_group, from_group, (best == top).astype(jnp.float32))
+    return jnp.where(real, first, 0.0)
+
+
+def champion_given_last_pairing(rules: Rules, outcomes, played, score, active, opponent) -> jnp.ndarray:
+    """(M,) float32: P(each model finishes first, alone or tied | the scores before the
+    last round and its pairing), exact over the last round's games (wins, losses and
+    draws), which are independent given the pairing. Averaged over runs it estimates
+    P(champion) without bias and with less variance than counting the runs it won.
+
+    Args (one run): `played` the table round of the last position (); `score` (M,) int32
+    ticks before it; `active` (M,) bool the models that play it (after the elimination
+    before it); `opponent` (M,) int32 their opponents (-1: a bye, or not playing).
+
+    A final score is the score before plus what the last game gives, so model m is first
+    when every other pairing unit's best final score is at most m's. Those units are
+    independent, so P(all of them <= v) is a product over units, taken in logs with the
+    zero factors counted apart so that m's own unit can be divided out. Only thresholds v
+    from the top score before the round up to it plus the largest award can be met.
+    """
+    players = jnp.arange(rules.n_models, dtype=jnp.int32)
+    real = players < rules.n_players
+    has_game = active & (opponent >= 0)
+    rival = jnp.where(has_game, opponent, players)
+    p_win, p_loss = pair_probabilities(outcomes, played, players, rival)
+    p_draw = jnp.clip(1.0 - p_win - p_loss, 0.0, 1.0)
+    win, draw, bye = rules.win_ticks, rules.draw_ticks, rules.bye_ticks
+    top = jnp.max(jnp.where(real, score, 0))
+    thresholds = top + jnp.arange(max(win, draw, bye) + 1, dtype=jnp.int32)  # (W,)
+    rival_score = score[rival]
+
+    def at_most(values):  # (M,) -> (M, W) float32
+        return (values[:, None] <= thresholds).astype(jnp.float32)
+
+    in_pair = (p_win[:, None] * at_most(score + win) * at_most(rival_score)
+               + p_loss[:, None] * at_most(score) * at_most(rival_score + win)
+               + p_draw[:, None] * at_most(score + draw) * at_most(rival_score + draw))
+    alone = at_most(jnp.where(active, score + bye, score))  # a bye, or out of the tournament
+    factor = jnp.where(real[:, None], jnp.where(has_game[:, None], in_pair, alone), 1.0)  # (M, W)
+    counted = (~has_game | (players < rival))[:, None]  # each pair once, by its lower index
+    zero = factor <= 0.0
+    log_factor = jnp.log(jnp.where(zero, 1.0, factor))
+    zeros_all = jnp.sum(zero & counted, axis=0)
+    log_all = jnp.sum(jnp.where(counted, log_factor, 0.0), axis=0)
+    others = jnp.where(zeros_all - zero > 0, 0.0, jnp.exp(log_all - log_factor))  # (M, W) without m's unit
+
+    def others_at_most(value):  # (M,) thresholds -> (M,) P(every other unit's best <= value)
+        step = value - top
+        picked = jnp.take_along_axis(others, jnp.clip(step, 0, thresholds.shape[0] - 1)[:, None], axis=1)[:, 0]
+        return jnp.where(step >= 0, picked, 0.0)
+
+    paired = (p_win * (rival_score <= score + win) * others_at_most(score + win)
+              + p_loss * (rival_score + win <= score) * others_at_most(score)
+              + p_draw * (rival_score <= score) * others_at_most(score + draw))
+    single = others_at_most(jnp.where(active, score + bye, score))
+    return jnp.where(real, jnp.where(has_game, paired, single), 0.0)
 
 
 def _survival_counts(rounds_survived, n_rounds: int) -> jnp.ndarray:

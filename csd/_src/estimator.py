@@ -15,8 +15,11 @@ Carlo SE that matters; a model whose Z never varies reports SE 0 and carries onl
 
 Applies to the `random` pairing with a random bye, no `bye_once` or `avoid_rematch` and
 a fixed round order (not `shuffle`), the rule whose conditional mean g_k is derived; elsewhere `plain` runs, with the reason
-in the result. Only E[S] and its SE use Z: rank probabilities, P(champion), survival and
-the by-round scores stay plain averages.
+in the result. E[S] and its SE use Z. P(champion) is the mean of each run's exact
+P(first | everything before the last round's games) (`engine._champion_before_last_round`),
+summed on the same fixed grids (x `CHAMPION_SCALE`); the champion value tables of the
+design note (martingale terms for the earlier rounds) are not built. Rank probabilities,
+survival and the by-round scores stay plain averages.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ MIN_CELL_RUNS = 10  # a (round, model, score) cell with fewer pilot runs takes t
 FINE = 1 << 16  # grid (per tick) of the per-run Z summed for the mean
 COARSE = 1 << 8  # grid of the per-run Z summed (with squares) for the SE
 _MAX_TICKS = 1 << 15  # |Z| bound that keeps the fixed-point sums in int64
+CHAMPION_SCALE = 1 << 8  # a champion probability is summed as this many "ticks" (grid 2**-24 per run)
 _BLOCK = 1 << 16  # runs per int64 sum of squares (COARSE * _MAX_TICKS)**2 * _BLOCK < 2**63
 
 

@@ -162,7 +162,10 @@ class SimulationResult(_Plain):
       stderr: (M,) Monte Carlo standard error of `expected_score`, sd(S_m) / sqrt(N).
       rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1); ties share the better
         rank, so a row sums to 1 and column 0 can sum to more than 1.
-      champion_prob: (M,) P(rank 1), alone or tied.
+      champion_prob: (M,) P(rank 1), alone or tied: with `cv`, the mean over the runs of
+        P(rank 1 | everything before the last round's games), which the kernel computes
+        exactly (`engine.champion_given_last_pairing`); with `plain`, the share of runs
+        won. rank_probs stays the plain share, so its column 0 can differ within the SEs.
       survival: (M, K) P(active after the elimination that follows round k).
       expected_score_by_round: (M, K) E[score after round k].
       n_runs: N.
@@ -181,6 +184,10 @@ class SimulationResult(_Plain):
       estimator_note: why `plain` ran where `cv` was asked for, else None.
       variance_reduction: (M,) Var(plain final score) / Var(cv score) on the same runs
         (None for `plain`).
+      champion_stderr: (M,) Monte Carlo standard error of `champion_prob` (None in
+        results written before it existed).
+      champion_variance_reduction: (M,) Var(won or not) / Var(P(won | before the last
+        round)) on the same runs (None for `plain`; NaN where neither varies).
       pilot_runs: the runs that fitted the cv tables (not among the N; 0 for `plain`).
     """
 
@@ -204,6 +211,8 @@ class SimulationResult(_Plain):
     estimator_note: str | None = None
     variance_reduction: np.ndarray | None = None
     pilot_runs: int = 0
+    champion_stderr: np.ndarray | None = None
+    champion_variance_reduction: np.ndarray | None = None
 
     def last_active_round(self, share: float = ACTIVE_ROUND_SHARE) -> int | None:
         """The last round position (0-based) that played a game in at least `share` of the

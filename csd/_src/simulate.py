@@ -12,6 +12,7 @@ from csd._src.control import Tables
 from csd._src.driver import Prepared, Totals, prepare, run_engine, run_pilot
 from csd._src.errors import InputError, check_int
 from csd._src.estimator import (
+    CHAMPION_SCALE,
     control_mean,
     control_stderr,
     fit_tables,
@@ -83,8 +84,9 @@ def simulate(
       estimator: `cv` (control variates, docs in `csd._src.estimator`: the same SE from
         several times fewer runs, after a pilot of `pilot_size(n_runs)` extra runs; for
         `random` pairing with a random bye and a fixed round order, elsewhere `plain` runs
-        and `result.estimator_note` says why) or `plain` (the average final score). Only
-        E[S] and its SE use it; rank_probs, P(champion) and survival are plain averages.
+        and `result.estimator_note` says why) or `plain` (the average final score). E[S]
+        and its SE use it, and P(champion) takes the last round's exact conditional
+        probability; rank_probs and survival are plain averages.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 
@@ -163,6 +165,7 @@ def schedule_result(
         stderr=_stderr(totals, prepared)[schedule],
         rank_probs=rank_probs,
         champion_prob=rank_probs[:, 0].copy(),
+        champion_stderr=mean_stderr(totals.rank_count[schedule, :, 0], totals.rank_count[schedule, :, 0], n),
         survival=(totals.survival_count[schedule] / n).T,
         expected_score_by_round=(totals.round_score_sum[schedule] / n / tick).T,
         n_runs=int(n),
@@ -174,12 +177,16 @@ def schedule_result(
     if totals.control is None:
         return result
     stderr = control_stderr(totals.control, int(n), tick)[schedule]
+    champion_stderr = control_stderr(totals.champion, int(n), CHAMPION_SCALE)[schedule]
     return dataclasses.replace(
         result,
         expected_score=control_mean(totals.control, int(n), tick)[schedule],
         stderr=stderr,
+        champion_prob=control_mean(totals.champion, int(n), CHAMPION_SCALE)[schedule],
+        champion_stderr=champion_stderr,
         estimator="cv",
         variance_reduction=variance_reduction(result.stderr, stderr),
+        champion_variance_reduction=variance_reduction(result.champion_stderr, champion_stderr),
         pilot_runs=how.pilot_runs,
     )
 
