@@ -6,9 +6,9 @@ import tempfile
 
 import pytest
 
-# Docstring examples that take more than ~5 s on two CPU cores: in the slow tier, like the
-# slow tests (a doctest has no decorator to mark it).
-SLOW_EXAMPLES = {"csd._src.bootstrap.bootstrap"}
+# Docstring examples that compile several kernels (2-5 s each on two CPU cores): in the
+# slow tier, like the slow tests (a doctest has no decorator to mark it).
+SLOW_EXAMPLES = {"csd._src.bootstrap.bootstrap", "csd._src.orders", "csd._src.compare.compare", "csd._src.sweep.sweep"}
 
 # JAX's persistent compilation cache, shared by every test process of one pytest run (the
 # xdist workers and the `csd-run` subprocesses inherit the environment): most of the
