@@ -25,6 +25,7 @@ import numpy as np
 from csd._src import streams
 from csd._src.baselines import kendall_tau
 from csd._src.errors import check_int
+from csd._src.estimator import pilot_size
 from csd._src.results import ACTIVE_ROUND_SHARE, OrderSensitivity, SimulationResult
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -57,7 +58,8 @@ def order_sensitivity(
         tier and the tiers keep their order.
       n_orders: R, the random orders, drawn from host stream `streams.ORDER_SENSITIVITY`.
       n_runs: tournaments per order (default: the reference's N / R, at least 200, so the
-        R orders together cost about one main run).
+        R orders together cost about one main run). Each order uses the cv estimator
+        where its pilot is no longer than the order's runs, else the plain one.
       seed: the seed of the orders and of their runs.
       reference: the reported result (default: `csd.simulate` of the tournament with
         `n_runs` or 10,000 runs).
@@ -79,9 +81,12 @@ def order_sensitivity(
     runs = n_runs or max(200, reference.n_runs // n_orders)
     fixed = tournament.replace(order="given", tiers=None)
     orders = random_orders(reference.rounds, tournament.tiers, n_orders, seed)
+    # cv's pilot is at least 2,048 runs: below that many runs per order it would cost more
+    # than the orders themselves (8 orders of a 1,000-run main run: 16x), so plain runs.
+    how = "cv" if pilot_size(runs) <= runs else "plain"
     scores = np.array([
         simulate(rounds_in_order(table_or_probs, order), tournament=fixed, n_runs=runs, seed=seed,
-                 chunk_size=chunk_size).expected_score
+                 chunk_size=chunk_size, estimator=how).expected_score
         for order in orders
     ])
     leaders = tuple(reference.models[int(np.argmax(row))] for row in scores)
