@@ -171,29 +171,26 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     start = _start(rules, keys, valid)
     step = _round_step(rules)
     round_control = jax.vmap(control.round_control, in_axes=(None, None, None, 0, 0, 0, None))
-    last_round = jax.vmap(_champion_before_last_round, in_axes=(None, None, _played_axis(rules), 0, 0, 0))
+    last_round = jax.vmap(_champion_before_last_round, in_axes=(None, None, None, 0, 0, 0))
 
     def body(carry, round_and_cut):
-        before, rounds_active, correction, champion = carry
+        before, rounds_active, correction, last = carry
         state, opponent, active, has_game = step(rules, outcomes, seed_key, before, keys, *round_and_cut)
         played = has_game.sum(dtype=jnp.int32)  # padding runs play no games
         if tables is not None:  # `estimator.resolve`: a fixed round order, so position k plays round k
             correction = correction + round_control(rules, outcomes, tables, before, active, state.score, round_and_cut[0])
-            champion = lax.cond(
-                round_and_cut[0] == rules.n_rounds - 1,
-                lambda: last_round(rules, outcomes, round_and_cut[2], before.score, active, opponent),
-                lambda: champion,
-            )
-        return (state, rounds_active + state.active, correction, champion), (state.score.sum(0), played)
+            last = (before.score, active, opponent)  # after the scan: the last round's
+        return (state, rounds_active + state.active, correction, last), (state.score.sum(0), played)
 
     # Elimination is final, so a model is active after the elimination that follows round
     # k exactly when it survived more than k eliminations: one count per run and model
     # replaces a reduction over the runs in every round.
     no_rounds = jnp.zeros_like(start.score, jnp.int8 if rules.n_rounds < 127 else jnp.int16)
     no_correction = None if tables is None else jnp.zeros(start.score.shape, jnp.float32)
+    no_last = None if tables is None else (start.score, start.active, jnp.zeros_like(start.score))
     scanned = _rounds_and_cuts(rules, schedule, keys)
-    (final, rounds_active, correction, champion), (score_sum, round_games) = lax.scan(
-        body, (start, no_rounds, no_correction, no_correction), scanned
+    (final, rounds_active, correction, last), (score_sum, round_games) = lax.scan(
+        body, (start, no_rounds, no_correction, no_last), scanned
     )
     if rules.final_cut:
         last_active = jax.vmap(_final_cut, in_axes=(None, 0, 0, None))(rules, final, keys, schedule[-1])
@@ -202,7 +199,9 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     # Round 0 has no elimination before it, so it counts one round for every real model.
     rounds_survived = rounds_active.astype(jnp.int32) - 1 + last_active  # (C, M), -1: padding
     control_score = None if tables is None else final.score - correction
-    champion = None if tables is None else jnp.where(valid[:, None], champion, 0.0)
+    champion = None
+    if tables is not None:  # the table round of the last position: cv runs a fixed order
+        champion = jnp.where(valid[:, None], last_round(rules, outcomes, rules.n_rounds - 1, *last), 0.0)
     return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games, control_score, champion
 
 

@@ -224,15 +224,19 @@ def _stack(parts: list[Totals]) -> Totals:
     fields = {
         f.name: np.concatenate([getattr(p, f.name) for p in parts])
         for f in dataclasses.fields(Totals)
-        if f.name not in ("n_runs", "control")
+        if f.name not in ("n_runs", "control", "champion")
     }
-    control = None
-    if parts[0].control is not None:
-        control = ControlTotals(
-            *(np.concatenate([getattr(p.control, f.name) for p in parts]) for f in dataclasses.fields(ControlTotals))
-        )
-        control.gap_sq_sum[:] = 0
-    return Totals(n_runs=parts[0].n_runs, control=control, **fields)
+    control, champion = (_stack_control([getattr(p, name) for p in parts]) for name in ("control", "champion"))
+    return Totals(n_runs=parts[0].n_runs, control=control, champion=champion, **fields)
+
+
+def _stack_control(parts: list) -> ControlTotals | None:
+    """The `ControlTotals` of `parts` side by side, with no per-run differences (None for none)."""
+    if parts[0] is None:
+        return None
+    stacked = ControlTotals(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(ControlTotals)))
+    stacked.gap_sq_sum[:] = 0
+    return stacked
 
 
 def _schedule_tables(tables: Tables | None, schedule: int) -> Tables | None:
