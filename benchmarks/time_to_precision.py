@@ -12,7 +12,8 @@ runs column counts too). With --extrapolate (for a loaded machine) no call of N 
 made: each estimator's time is its N0 call's scaled by the runs played (pilot included),
 marked `*`. The
 variance reduction (Var X / Var Z on the same runs, median [min-max] over models) comes
-from cv's N0 call, next to the NumPy study's numbers (docs/variance.md, section 5).
+from cv's N0 call, next to the NumPy study's numbers (docs/variance.md, section 5), and
+so does P(champion)'s (the exact last round against counting the runs won).
 Writes benchmarks/results/time_to_precision_<date>.json and prints a table.
 """
 
@@ -79,9 +80,11 @@ def measure(table, target: float, elimination: int, estimator: str, extrapolate:
         record.update(seconds=seconds, measured=True, max_se=float(result.stderr.max()))
     pilot = pilot_size(needed) if estimator == "cv" else 0
     record.update(pilot_runs=pilot, total_runs=needed + pilot)
-    if first.variance_reduction is not None:
-        factors = first.variance_reduction[np.isfinite(first.variance_reduction)]
-        record["variance_reduction"] = [float(np.median(factors)), float(factors.min()), float(factors.max())]
+    for field in ("variance_reduction", "champion_variance_reduction"):
+        values = getattr(first, field)
+        if values is not None:
+            factors = values[np.isfinite(values)]
+            record[field] = [float(np.median(factors)), float(factors.min()), float(factors.max())] if factors.size else None
     return record
 
 
@@ -115,11 +118,13 @@ def main(argv=None) -> int:
 def format_row(row: dict) -> str:
     plain, cv = row["plain"], row["cv"]
     factors = "{:.1f} [{:.1f}-{:.1f}]".format(*cv["variance_reduction"])
+    champion = "{:.2f} [{:.2f}-{:.2f}]".format(*cv["champion_variance_reduction"]) if cv.get("champion_variance_reduction") else "-"
     study = "{} [{}-{}]".format(*row["study_variance_reduction"]) if row["study_variance_reduction"] else "-"
     return (
         f"{row['table']:<20} T={row['T']}  SE<={row['target_se']}: plain {plain['total_runs']:>9} runs "
         f"{plain['seconds']:7.2f} s{'' if plain['measured'] else '*'} | cv {cv['total_runs']:>8} runs "
         f"{cv['seconds']:6.2f} s{'' if cv['measured'] else '*'} | time ratio {row['time_ratio']:5.1f}x | Var X/Var Z {factors} (study {study})"
+        f" | P(champion) {champion}"
     )
 
 

@@ -39,6 +39,7 @@ from csd._src.errors import InputError, check_choice, check_int
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
+from csd._src.report.analysis import order_line
 from csd._src.sweep import sweep_result
 from csd._src.table import ScoreTable
 
@@ -405,7 +406,7 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
         )
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
-                + report.analysis.ranking.format_table(top=config.top))
+                + order_line(report.analysis) + "\n" + report.analysis.ranking.format_table(top=config.top))
     return RunOutput(report.to_dict(), "", "csd-run: report", [], report.markdown, terminal, written=report.files)
 
 

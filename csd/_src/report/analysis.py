@@ -332,6 +332,21 @@ def order_leader(a: Analysis, name: str) -> str:
     return a.models[int(np.argmax(a.orders[name].expected_score))]
 
 
+def order_line(a: Analysis) -> str:
+    """One line for the printed header: the Kendall tau range of the other round orders
+    against the reported ranking and how often the leader changes."""
+    names = list(a.orders)
+    if not names:
+        return "order sensitivity: no other round order was tried"
+    taus = [order_tau(a, name) for name in names]
+    leader = a.models[int(a.ranking.order()[0])]
+    others = sorted({order_leader(a, name) for name in names} - {leader})
+    changed = sum(order_leader(a, name) != leader for name in names)
+    return (f"order sensitivity: {len(names)} other round orders ({', '.join(names)}), Kendall tau "
+            f"{min(taus):.2f}-{max(taus):.2f} against the reported order; the leader changes in {changed}/{len(names)}"
+            + (f" (to {', '.join(others)})" if others else ""))
+
+
 def order_tau(a: Analysis, name: str) -> float:
     """Kendall tau-b between the headline ranking and the one under the order `name`."""
     return baselines.kendall_tau(a.ranking.expected_score, a.orders[name].expected_score)
