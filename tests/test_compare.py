@@ -192,6 +192,7 @@ def test_outlier_replays_the_perturbed_table_under_every_option_of_its_csd_resul
     assert again == reused  # restating the result's own options is no contradiction
 
 
+@pytest.mark.slow
 def test_outlier_accepts_a_csd_result_with_equal_options(small_ranking):
     same = csd.outlier_test(SMALL, "m0", methods=["csd"], csd_result=small_ranking, n_runs=300, seed=0, elimination=1)
     assert same.score_before["csd"] == float(small_ranking.expected_score[0])

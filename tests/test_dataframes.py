@@ -43,6 +43,7 @@ def test_simulation_frame_is_the_table_with_the_values_of_to_dict():
         assert by_model(frame, "rank_high")[model] == data["rank_interval"]["high"][m]
 
 
+@pytest.mark.slow
 def test_sweep_frame_has_one_row_per_model_and_schedule():
     result = csd.sweep(TABLE, schedules=[0, 1, 2], n_runs=400, seed=2)
     frame, data = result.to_dataframe(), result.to_dict()

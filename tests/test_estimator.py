@@ -4,6 +4,7 @@ the chunk size; elsewhere the plain estimator runs and the result says why."""
 
 from fractions import Fraction
 
+import jax
 import numpy as np
 import pytest
 from csd.testing.agreement import Z_MAX, as_float, assert_agrees_with_exact
@@ -196,13 +197,13 @@ def test_the_group_average_is_the_mean_of_the_given_pairing_over_every_pairing()
     pairings = [  # the three matchings of the top four, each with the three byes below
         [pair, bye] for pair in ([(0, 1), (2, 3)], [(0, 2), (1, 3)], [(0, 3), (1, 2)]) for bye in (4, 5, 6)
     ]
-    given = []
+    given, given_pairing = [], jax.jit(engine.champion_given_last_pairing, static_argnums=0)
     for top_pairs, bye in pairings:
         opponent = np.full(slots, -1, np.int32)
         lower = [m for m in (4, 5, 6) if m != bye]
         for a, b in [*top_pairs, tuple(lower)]:
             opponent[a], opponent[b] = b, a
-        given.append(engine.champion_given_last_pairing(rules, outcomes, 0, score, active, opponent))
+        given.append(given_pairing(rules, outcomes, 0, score, active, opponent))
     averaged = engine.champion_given_groups(rules, outcomes, 0, score, active)
     np.testing.assert_allclose(np.mean(given, axis=0), averaged, atol=1e-6)
     assert averaged[0] > 0 and averaged[6] == 0  # the best of the top group, a model that cannot reach the top

@@ -49,6 +49,7 @@ def test_an_unknown_or_empty_format_is_one_input_error(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_bump_names_the_top_models_only_and_its_height_does_not_grow_with_m(tmp_path):
     small = plots.plot_bump(many_models(30), noisy_ranks(30), tmp_path / "small", top=None)[0]
     names = many_models(400)

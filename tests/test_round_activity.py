@@ -4,6 +4,7 @@ in which each round played a game), `last_active_round` and the warning in the h
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 import csd
 from csd._src import driver, engine, rng
@@ -33,6 +34,7 @@ def test_float_pairing_keeps_playing():
     assert frozen_rounds_warning(result) is None
 
 
+@pytest.mark.slow
 def test_round_activity_counts_the_runs_with_a_game_padding_excluded():
     win = np.triu(np.random.default_rng(4).uniform(0.1, 0.9, (6, 4, 4)), 1).transpose(1, 2, 0)
     probs = 0.8 * (win + np.triu(1 - win.transpose(2, 0, 1), 1).transpose(2, 1, 0))  # 20% draws
