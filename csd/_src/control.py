@@ -65,15 +65,21 @@ def conditional_points(rules, outcomes, score, active, round_index) -> jnp.ndarr
     under `random` pairing with a random bye, given the scores (M,) int32 and the models
     that play (M,) bool. A model in a group of g has mean (bye + sum_j q_j) / g if g is odd
     and sum_j q_j / (g - 1) if even, q_j its expected ticks against group member j."""
-    if isinstance(outcomes, TensorOutcomes):
-        against_mates, size = _group_sums_tensor(rules, outcomes, score, active, round_index)
-    elif rules.layout.method == "pairs" and 3 * rules.n_models.bit_length() <= 31:
-        against_mates, size = _group_sums_level_pairs(rules, outcomes, score, active, round_index)
-    else:
-        against_mates, size = _group_sums_levels(rules, outcomes, score, active, round_index)
+    against_mates, size = group_sums(rules, outcomes, score, active, round_index)
     odd = (size & 1) == 1
     size = size.astype(jnp.float32)
     return jnp.where(odd, (rules.bye_ticks + against_mates) / size, against_mates / jnp.maximum(size - 1, 1))
+
+
+def group_sums(rules, outcomes, score, active, round_index):
+    """(expected ticks against the other members of each model's score group (M,)
+    float32, group size (M,) int32) in round `round_index`, given the scores (M,) int32
+    and the models that play (M,) bool; eliminated models form one group of their own."""
+    if isinstance(outcomes, TensorOutcomes):
+        return _group_sums_tensor(rules, outcomes, score, active, round_index)
+    if rules.layout.method == "pairs" and 3 * rules.n_models.bit_length() <= 31:
+        return _group_sums_level_pairs(rules, outcomes, score, active, round_index)
+    return _group_sums_levels(rules, outcomes, score, active, round_index)
 
 
 def survival_probability(score, was_active, active) -> jnp.ndarray:

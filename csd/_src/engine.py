@@ -165,8 +165,8 @@ def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
 def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M),
     runs with a game in each round (K,) and, with `control.Tables` (K, M, V), the
-    control-variate scores (C, M) and the champion probabilities given the last round's
-    pairing (C, M) (else None, None)."""
+    control-variate scores (C, M) and P(champion | before the last round's games) (C, M)
+    (`_champion_before_last_round`; else None, None)."""
     keys, valid = runs
     start = _start(rules, keys, valid)
     step = _round_step(rules)
@@ -198,21 +198,18 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
         last_active = final.active
     # Round 0 has no elimination before it, so it counts one round for every real model.
     rounds_survived = rounds_active.astype(jnp.int32) - 1 + last_active  # (C, M), -1: padding
-    control_score = None if tables is None else final.score - correction
-    champion = None
+    control_score = champion = None
     if tables is not None:  # the table round of the last position: cv runs a fixed order
+        control_score = final.score - correction
         champion = jnp.where(valid[:, None], last_round(rules, outcomes, rules.n_rounds - 1, *last), 0.0)
     return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games, control_score, champion
-
-
-GROUP_CHAMPION_MAX_MODELS = 256  # `champion_given_groups` compares all pairs of models once per run
 
 
 def _champion_before_last_round(rules: Rules, outcomes, played, score, active, opponent) -> jnp.ndarray:
     """(M,) float32 P(champion | before the last round's games), one run: averaged over
     the last round's pairing too where that is derived (`random` pairing without draws),
     else given it."""
-    if not rules.draws and rules.n_models <= GROUP_CHAMPION_MAX_MODELS:
+    if not rules.draws:
         return champion_given_groups(rules, outcomes, played, score, active)
     return champion_given_last_pairing(rules, outcomes, played, score, active, opponent)
 
@@ -229,15 +226,11 @@ def champion_given_groups(rules: Rules, outcomes, played, score, active) -> jnp.
     group) or when it gets a bye worth a win; a lone member or an eliminated model is
     first exactly when its score reaches it.
     """
-    players = jnp.arange(rules.n_models, dtype=jnp.int32)
-    real = players < rules.n_players
-    same_group = active[:, None] & active[None, :] & (score[:, None] == score[None, :])  # (M, M)
-    size = same_group.sum(axis=1)  # 0 for an eliminated model
-    others = same_group & (players[:, None] != players[None, :])
-    p_win, _ = pair_probabilities(outcomes, played, jnp.repeat(players, rules.n_models), jnp.tile(players, rules.n_models))
+    real = jnp.arange(rules.n_models) < rules.n_players
+    # Without draws the expected ticks against a group mate are a win times P(winning).
+    against_mates, size = control.group_sums(rules, outcomes, score, active, played)
     p_bye = jnp.where(size % 2 == 1, 1.0 / jnp.maximum(size, 1), 0.0)
-    p_wins = jnp.sum(jnp.where(others, p_win.reshape(rules.n_models, rules.n_models), 0.0), axis=1)
-    p_wins = p_wins * (1.0 - p_bye) / jnp.maximum(size - 1, 1)
+    p_wins = against_mates / rules.win_ticks * (1.0 - p_bye) / jnp.maximum(size - 1, 1)
     in_game_group = active & (size >= 2)
     best = jnp.where(in_game_group, score + rules.win_ticks, jnp.where(active, score + rules.bye_ticks, score))
     top = jnp.max(jnp.where(real, best, 0))

@@ -164,7 +164,7 @@ class SimulationResult(_Plain):
         rank, so a row sums to 1 and column 0 can sum to more than 1.
       champion_prob: (M,) P(rank 1), alone or tied: with `cv`, the mean over the runs of
         P(rank 1 | everything before the last round's games), which the kernel computes
-        exactly (`engine.champion_given_last_pairing`); with `plain`, the share of runs
+        exactly (`engine._champion_before_last_round`); with `plain`, the share of runs
         won. rank_probs stays the plain share, so its column 0 can differ within the SEs.
       survival: (M, K) P(active after the elimination that follows round k).
       expected_score_by_round: (M, K) E[score after round k].
