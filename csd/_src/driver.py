@@ -146,6 +146,9 @@ def _probability_array(value) -> np.ndarray:
     return array
 
 
+PER_RUN_SUMS = ("control", "champion")  # the `Totals` fields that are `ControlTotals`, not arrays
+
+
 @dataclasses.dataclass
 class Totals:
     """Exact int64 sums over all runs so far (fields as `engine.ChunkStats`, with a leading
@@ -160,7 +163,7 @@ class Totals:
     round_score_sum: np.ndarray
     round_games_count: np.ndarray
     control: object = None  # `estimator.ControlTotals` of the cv scores when the kernel ran with tables
-    champion: object = None  # and of the champion probabilities given the last pairing, x CHAMPION_SCALE
+    champion: object = None  # and of P(champion | before the last round's games), x CHAMPION_SCALE
 
     def add(self, stats: engine.ChunkStats, n_players: int) -> None:
         """Adds a chunk's sums, dropping the padding slots beyond the first `n_players`."""
@@ -168,7 +171,7 @@ class Totals:
             self.control.add(np.asarray(stats.control_score), n_players)
             self.champion.add(np.asarray(stats.champion_score) * estimator.CHAMPION_SCALE, n_players)
         for field in dataclasses.fields(self):
-            if field.name in ("control", "champion"):
+            if field.name in PER_RUN_SUMS:
                 continue
             value = np.asarray(getattr(stats, field.name), dtype=np.int64)
             if field.name == "rank_count":

@@ -24,7 +24,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from csd._src import streams
-from csd._src.driver import Totals, prepare, run_engine
+from csd._src.driver import PER_RUN_SUMS, Totals, prepare, run_engine
 from csd._src.errors import InputError, check_choice
 from csd._src.results import SimulationResult, SweepResult
 from csd._src.control import Tables
@@ -224,10 +224,10 @@ def _stack(parts: list[Totals]) -> Totals:
     fields = {
         f.name: np.concatenate([getattr(p, f.name) for p in parts])
         for f in dataclasses.fields(Totals)
-        if f.name not in ("n_runs", "control", "champion")
+        if f.name not in ("n_runs", *PER_RUN_SUMS)
     }
-    control, champion = (_stack_control([getattr(p, name) for p in parts]) for name in ("control", "champion"))
-    return Totals(n_runs=parts[0].n_runs, control=control, champion=champion, **fields)
+    per_run = {name: _stack_control([getattr(p, name) for p in parts]) for name in PER_RUN_SUMS}
+    return Totals(n_runs=parts[0].n_runs, **per_run, **fields)
 
 
 def _stack_control(parts: list) -> ControlTotals | None:
