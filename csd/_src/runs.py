@@ -184,7 +184,6 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         result = _with_bar(config, lambda bar: csd.simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, target_se=config.target_se, max_runs=config.max_runs, progress=bar,
-            order_sensitivity=config.order_sensitivity,
         ))
     order = result.order()
     names = [result.models[m] for m in order]
@@ -253,7 +252,7 @@ def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTa
     words = None if prepared is None else _order_words(config, prepared)
     results = dict(output.results)
     if reference.order_sensitivity is not None:
-        results.setdefault("order_sensitivity", reference.order_sensitivity.to_dict())
+        results["order_sensitivity"] = reference.order_sensitivity.to_dict()
     return dataclasses.replace(output, results=results, body=output.body + "\n\n" + order_section(reference, words),
                                terminal=_with_notes(output.terminal, order_notes(reference, words)))
 
