@@ -129,13 +129,15 @@ class OrderSensitivity(_Plain):
         """How many of the orders have another leader than the reported ranking."""
         return sum(leader != self.reported_leader for leader in self.leaders)
 
-    def line(self) -> str:
-        """One line for the printed header: the tau range and how often the leader changes."""
-        where = " within tiers" if self.within_tiers else ""
+    def line(self, tried: str | None = None) -> str:
+        """One line for the printed header: the orders `tried` (default "R random round
+        orders"), the tau range and how often the leader changes."""
+        if tried is None:
+            tried = f"{len(self.orders)} random round orders" + (" within tiers" if self.within_tiers else "")
         others = sorted(set(self.leaders) - {self.reported_leader})
         changed = f" (to {', '.join(others)})" if others else ""
         return (
-            f"order sensitivity: {len(self.orders)} random round orders{where}, Kendall tau "
+            f"order sensitivity: {tried}, Kendall tau "
             f"{self.kendall_tau.min():.2f}-{self.kendall_tau.max():.2f} against the reported order; the leader "
             f"changes in {self.leader_changes()}/{len(self.orders)}{changed}"
         )

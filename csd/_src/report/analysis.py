@@ -22,7 +22,7 @@ from csd._src.bootstrap import bootstrap
 from csd._src.compare import compare, comparison_of, outlier_test
 from csd._src.errors import InputError, check_int
 from csd._src.orders import random_orders
-from csd._src.results import BootstrapResult, Comparison, OutlierResult, SimulationResult, SweepResult
+from csd._src.results import BootstrapResult, Comparison, OrderSensitivity, OutlierResult, SimulationResult, SweepResult
 from csd._src.rounds import order_rounds
 from csd._src.simulate import simulate
 from csd._src.spec import Tournament
@@ -338,13 +338,15 @@ def order_line(a: Analysis) -> str:
     names = list(a.orders)
     if not names:
         return "order sensitivity: no other round order was tried"
-    taus = [order_tau(a, name) for name in names]
-    leader = a.models[int(a.ranking.order()[0])]
-    others = sorted({order_leader(a, name) for name in names} - {leader})
-    changed = sum(order_leader(a, name) != leader for name in names)
-    return (f"order sensitivity: {len(names)} other round orders ({', '.join(names)}), Kendall tau "
-            f"{min(taus):.2f}-{max(taus):.2f} against the reported order; the leader changes in {changed}/{len(names)}"
-            + (f" (to {', '.join(others)})" if others else ""))
+    sensitivity = OrderSensitivity(
+        orders=tuple(tuple(a.orders[name].rounds) for name in names),
+        expected_score=np.array([a.orders[name].expected_score for name in names]),
+        kendall_tau=np.array([order_tau(a, name) for name in names]),
+        leaders=tuple(order_leader(a, name) for name in names),
+        reported_leader=a.models[int(a.ranking.order()[0])],
+        n_runs=a.settings.order_runs,
+    )
+    return sensitivity.line(f"{len(names)} other round orders ({', '.join(names)})")
 
 
 def order_tau(a: Analysis, name: str) -> float:
