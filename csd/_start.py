@@ -38,22 +38,23 @@ def main() -> None:
         signal.signal(signal.SIGINT, _interrupted)
     from csd import cli
 
-    try:
-        cli.main()
-        status = 0
-    except SystemExit as done:
-        status = exit_status(done.code)
+    status = status_of(cli.main)
     _flush()
     os._exit(status)
 
 
-def exit_status(code) -> int:
-    """The status the interpreter gives `SystemExit(code)`: an int as is, None 0, anything
-    else printed to stderr and 1."""
-    if code is None or isinstance(code, int):
-        return code or 0
-    print(code, file=sys.stderr)
-    return 1
+def status_of(main) -> int:
+    """Runs `main()` and returns the status a process running it would exit with: 0 when
+    it returns; for SystemExit(code), an int code as is, None 0, anything else printed to
+    stderr and 1, as the interpreter does."""
+    try:
+        main()
+    except SystemExit as done:
+        if done.code is None or isinstance(done.code, int):
+            return done.code or 0
+        print(done.code, file=sys.stderr)
+        return 1
+    return 0
 
 
 def _flush() -> None:

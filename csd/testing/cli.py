@@ -21,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from csd._start import exit_status
+from csd._start import status_of
 
 PROG = "csd-run"
 
@@ -43,7 +43,7 @@ def run_cli_in_process(*args: str, cwd: Path | str) -> subprocess.CompletedProce
     os.chdir(cwd)
     try:
         with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-            returncode = _exit_status(cli.main)
+            returncode = status_of(cli.main)
     finally:
         sys.argv = saved_argv
         os.chdir(saved_cwd)
@@ -53,13 +53,3 @@ def run_cli_in_process(*args: str, cwd: Path | str) -> subprocess.CompletedProce
             os.environ["HYDRA_FULL_ERROR"] = saved_full_error
         GlobalHydra.instance().clear()
     return subprocess.CompletedProcess([PROG, *args], returncode, stdout.getvalue(), stderr.getvalue())
-
-
-def _exit_status(main) -> int:
-    """The status a process running `main()` would exit with (a SystemExit message is
-    printed to stderr with status 1, as the interpreter does)."""
-    try:
-        main()
-    except SystemExit as done:
-        return exit_status(done.code)
-    return 0
