@@ -207,3 +207,29 @@ def test_the_group_average_is_the_mean_of_the_given_pairing_over_every_pairing()
     averaged = engine.champion_given_groups(rules, outcomes, 0, score, active)
     np.testing.assert_allclose(np.mean(given, axis=0), averaged, atol=1e-6)
     assert averaged[0] > 0 and averaged[6] == 0  # the best of the top group, a model that cannot reach the top
+
+
+def test_group_sums_by_all_pairs_by_one_sort_and_from_the_tensor_agree():
+    from csd._src import control
+    from csd._src.driver import prepare
+
+    rng = np.random.default_rng(5)
+    scores = rng.integers(0, 4, (40, 3)).astype(float)  # many equal levels
+    scores[rng.random(scores.shape) < 0.2] = np.nan  # missing: the lowest level
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(40)), ("x", "y", "z"), scores)
+    by_table = prepare(table, csd.Tournament(tie="draw", draw_points=0.5))
+    by_tensor = prepare(csd.win_probabilities(table, tie="draw"), csd.Tournament(draw_points=0.5))
+    slots = by_table.rules.n_models
+    score = np.zeros(slots, np.int32)
+    score[:40] = rng.integers(0, 5, 40)  # groups of every size, some of one
+    active = (np.arange(slots) < 40) & (rng.random(slots) < 0.8)
+    ways = [
+        control._group_sums_level_pairs(by_table.rules, by_table.outcomes, score, active, 1),
+        control._group_sums_levels(by_table.rules, by_table.outcomes, score, active, 1),
+        control._group_sums_tensor(by_tensor.rules, by_tensor.outcomes, score[: by_tensor.rules.n_models],
+                                   active[: by_tensor.rules.n_models], 1),
+    ]
+    for against_mates, size in ways[1:]:
+        np.testing.assert_allclose(np.asarray(against_mates)[:40][active[:40]], np.asarray(ways[0][0])[:40][active[:40]], atol=1e-5)
+        np.testing.assert_array_equal(np.asarray(size)[:40][active[:40]], np.asarray(ways[0][1])[:40][active[:40]])
+    assert np.asarray(ways[0][1])[:40][active[:40]].max() >= 5  # the check saw real groups

@@ -71,13 +71,20 @@ def conditional_points(rules, outcomes, score, active, round_index) -> jnp.ndarr
     return jnp.where(odd, (rules.bye_ticks + against_mates) / size, against_mates / jnp.maximum(size - 1, 1))
 
 
+# Up to this many model slots a score table's group sums go through all pairs, above it
+# through one sort: on XLA:CPU (2 cores, cv runs of uniform M x 21 tables) all pairs took
+# 27 / 51 / 131 / 297 / 758 / 1529 us per run at M = 40 / 65 / 130 / 256 / 450 / 700,
+# the sort 48 / 103 / 212 / 466 / 957 / 1927, and at M = 1000 the sort won (2674 vs 2846).
+PAIR_SUMS_MAX_MODELS = 768
+
+
 def group_sums(rules, outcomes, score, active, round_index):
     """(expected ticks against the other members of each model's score group (M,)
     float32, group size (M,) int32) in round `round_index`, given the scores (M,) int32
     and the models that play (M,) bool; eliminated models form one group of their own."""
     if isinstance(outcomes, TensorOutcomes):
         return _group_sums_tensor(rules, outcomes, score, active, round_index)
-    if rules.layout.method == "pairs" and 3 * rules.n_models.bit_length() <= 31:
+    if rules.n_models <= PAIR_SUMS_MAX_MODELS:
         return _group_sums_level_pairs(rules, outcomes, score, active, round_index)
     return _group_sums_levels(rules, outcomes, score, active, round_index)
 
@@ -140,8 +147,8 @@ def _group_sums_tensor(rules, outcomes, score, active, round_index):
 
 
 def _group_sums_level_pairs(rules, outcomes, score, active, round_index):
-    """As `_group_sums_tensor` for a score table, all pairs (the `pairs` ordering's sizes)
-    in one pass that adds packed counts (members of the group below the model's benchmark
+    """As `_group_sums_tensor` for a score table, all pairs (up to `PAIR_SUMS_MAX_MODELS`,
+    so three counts fit in 31 bits) in one pass that adds packed counts (members of the group below the model's benchmark
     level, at it, in all): q is a win against each lower level and a tie against each
     equal one."""
     n_models = rules.n_models
