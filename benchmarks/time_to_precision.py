@@ -4,6 +4,7 @@ control-variate estimator (`csd.simulate(estimator=...)`), in one process.
     python benchmarks/time_to_precision.py                    # every table, T = 0, 1, 2
     python benchmarks/time_to_precision.py --only livebench   # one table
     python benchmarks/time_to_precision.py --extrapolate      # times scaled from N0 runs
+    python benchmarks/time_to_precision.py --only livebench --bootstrap  # and bootstrap replicates
 
 For each table, T and estimator: a warm-up call (compilation), a call of N0 runs whose
 largest SE gives the runs needed, N = N0 * (max SE / target)^2, then a timed call of N
@@ -81,11 +82,43 @@ def measure(table, target: float, elimination: int, estimator: str, extrapolate:
     pilot = pilot_size(needed) if estimator == "cv" else 0
     record.update(pilot_runs=pilot, total_runs=needed + pilot)
     for field in ("variance_reduction", "champion_variance_reduction"):
-        values = getattr(first, field)
-        if values is not None:
-            factors = values[np.isfinite(values)]
-            record[field] = [float(np.median(factors)), float(factors.min()), float(factors.max())] if factors.size else None
+        record[field] = factor_summary(getattr(first, field))
     return record
+
+
+def factor_summary(values) -> list[float] | None:
+    """[median, min, max] of the variance-reduction factors over the models whose plain
+    estimate varied (a model never champion in the runs has a plain SE of 0: factor 0)."""
+    if values is None:
+        return None
+    factors = values[np.isfinite(values) & (values > 0)]
+    return [float(np.median(factors)), float(factors.min()), float(factors.max())] if factors.size else None
+
+
+BOOTSTRAP = {"n_boot": 50, "n_runs": 2000}  # replicates of a typical size (replicates play 200-10,000 runs)
+
+
+def measure_bootstrap(table, scheme: str) -> dict:
+    """Warm seconds of `csd.bootstrap` with each estimator (a warm-up call first), the
+    replicates' Monte Carlo SE (largest and median over models), cv's variance reduction,
+    and cv's time to the same largest replicate SE against plain's."""
+    options = dict(BOOTSTRAP, scheme=scheme, seed=3, **({"n_items": 500} if scheme == "noise" else {}))
+    row = {"scheme": scheme, **BOOTSTRAP}
+    for estimator in ("plain", "cv"):
+        csd.bootstrap(table, estimator=estimator, **options)
+        start = time.perf_counter()
+        result = csd.bootstrap(table, estimator=estimator, **options)
+        row[estimator] = {
+            "seconds": time.perf_counter() - start,
+            "mc_se_max": float(result.mc_stderr.max()),
+            "mc_se_median": float(np.median(result.mc_stderr)),
+            "variance_reduction": factor_summary(result.variance_reduction),
+            "pilot_runs": result.pilot_runs,
+        }
+    plain, cv = row["plain"], row["cv"]
+    row["time_ratio"] = plain["seconds"] * plain["mc_se_max"] ** 2 / (cv["seconds"] * cv["mc_se_max"] ** 2)
+    row["time_ratio_median_model"] = plain["seconds"] * plain["mc_se_median"] ** 2 / (cv["seconds"] * cv["mc_se_median"] ** 2)
+    return row
 
 
 def main(argv=None) -> int:
@@ -93,10 +126,11 @@ def main(argv=None) -> int:
     parser.add_argument("--only", help="comma-separated table names: " + ",".join(TABLES))
     parser.add_argument("--elimination", default="0,1,2", help="comma-separated T values")
     parser.add_argument("--extrapolate", action="store_true", help="seconds scaled from the N0 calls")
+    parser.add_argument("--bootstrap", action="store_true", help="also bootstrap replicates on LiveBench, plain against cv")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results"))
     args = parser.parse_args(argv)
     names = args.only.split(",") if args.only else list(TABLES)
-    rows = []
+    rows, bootstrap_rows = [], []
     for name in names:
         load, target = TABLES[name]
         table = load()
@@ -108,9 +142,14 @@ def main(argv=None) -> int:
             row["study_variance_reduction"] = STUDY.get(name, {}).get(elimination)
             rows.append(row)
             print(format_row(row), flush=True)
+    if args.bootstrap:
+        table = TABLES["livebench"][0]()
+        for scheme in ("benchmarks", "noise"):
+            bootstrap_rows.append(measure_bootstrap(table, scheme))
+            print(format_bootstrap_row(bootstrap_rows[-1]), flush=True)
     out = Path(args.out) / f"time_to_precision_{datetime.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"n0": N0, "rows": rows}, indent=1))
+    out.write_text(json.dumps({"n0": N0, "rows": rows, "bootstrap": bootstrap_rows}, indent=1))
     print(f"wrote {out}")
     return 0
 
@@ -125,6 +164,17 @@ def format_row(row: dict) -> str:
         f"{plain['seconds']:7.2f} s{'' if plain['measured'] else '*'} | cv {cv['total_runs']:>8} runs "
         f"{cv['seconds']:6.2f} s{'' if cv['measured'] else '*'} | time ratio {row['time_ratio']:5.1f}x | Var X/Var Z {factors} (study {study})"
         f" | P(champion) {champion}"
+    )
+
+
+def format_bootstrap_row(row: dict) -> str:
+    plain, cv = row["plain"], row["cv"]
+    return (
+        f"bootstrap livebench {row['scheme']:<10} B={row['n_boot']} N={row['n_runs']}: plain {plain['seconds']:5.2f} s, "
+        f"replicate SE max {plain['mc_se_max']:.4f} median {plain['mc_se_median']:.4f} | cv {cv['seconds']:5.2f} s "
+        f"(pilot {cv['pilot_runs']} runs), SE max {cv['mc_se_max']:.4f} median {cv['mc_se_median']:.4f}, "
+        "Var X/Var Z {:.1f} [{:.1f}-{:.1f}]".format(*cv["variance_reduction"])
+        + f" | time to the same SE: {row['time_ratio']:.1f}x (largest), {row['time_ratio_median_model']:.1f}x (median model)"
     )
 
 

@@ -2,6 +2,7 @@
 tables, bad options, and (slow) the coverage the docstring promises."""
 
 import json
+from fractions import Fraction
 import math
 from statistics import NormalDist
 
@@ -10,6 +11,9 @@ import pytest
 
 import csd
 from csd._src import bootstrap as boot
+from csd._src import streams
+from csd.testing.agreement import Z_MAX, as_float
+from csd.testing.exact import exact_expectations
 
 MODELS = tuple(f"m{i}" for i in range(6))
 BENCHMARKS = tuple(f"b{k}" for k in range(8))
@@ -96,6 +100,44 @@ def test_expanded_tails_are_hesterbergs_and_shrink_to_the_nominal_tail():
     assert boot.expanded_tail(0.9, 8, 2) == pytest.approx(NormalDist().cdf(-math.sqrt(8 / 6) * 1.9431803), rel=1e-6)
     tails = [boot.expanded_tail(0.95, n, 1) for n in (3, 10, 100, 10_000)]
     assert tails == sorted(tails) and tails[-1] == pytest.approx(0.025, rel=1e-3)
+
+
+def test_cv_replicates_agree_with_the_exact_value_of_each_replicate_table_for_any_chunk_size():
+    # One set of cv tables, fitted on pilot runs of the replicates, serves every replicate
+    # with its own conditional means: each replicate's E[S] is still unbiased.
+    rng = np.random.default_rng(11)
+    scores = rng.integers(0, 3, (5, 3)).astype(float)
+    scores[0, 1] = np.nan  # missing: loses
+    table = csd.ScoreTable(MODELS[:5], BENCHMARKS[:3], scores)
+    tournament = csd.Tournament(elimination=[0, 1, 0], bye_points=0.5)
+    options = dict(n_boot=2, n_runs=20_000, tournament=tournament, seed=6)
+    result = csd.bootstrap(table, **options)
+    assert result.estimator == "cv" and result.estimator_note is None and result.pilot_runs >= 2048
+    assert np.nanmedian(result.variance_reduction) > 1.5
+    columns = boot.resampled_columns([np.arange(3)], 2, streams.host_generator(6, streams.BOOTSTRAP_RESAMPLE))
+    for replicate, played in zip(result.replicate_scores, columns):
+        probs = csd.win_probabilities(csd.ScoreTable(MODELS[:5], BENCHMARKS[:3], scores[:, played]))
+        exact = as_float(exact_expectations(probs, [0, 1, 0], bye_points=Fraction(1, 2))["expected_score"])
+        # mc_stderr is the root mean square over the 2 replicates: at most sqrt(2) below either's SE
+        assert (np.abs(replicate - exact) <= Z_MAX * math.sqrt(2) * result.mc_stderr + 3 / 20_000).all(), (replicate, exact)
+    rechunked = csd.bootstrap(table, chunk_size=96, **options)
+    assert np.array_equal(rechunked.replicate_scores, result.replicate_scores)
+    assert np.array_equal(rechunked.mc_stderr, result.mc_stderr)
+
+
+def test_bootstrap_says_which_estimator_ran_and_round_trips_it():
+    table = random_table(4)
+    fold = csd.bootstrap(table, n_boot=4, n_runs=100, pairing="fold")
+    assert fold.estimator == "plain" and "pairing='fold'" in fold.estimator_note
+    assert fold.variance_reduction is None and fold.pilot_runs == 0
+    plain = csd.bootstrap(table, n_boot=4, n_runs=100, estimator="plain")
+    assert plain.estimator == "plain" and plain.estimator_note is None
+    with pytest.raises(csd.InputError, match="estimator"):
+        csd.bootstrap(table, n_boot=4, n_runs=100, estimator="fast")
+    cv = csd.bootstrap(table, n_boot=4, n_runs=100)
+    again = type(cv).from_dict(json.loads(json.dumps(cv.to_dict())))
+    assert again.estimator == "cv" and again.pilot_runs == cv.pilot_runs
+    np.testing.assert_array_equal(again.variance_reduction, cv.variance_reduction)
 
 
 def test_the_same_seed_gives_the_same_result_and_another_seed_other_replicates():

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from csd._src import engine, estimator, rng
+from csd._src import engine, estimator, rng, streams
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
@@ -209,8 +209,8 @@ def run_engine(
       stop: asked at the run counts `stop_checkpoints(n_runs, max_runs)` (whatever the
         chunk size); True ends the loop.
       max_runs: the most runs `stop` may lead to (default 100 * n_runs).
-      tables: None, or `control.Tables` with (S, K, M, V) fields (not with replicates):
-        also sum the control-variate scores into `Totals.control` and the champion
+      tables: None, or `control.Tables` with (S, K, M, V) fields (shared by the
+        replicates of a replicated tournament): also sum the control-variate scores into `Totals.control` and the champion
         probabilities given the last round's pairing into `Totals.champion`.
 
     Raises:
@@ -237,12 +237,12 @@ def run_engine(
     kernel, place = _compiled_kernel(bool(batch)), _placer(len(jax.devices()))
     rules = tournament.rules._replace(final_cut=bool(schedules[:, -1].any()))
     static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))
-    streams = [check_int("stream", value, 0) for value in np.ravel(stream)]
-    words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(streams if batch else streams[0], jnp.uint32)
+    stream_ids = [check_int("stream", value, 0) for value in np.ravel(stream)]
+    words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(stream_ids if batch else stream_ids[0], jnp.uint32)
     totals = _empty_totals(batch, len(schedules), tournament.rules)
     if tables is not None:
-        totals.control = estimator.ControlTotals.empty(len(schedules), tournament.rules.n_players)
-        totals.champion = estimator.ControlTotals.empty(len(schedules), tournament.rules.n_players)
+        per_model = batch + (len(schedules), tournament.rules.n_players)
+        totals.control, totals.champion = estimator.ControlTotals.empty(per_model), estimator.ControlTotals.empty(per_model)
     done = 0
     # `stop` is asked only at fixed run counts, so where it stops does not depend on the
     # chunk size or the device count: a chunk never crosses a checkpoint (it is masked).
@@ -302,13 +302,20 @@ def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> 
 
 def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed: int) -> np.ndarray:
     """(S, 2, 2, K, M, V) int64 `engine.pilot_stats` summed over `n_runs` runs of the
-    pilot's own random stream (`streams.CV_PILOT`), in chunks of a fixed size, so
-    the sums depend on nothing but the seed and `n_runs`."""
-    n_devices = len(jax.devices())
-    chunk = -(-estimator.PILOT_CHUNK // n_devices) * n_devices
-    kernel, place = _compiled_pilot(), _placer(n_devices)
+    pilot's own random stream (`streams.CV_PILOT`); for a replicated tournament
+    (`n_runs` a multiple of B), over n_runs / B runs of each replicate on its own pilot stream
+    (`streams.replicate_pilot_streams`). Integer sums of whole runs: they depend on
+    nothing but the seed and `n_runs`, whatever the chunks."""
+    n_devices, batch = len(jax.devices()), tournament.n_replicates
+    per_call = estimator.PILOT_CHUNK if batch is None else max(1, estimator.PILOT_CHUNK // batch)
+    chunk = -(-per_call // n_devices) * n_devices
+    if batch is None:
+        stream = estimator.PILOT_STREAM
+    else:
+        stream, n_runs = streams.replicate_pilot_streams(batch), n_runs // batch
+    kernel, place = _compiled_pilot(batch is not None), _placer(n_devices)
     static = (tournament.outcomes, jnp.asarray(schedules), jnp.asarray(tournament.seed_key))
-    words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(estimator.PILOT_STREAM, jnp.uint32)
+    words = jnp.asarray(rng.seed_words(seed)), jnp.asarray(stream, jnp.uint32)
     total = 0
     for done in range(0, n_runs, chunk):
         index = done + np.arange(chunk, dtype=np.int64)
@@ -317,9 +324,14 @@ def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed:
     return total
 
 
-@lru_cache(maxsize=1)
-def _compiled_pilot():
-    return jax.jit(engine.pilot_stats, static_argnums=0)
+@lru_cache(maxsize=2)
+def _compiled_pilot(replicated: bool):
+    """`engine.pilot_stats`, or for replicates, vmapped over their outcome tables and
+    streams and summed over them (a call adds at most PILOT_CHUNK runs in int32)."""
+    if not replicated:
+        return jax.jit(engine.pilot_stats, static_argnums=0)
+    over_replicates = jax.vmap(engine.pilot_stats, in_axes=(None, 0, None, None, None, 0, None, None))
+    return jax.jit(lambda *args: over_replicates(*args).sum(0), static_argnums=0)
 
 
 def available_memory() -> int:

@@ -19,7 +19,10 @@ in the result. E[S] and its SE use Z. P(champion) is the mean of each run's exac
 P(first | everything before the last round's games) (`engine._champion_before_last_round`),
 summed on the same fixed grids (x `CHAMPION_SCALE`); the champion value tables of the
 design note (martingale terms for the earlier rounds) are not built. Rank probabilities,
-survival and the by-round scores stay plain averages.
+survival and the by-round scores stay plain averages. A bootstrap fits one set of tables on
+pilot runs spread over its replicates (`driver.run_pilot`) and every replicate uses it with
+its own g_k: the tables are fixed before the replicates' runs, so each replicate's E[S]
+stays unbiased.
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ def mean_stderr(total: np.ndarray, total_sq: np.ndarray, n_runs) -> np.ndarray:
         return np.where(n_float >= 2, np.sqrt(variance / n_float), np.nan)
 
 
-def resolve(estimator: str, rules, replicated: bool = False) -> tuple[str, str | None]:
+def resolve(estimator: str, rules) -> tuple[str, str | None]:
     """(the estimator that runs, the reason it is not the one asked for, or None).
 
     Raises:
@@ -73,7 +76,6 @@ def resolve(estimator: str, rules, replicated: bool = False) -> tuple[str, str |
         (rules.bye != "random", f"bye={rules.bye!r}"),
         (rules.bye_once, "bye_once=True"),
         (rules.avoid_rematch, "avoid_rematch=True"),
-        (replicated, "bootstrap replicates"),
         (rules.shuffle_tiers is not None, "order='shuffle'"),
     )
     for applies, option in reasons:
@@ -136,7 +138,8 @@ def _cell_values(count: np.ndarray, total: np.ndarray) -> np.ndarray:
 
 @dataclasses.dataclass
 class ControlTotals:
-    """Exact sums over the runs of the per-run control-variate scores Z, (S, M) each.
+    """Exact sums over the runs of the per-run control-variate scores Z, (..., S, M) each
+    (a leading replicate axis B for a replicated tournament).
 
     fine_sum: int64 sum of round(Z * FINE); coarse_sum: int64 sum of round(Z * COARSE);
     coarse_sq_sum: Python-int sum of its squares; gap_sq_sum: Python-int sum of the
@@ -149,20 +152,20 @@ class ControlTotals:
     gap_sq_sum: np.ndarray
 
     @classmethod
-    def empty(cls, n_schedules: int, n_players: int) -> ControlTotals:
-        shape = (n_schedules, n_players)
+    def empty(cls, shape: tuple[int, ...]) -> ControlTotals:
+        """Zero sums of shape (..., S, M)."""
         return cls(np.zeros(shape, np.int64), np.zeros(shape, np.int64), _zero_ints(shape), _zero_ints(shape))
 
     def add(self, control_score: np.ndarray, n_players: int) -> None:
-        """Adds the rounded Z of a chunk, (S, C, M) float32 (padding runs are 0)."""
+        """Adds the rounded Z of a chunk, (..., S, C, M) float32 (padding runs are 0)."""
         score = control_score[..., :n_players].astype(np.float64)
         if score.size and np.abs(score).max() >= _MAX_TICKS:
             raise FloatingPointError(f"a control-variate score reached {np.abs(score).max()} ticks")
-        self.fine_sum += np.rint(score * FINE).astype(np.int64).sum(1)
+        self.fine_sum += np.rint(score * FINE).astype(np.int64).sum(-2)
         coarse = np.rint(score * COARSE).astype(np.int64)
-        self.coarse_sum += coarse.sum(1)
+        self.coarse_sum += coarse.sum(-2)
         self.coarse_sq_sum += _sum_squares(coarse)
-        self.gap_sq_sum += _sum_squares(coarse - coarse[:1])
+        self.gap_sq_sum += _sum_squares(coarse - coarse[..., :1, :, :])
 
 
 def _zero_ints(shape) -> np.ndarray:
@@ -170,28 +173,34 @@ def _zero_ints(shape) -> np.ndarray:
 
 
 def _sum_squares(values: np.ndarray) -> np.ndarray:
-    """(S, M) object: exact sums over axis 1 of values**2, values (S, C, M) int64."""
-    total = _zero_ints((values.shape[0], values.shape[2]))
-    for start in range(0, values.shape[1], _BLOCK):
-        block = values[:, start : start + _BLOCK]
-        total = total + (block * block).sum(1).astype(object)
+    """(..., S, M) object: exact sums over the runs axis of values**2, values (..., S, C, M) int64."""
+    total = _zero_ints(values.shape[:-2] + values.shape[-1:])
+    for start in range(0, values.shape[-2], _BLOCK):
+        block = values[..., start : start + _BLOCK, :]
+        total = total + (block * block).sum(-2).astype(object)
     return total
 
 
-def control_mean(control: ControlTotals, n_runs: int, ticks_per_point: int) -> np.ndarray:
-    """(S, M) the cv estimates of E[S], in points."""
-    return control.fine_sum / FINE / n_runs / ticks_per_point
+def control_mean(control: ControlTotals, n_runs, ticks_per_point: int) -> np.ndarray:
+    """(..., S, M) the cv estimates of E[S], in points; n_runs an int or (...,) ints."""
+    return control.fine_sum / FINE / np.asarray(n_runs)[..., None, None] / ticks_per_point
 
 
-def control_stderr(control: ControlTotals, n_runs: int, ticks_per_point: int) -> np.ndarray:
-    """(S, M) sd(Z) / sqrt(N), in points."""
-    return mean_stderr(control.coarse_sum, control.coarse_sq_sum, n_runs) / COARSE / ticks_per_point
+def control_stderr(control: ControlTotals, n_runs, ticks_per_point: int) -> np.ndarray:
+    """(..., S, M) sd(Z) / sqrt(N), in points; n_runs an int or (...,) ints."""
+    return mean_stderr(control.coarse_sum, control.coarse_sq_sum, _per_schedule(n_runs)) / COARSE / ticks_per_point
 
 
-def control_drop_stderr(control: ControlTotals, n_runs: int, ticks_per_point: int) -> np.ndarray:
-    """(S, M) SE of the cv drop E[S | s] - E[S | 0] from the per-run differences of Z."""
-    gap_sum = control.coarse_sum - control.coarse_sum[:1]
-    return mean_stderr(gap_sum, control.gap_sq_sum, n_runs) / COARSE / ticks_per_point
+def control_drop_stderr(control: ControlTotals, n_runs, ticks_per_point: int) -> np.ndarray:
+    """(..., S, M) SE of the cv drop E[S | s] - E[S | 0] from the per-run differences of Z."""
+    gap_sum = control.coarse_sum - control.coarse_sum[..., :1, :]
+    return mean_stderr(gap_sum, control.gap_sq_sum, _per_schedule(n_runs)) / COARSE / ticks_per_point
+
+
+def _per_schedule(n_runs):
+    """n_runs as `mean_stderr` broadcasts it against (..., S, M) sums: an int stays, (...,)
+    ints gain the schedule axis."""
+    return n_runs if np.ndim(n_runs) == 0 else np.asarray(n_runs)[..., None]
 
 
 def variance_reduction(plain_stderr: np.ndarray, cv_stderr: np.ndarray) -> np.ndarray:

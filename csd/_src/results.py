@@ -416,6 +416,12 @@ class BootstrapResult(_Plain):
       scheme: `benchmarks` or `noise`; tiers_used: the tiers resampled inside (None: one).
       n_items: for `noise`, the items per benchmark of a binomial SE (None: not used).
       point: the `SimulationResult` of the table itself (tournament and seed included).
+      estimator: `cv` or `plain`, how each replicate's E[S_m] was estimated (see
+        `bootstrap`); estimator_note: why `plain` ran where `cv` was asked for.
+      variance_reduction: (M,) with `cv`, the replicates' mean Var(plain final score) /
+        mean Var(cv score), on the same runs; None with `plain`.
+      pilot_runs: the pilot runs, over all replicates, that fitted the cv tables (0 for
+        `plain`).
     """
 
     models: tuple[str, ...]
@@ -437,6 +443,10 @@ class BootstrapResult(_Plain):
     tiers_used: list | None
     n_items: Any
     point: SimulationResult
+    estimator: str = "plain"
+    estimator_note: str | None = None
+    variance_reduction: np.ndarray | None = None
+    pilot_runs: int = 0
 
     @property
     def tournament(self) -> Tournament:

@@ -46,6 +46,8 @@ def estimation(prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs
     if used != "cv":
         return Estimation(note=note)
     n_pilot = pilot_size(check_int("n_runs", n_runs, 1))
+    if prepared.n_replicates is not None:  # the same pilot runs for every replicate
+        n_pilot = -(-n_pilot // prepared.n_replicates) * prepared.n_replicates
     return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
 
 

@@ -25,6 +25,7 @@ import numpy as np
 TOURNAMENT = 0  # simulate's runs, and a sweep's schedules under common random numbers
 FIRST_REPLICATE = 1  # bootstrap replicate b plays stream FIRST_REPLICATE + b
 CV_PILOT = 0xC0FFEE01  # the control-variate estimator's pilot runs, never reused (`estimator`)
+# and the pilot runs of bootstrap replicate b play stream CV_PILOT + FIRST_REPLICATE + b.
 # A sweep under `independent` coupling plays schedule s on stream s: schedule 0 shares
 # `TOURNAMENT` with `simulate`, so its numbers equal a plain simulate of that schedule.
 
@@ -40,6 +41,11 @@ ORDER_SENSITIVITY = 0x0DE5  # the random round orders an order-sensitivity analy
 def replicate_streams(n_replicates: int) -> np.ndarray:
     """(B,) device streams of B bootstrap replicate tables."""
     return FIRST_REPLICATE + np.arange(n_replicates)
+
+
+def replicate_pilot_streams(n_replicates: int) -> np.ndarray:
+    """(B,) device streams of the cv pilot runs of B bootstrap replicate tables."""
+    return CV_PILOT + replicate_streams(n_replicates)
 
 
 def schedule_streams(n_schedules: int) -> np.ndarray:
