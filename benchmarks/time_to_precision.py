@@ -6,7 +6,8 @@ control-variate estimator (`csd.simulate(estimator=...)`), in one process.
     python benchmarks/time_to_precision.py --extrapolate      # times scaled from N0 runs
     python benchmarks/time_to_precision.py --only livebench --bootstrap  # and bootstrap replicates
 
-For each table, T and estimator: a warm-up call (compilation), a call of N0 runs whose
+For each table, T and estimator: a warm-up call (compilation), a call of N0 runs (20,000;
+2,000 for the full Open LLM table) whose
 largest SE gives the runs needed, N = N0 * (max SE / target)^2, then a timed call of N
 runs (warm seconds; cv's include its pilot of `estimator.pilot_size(N)` runs, which the
 runs column counts too). With --extrapolate (for a loaded machine) no call of N runs is
@@ -52,11 +53,12 @@ def openllm_top450() -> csd.ScoreTable:
     return csd.ScoreTable(tuple(table.models[m] for m in keep), table.benchmarks, table.scores[keep])
 
 
-TABLES = {  # name: (loader, target SE)
-    "livebench": (lambda: csd.load_table(csd.shipped_table("livebench")), 0.005),
-    "epoch_hub_small": (lambda: csd.load_table(csd.shipped_table("epoch_hub_small")), 0.005),
-    "paper_29x38_uniform": (uniform_table, 0.005),
-    "openllm_top450": (openllm_top450, 0.01),
+TABLES = {  # name: (loader, target SE, N0)
+    "livebench": (lambda: csd.load_table(csd.shipped_table("livebench")), 0.005, N0),
+    "epoch_hub_small": (lambda: csd.load_table(csd.shipped_table("epoch_hub_small")), 0.005, N0),
+    "paper_29x38_uniform": (uniform_table, 0.005, N0),
+    "openllm_top450": (openllm_top450, 0.01, N0),
+    "openllm_full": (lambda: csd.load_table(csd.shipped_table("openllm_v2")), 0.01, 2_000),
 }
 
 
@@ -66,14 +68,14 @@ def timed(table, **options):
     return result, time.perf_counter() - start
 
 
-def measure(table, target: float, elimination: int, estimator: str, extrapolate: bool) -> dict:
+def measure(table, target: float, n0: int, elimination: int, estimator: str, extrapolate: bool) -> dict:
     options = dict(elimination=elimination, estimator=estimator, seed=1)
-    timed(table, n_runs=N0, **options)  # compilation
-    first, first_s = timed(table, n_runs=N0, **options)
-    needed = max(1, math.ceil(N0 * (first.stderr.max() / target) ** 2))
+    timed(table, n_runs=n0, **options)  # compilation
+    first, first_s = timed(table, n_runs=n0, **options)
+    needed = max(1, math.ceil(n0 * (first.stderr.max() / target) ** 2))
     record = {"n0_max_se": float(first.stderr.max()), "n0_s": first_s, "runs_needed": needed}
     if extrapolate:
-        played = N0 + (pilot_size(N0) if estimator == "cv" else 0)
+        played = n0 + (pilot_size(n0) if estimator == "cv" else 0)
         total = needed + (pilot_size(needed) if estimator == "cv" else 0)
         record.update(seconds=first_s * total / played, measured=False, max_se=None)
     else:
@@ -132,12 +134,12 @@ def main(argv=None) -> int:
     names = args.only.split(",") if args.only else list(TABLES)
     rows, bootstrap_rows = [], []
     for name in names:
-        load, target = TABLES[name]
+        load, target, n0 = TABLES[name]
         table = load()
         for elimination in map(int, args.elimination.split(",")):
-            row = {"table": name, "shape": list(table.shape), "T": elimination, "target_se": target}
+            row = {"table": name, "shape": list(table.shape), "T": elimination, "target_se": target, "n0": n0}
             for estimator in ("plain", "cv"):
-                row[estimator] = measure(table, target, elimination, estimator, args.extrapolate)
+                row[estimator] = measure(table, target, n0, elimination, estimator, args.extrapolate)
             row["time_ratio"] = row["plain"]["seconds"] / row["cv"]["seconds"]
             row["study_variance_reduction"] = STUDY.get(name, {}).get(elimination)
             rows.append(row)
@@ -149,7 +151,7 @@ def main(argv=None) -> int:
             print(format_bootstrap_row(bootstrap_rows[-1]), flush=True)
     out = Path(args.out) / f"time_to_precision_{datetime.date.today().isoformat()}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"n0": N0, "rows": rows, "bootstrap": bootstrap_rows}, indent=1))
+    out.write_text(json.dumps({"rows": rows, "bootstrap": bootstrap_rows}, indent=1))
     print(f"wrote {out}")
     return 0
 

@@ -81,8 +81,8 @@ def order_sensitivity(
     runs = n_runs or max(200, reference.n_runs // n_orders)
     fixed = tournament.replace(order="given", tiers=None)
     orders = random_orders(reference.rounds, tournament.tiers, n_orders, seed)
-    # cv's pilot is at least 2,048 runs: below that many runs per order it would cost more
-    # than the orders themselves (8 orders of a 1,000-run main run: 16x), so plain runs.
+    # cv's pilot is at least 1,024 runs: below that many runs per order it would cost more
+    # than the orders themselves, so plain runs.
     how = "cv" if pilot_size(runs) <= runs else "plain"
     scores = np.array([
         simulate(rounds_in_order(table_or_probs, order), tournament=fixed, n_runs=runs, seed=seed,
