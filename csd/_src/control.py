@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax.numpy as jnp
+from jax import lax
 
 from csd._src.gather import take
 from csd._src.outcomes import TensorOutcomes
@@ -39,7 +40,7 @@ class Tables(NamedTuple):
     gamma: jnp.ndarray
 
 
-def round_control(rules, outcomes, tables: Tables, before, active, score_after, round_index):
+def round_control(rules, outcomes, tables: Tables, before, active, score_after, round_index, cut):
     """(M,) float32: the control terms of one run's round `round_index` (k): the martingale
     term of round k and the elimination term of the elimination just before it (after
     round k - 1; none before round 0).
@@ -49,15 +50,21 @@ def round_control(rules, outcomes, tables: Tables, before, active, score_after, 
       before: the engine `State` before the elimination that precedes round k.
       active: (M,) bool models that play round k (after that elimination).
       score_after: (M,) int32 scores after round k.
-      round_index: () int32 k.
+      round_index: () int32 k; cut: () int32 the models that elimination was to remove
+        (the same for every run): with none the elimination term is exactly 0, and is
+        skipped.
     """
     score = before.score
     points = (score_after - score).astype(jnp.float32)
     mean_points = conditional_points(rules, outcomes, score, active, round_index)
     beta = _lookup(tables.beta[round_index], score)
-    gamma = _lookup(tables.gamma[jnp.maximum(round_index - 1, 0)], score)
-    kept = active.astype(jnp.float32) - survival_probability(score, before.active, active)
-    return jnp.where(active, beta * (points - mean_points), 0.0) + gamma * kept
+    martingale = jnp.where(active, beta * (points - mean_points), 0.0)
+
+    def elimination():
+        gamma = _lookup(tables.gamma[jnp.maximum(round_index - 1, 0)], score)
+        return gamma * (active.astype(jnp.float32) - survival_probability(score, before.active, active))
+
+    return martingale + lax.cond(cut > 0, elimination, lambda: jnp.zeros_like(martingale))
 
 
 def conditional_points(rules, outcomes, score, active, round_index) -> jnp.ndarray:

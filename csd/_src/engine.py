@@ -170,7 +170,7 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     keys, valid = runs
     start = _start(rules, keys, valid)
     step = _round_step(rules)
-    round_control = jax.vmap(control.round_control, in_axes=(None, None, None, 0, 0, 0, None))
+    round_control = jax.vmap(control.round_control, in_axes=(None, None, None, 0, 0, 0, None, None))
     last_round = jax.vmap(_champion_before_last_round, in_axes=(None, None, None, 0, 0, 0))
 
     def body(carry, round_and_cut):
@@ -178,7 +178,7 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
         state, opponent, active, has_game = step(rules, outcomes, seed_key, before, keys, *round_and_cut)
         played = has_game.sum(dtype=jnp.int32)  # padding runs play no games
         if tables is not None:  # `estimator.resolve`: a fixed round order, so position k plays round k
-            correction = correction + round_control(rules, outcomes, tables, before, active, state.score, round_and_cut[0])
+            correction = correction + round_control(rules, outcomes, tables, before, active, state.score, *round_and_cut[:2])
             last = (before.score, active, opponent)  # after the scan: the last round's
         return (state, rounds_active + state.active, correction, last), (state.score.sum(0), played)
 
