@@ -8,8 +8,8 @@ control-variate estimator (`csd.simulate(estimator=...)`), in one process.
 
 For each table, T and estimator: a warm-up call (compilation), a call of N0 runs (20,000;
 2,000 for the full Open LLM table) whose
-largest SE gives the runs needed, N = N0 * (max SE / target)^2, then a timed call of N
-runs (warm seconds; cv's include its pilot of `estimator.pilot_size(N)` runs, which the
+largest SE gives the runs needed, N = N0 * (max SE / target)^2, then a call of N runs
+that compiles its chunk shape and a timed one (warm seconds; cv's include its pilot of `estimator.pilot_size(N)` runs, which the
 runs column counts too). With --extrapolate (for a loaded machine) no call of N runs is
 made: each estimator's time is its N0 call's scaled by the runs played (pilot included),
 marked `*`. The
@@ -79,6 +79,7 @@ def measure(table, target: float, n0: int, elimination: int, estimator: str, ext
         total = needed + (pilot_size(needed) if estimator == "cv" else 0)
         record.update(seconds=first_s * total / played, measured=False, max_se=None)
     else:
+        timed(table, n_runs=needed, **dict(options, seed=3))  # compiles the chunk shape of N runs
         result, seconds = timed(table, n_runs=needed, **dict(options, seed=2))
         record.update(seconds=seconds, measured=True, max_se=float(result.stderr.max()))
     pilot = pilot_size(needed) if estimator == "cv" else 0
