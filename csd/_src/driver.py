@@ -28,7 +28,13 @@ from csd._src.rounds import tournament_rounds
 from csd._src.spec import Tournament, elimination_schedules, points_fraction
 from csd._src.table import ScoreTable
 
-DEFAULT_CHUNK_ELEMENTS = 1 << 22  # runs x models x replicates per chunk
+# Runs x models x replicates per chunk, by default. On XLA:CPU a chunk whose working set
+# stays in cache is faster: 2**18 against 2**22 ran 40k LiveBench runs 15% faster (plain
+# and cv), the 29x38 paper table 4% and Open LLM's top 450 10%, on 2 cores. Accelerators
+# keep the larger chunks.
+DEFAULT_CHUNK_ELEMENTS = {"cpu": 1 << 18}
+ACCELERATOR_CHUNK_ELEMENTS = 1 << 22
+MIN_DEFAULT_CHUNK = 512  # runs: smaller chunks of the full Open LLM table ran up to 50% slower
 
 
 @dataclasses.dataclass(frozen=True)
@@ -379,7 +385,8 @@ def _chunk_size(rules: engine.Rules, n_side_by_side: int, n_runs: int, requested
     max_ticks = rules.n_rounds * max(rules.win_ticks, rules.bye_ticks)
     overflow_cap = (2**31 - 1) // max(1, max_ticks * max_ticks)
     if requested is None:
-        requested = max(256, DEFAULT_CHUNK_ELEMENTS // (rules.n_models * n_side_by_side))
+        elements = DEFAULT_CHUNK_ELEMENTS.get(jax.default_backend(), ACCELERATOR_CHUNK_ELEMENTS)
+        requested = max(MIN_DEFAULT_CHUNK, elements // (rules.n_models * n_side_by_side))
     requested = check_int("chunk_size", requested, 1)
     devices = len(jax.devices())
     # Never more runs than asked for, nor more than the memory allows (results do not
