@@ -2,6 +2,7 @@
 
     python benchmarks/profile.py                       # the paper's scale (run.py's `paper`)
     python benchmarks/profile.py --workload sweep_T0-4 --top 8 --out /tmp/profile
+    python benchmarks/profile.py --workload livebench --estimator cv
 
 Runs one workload of `run.py` once to compile, then once more under `jax.profiler.trace`,
 and adds up the device time of every XLA operation of the kernel. Each operation is named
@@ -38,25 +39,26 @@ KERNEL_MODULE = "chunk_stats"  # the jitted kernel's HLO module name contains th
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default="paper", choices=sorted(BY_NAME))
+    parser.add_argument("--estimator", default="plain", choices=("plain", "cv"))
     parser.add_argument("--top", type=int, default=12, help="operations to print")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
 
     work = BY_NAME[args.workload]
     table = load_workload_table(work)
-    play(work, table, n_runs=work.n_runs, seed=0)  # compile
+    play(work, table, args.estimator, n_runs=work.n_runs, seed=0)  # compile
     trace_dir = tempfile.mkdtemp(prefix="csd_trace_")
     try:
         with jax.profiler.trace(trace_dir):
-            play(work, table, n_runs=work.n_runs, seed=1)
+            play(work, table, args.estimator, n_runs=work.n_runs, seed=1)
         rows = profile_rows(op_times(Path(trace_dir)), op_sources(kernel_hlo(Path(DUMP))))
     finally:
         shutil.rmtree(trace_dir, ignore_errors=True)
         shutil.rmtree(DUMP, ignore_errors=True)
     print(format_rows(rows, args.top, work))
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / f"profile_{work.name}_{datetime.date.today().isoformat()}.json"
-    record = {"workload": work._asdict(), "machine": describe_machine(), "operations": rows}
+    path = args.out / f"profile_{work.name}_{args.estimator}_{datetime.date.today().isoformat()}.json"
+    record = {"workload": work._asdict(), "estimator": args.estimator, "machine": describe_machine(), "operations": rows}
     path.write_text(json.dumps(record, indent=1))
     print(f"wrote {path}")
 

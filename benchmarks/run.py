@@ -65,7 +65,7 @@ class Workload(NamedTuple):
     """One measurement: a table, N runs and the elimination schedules (one T each)."""
 
     name: str
-    table: str  # "synthetic" (n_models x n_rounds), "openllm" or "openllm_top450"
+    table: str  # "synthetic" (n_models x n_rounds), "livebench", "openllm" or "openllm_top450"
     n_runs: int
     n_models: int = 29
     n_rounds: int = 38
@@ -83,6 +83,7 @@ WORKLOADS = [
     # T = 0..4 in one kernel call with common random numbers: at most twice one schedule.
     Workload("sweep_T0-4", "synthetic", 100_000, schedules=(0, 1, 2, 3, 4),
              goals=(Goal("warm_s", "<=", 2, of="paper"),)),
+    Workload("livebench", "livebench", 100_000),  # the table csd-run plays by default, T = 1
     Workload("openllm_full", "openllm", 10_000, goals=(Goal("warm_s", "<=", 5),)),
     Workload("openllm_top450", "openllm_top450", 100_000, goals=(Goal("warm_s", "<=", 3),)),
     # A call takes minutes: one warm call (its chunks already average), with progress.
@@ -136,6 +137,8 @@ def load_workload_table(work: Workload) -> csd.ScoreTable:
     """The workload's table; `openllm_top450` keeps the 450 best mean scores, in table order."""
     if work.table == "synthetic":
         return synthetic_table(work.n_models, work.n_rounds)
+    if work.table == "livebench":
+        return csd.load_table(csd.shipped_table("livebench"))
     table = csd.load_table(csd.shipped_table("openllm_v2"))
     if work.table == "openllm":
         return table
@@ -206,13 +209,13 @@ def time_reference(table: csd.ScoreTable, schedules, budget_s: float) -> dict:
     return {"s_per_run": sum(per_run), "s_per_run_by_schedule": per_run, "runs": runs, "setup_s": setup_s}
 
 
-def play(work: Workload, table: csd.ScoreTable, **options):
-    """The workload's engine call: `csd.simulate` for one schedule, else `csd.sweep`, with
-    the plain estimator: the same work per run as the plain reference it is compared with
-    (benchmarks/time_to_precision.py compares the estimators)."""
+def play(work: Workload, table: csd.ScoreTable, estimator: str = "plain", **options):
+    """The workload's engine call: `csd.simulate` for one schedule, else `csd.sweep`, by
+    default with the plain estimator: the same work per run as the plain reference it is
+    compared with (benchmarks/time_to_precision.py compares the estimators)."""
     if len(work.schedules) == 1:
-        return csd.simulate(table, elimination=work.schedules[0], estimator="plain", **options)
-    return csd.sweep(table, schedules=list(work.schedules), estimator="plain", **options)
+        return csd.simulate(table, elimination=work.schedules[0], estimator=estimator, **options)
+    return csd.sweep(table, schedules=list(work.schedules), estimator=estimator, **options)
 
 
 def measure(work: Workload, quick: bool) -> dict:
