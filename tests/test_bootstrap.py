@@ -102,42 +102,56 @@ def test_expanded_tails_are_hesterbergs_and_shrink_to_the_nominal_tail():
     assert tails == sorted(tails) and tails[-1] == pytest.approx(0.025, rel=1e-3)
 
 
-def test_cv_replicates_agree_with_the_exact_value_of_each_replicate_table_for_any_chunk_size():
-    # One set of cv tables, fitted on pilot runs of the replicates, serves every replicate
-    # with its own conditional means: each replicate's E[S] is still unbiased.
+def cv_case():
+    """A small table with a missing score, its tournament and bootstrap options."""
     rng = np.random.default_rng(11)
     scores = rng.integers(0, 3, (5, 3)).astype(float)
     scores[0, 1] = np.nan  # missing: loses
     table = csd.ScoreTable(MODELS[:5], BENCHMARKS[:3], scores)
-    tournament = csd.Tournament(elimination=[0, 1, 0], bye_points=0.5)
-    options = dict(n_boot=2, n_runs=20_000, tournament=tournament, seed=6)
+    return table, dict(n_boot=2, n_runs=20_000, tournament=csd.Tournament(elimination=[0, 1, 0], bye_points=0.5), seed=6)
+
+
+def test_cv_replicates_agree_with_the_exact_value_of_each_replicate_table():
+    # One set of cv tables, fitted on pilot runs of the replicates, serves every replicate
+    # with its own conditional means: each replicate's E[S] is still unbiased.
+    table, options = cv_case()
     result = csd.bootstrap(table, **options)
     assert result.estimator == "cv" and result.estimator_note is None and result.pilot_runs >= 1024
     assert np.nanmedian(result.variance_reduction) > 1.5
     columns = boot.resampled_columns([np.arange(3)], 2, streams.host_generator(6, streams.BOOTSTRAP_RESAMPLE))
     for replicate, played in zip(result.replicate_scores, columns):
-        probs = csd.win_probabilities(csd.ScoreTable(MODELS[:5], BENCHMARKS[:3], scores[:, played]))
+        probs = csd.win_probabilities(csd.ScoreTable(table.models, table.benchmarks, table.scores[:, played]))
         exact = as_float(exact_expectations(probs, [0, 1, 0], bye_points=Fraction(1, 2))["expected_score"])
         # mc_stderr is the root mean square over the 2 replicates: at most sqrt(2) below either's SE
         assert (np.abs(replicate - exact) <= Z_MAX * math.sqrt(2) * result.mc_stderr + 3 / 20_000).all(), (replicate, exact)
-    rechunked = csd.bootstrap(table, chunk_size=96, **options)
+
+
+@pytest.mark.slow
+def test_cv_replicates_do_not_depend_on_the_chunk_size():
+    table, options = cv_case()
+    result, rechunked = csd.bootstrap(table, **options), csd.bootstrap(table, chunk_size=96, **options)
     assert np.array_equal(rechunked.replicate_scores, result.replicate_scores)
     assert np.array_equal(rechunked.mc_stderr, result.mc_stderr)
 
 
-def test_bootstrap_says_which_estimator_ran_and_round_trips_it():
+def test_a_cv_result_round_trips_with_its_estimator(results):
+    cv = results["benchmarks"]
+    assert cv.estimator == "cv" and cv.pilot_runs > 0
+    again = type(cv).from_dict(json.loads(json.dumps(cv.to_dict())))
+    assert again.estimator == "cv" and again.pilot_runs == cv.pilot_runs
+    np.testing.assert_array_equal(again.variance_reduction, cv.variance_reduction)
+    with pytest.raises(csd.InputError, match="estimator"):
+        csd.bootstrap(random_table(0), n_boot=4, n_runs=100, estimator="fast")
+
+
+@pytest.mark.slow
+def test_bootstrap_runs_plain_where_asked_or_where_cv_is_not_derived_and_says_why():
     table = random_table(4)
     fold = csd.bootstrap(table, n_boot=4, n_runs=100, pairing="fold")
     assert fold.estimator == "plain" and "pairing='fold'" in fold.estimator_note
     assert fold.variance_reduction is None and fold.pilot_runs == 0
     plain = csd.bootstrap(table, n_boot=4, n_runs=100, estimator="plain")
-    assert plain.estimator == "plain" and plain.estimator_note is None
-    with pytest.raises(csd.InputError, match="estimator"):
-        csd.bootstrap(table, n_boot=4, n_runs=100, estimator="fast")
-    cv = csd.bootstrap(table, n_boot=4, n_runs=100)
-    again = type(cv).from_dict(json.loads(json.dumps(cv.to_dict())))
-    assert again.estimator == "cv" and again.pilot_runs == cv.pilot_runs
-    np.testing.assert_array_equal(again.variance_reduction, cv.variance_reduction)
+    assert plain.estimator == "plain" and plain.estimator_note is None and plain.variance_reduction is None
 
 
 def test_the_same_seed_gives_the_same_result_and_another_seed_other_replicates():
