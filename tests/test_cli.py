@@ -161,6 +161,18 @@ def test_cli_scores_equal_the_library_on_the_same_options(tmp_path):
     np.testing.assert_array_equal(results["stderr"], expected.stderr)
 
 
+def test_the_estimator_key_reaches_the_library(tmp_path):
+    (tmp_path / "my.csv").write_text("model,b1,b2,b3\na,9,1,5\nb,8,2,6\nc,7,3,4\nd,6,4,3\n")
+    out = tmp_path / "run"
+    proc = run_cli("data.path=my.csv", N_RUNS, "estimator=plain", "order_sensitivity=0", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    results = read_results(out)
+    table = prepare_table(DataConfig(path=str(tmp_path / "my.csv"))).table
+    expected = csd.simulate(table, n_runs=2000, seed=0, estimator="plain")
+    assert results["estimator"] == "plain" and results["pilot_runs"] == 0
+    np.testing.assert_array_equal(results["expected_score"], expected.expected_score)
+
+
 @pytest.mark.slow
 def test_cli_pairing_options_equal_the_library(tmp_path):
     csv = tmp_path / "my.csv"

@@ -121,6 +121,7 @@ def test_schedule_elimination_takes_one_t_per_round():
             "pairing.bye: bye='random' does not apply to pairing='fold'",
         ),
         ({"target_se": -0.1}, "target_se=-0.1 must be > 0"),
+        ({"mode": "bootstrap", "estimator": "fast"}, "estimator='fast' is not allowed; choose one of: cv, plain"),
     ],
 )
 def test_invalid_options_name_the_key_and_what_is_allowed(raw, message, tmp_path):

@@ -196,6 +196,7 @@ class RunConfig:
     chunk_size: Optional[int] = None
     target_se: Optional[float] = None
     max_runs: Optional[int] = None
+    estimator: str = "cv"
     progress: bool = True
     top: Optional[int] = None
     order_sensitivity: int = 8

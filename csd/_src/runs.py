@@ -184,6 +184,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         result = _with_bar(config, lambda bar: csd.simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, target_se=config.target_se, max_runs=config.max_runs, progress=bar,
+            estimator=config.estimator,
         ))
     order = result.order()
     names = [result.models[m] for m in order]
@@ -271,6 +272,7 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
         result = _with_bar(config, lambda bar: csd.sweep(
             prepared.table, _sweep_schedules(config.sweep.schedules), tournament=tournament,
             n_runs=config.n_runs, seed=config.seed, chunk_size=config.chunk_size, progress=bar,
+            estimator=config.estimator,
         ))
     note = "The schedules share their random numbers, so the drop's SE is paired."
     output = _sweep_output(config, ctx, _table_info(config, prepared), result, note, [_rules(tournament)])
@@ -287,7 +289,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("bootstrap", BootstrapConfig)}):
         result = _with_bar(config, lambda bar: csd.bootstrap(
             prepared.table, tournament=tournament, tiers=tiers, n_runs=config.n_runs, seed=config.seed,
-            chunk_size=config.chunk_size, progress=bar, **options,
+            chunk_size=config.chunk_size, progress=bar, estimator=config.estimator, **options,
         ))
     coverage = f"{100 * result.coverage:g}%"
     plots = [
