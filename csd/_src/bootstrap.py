@@ -167,7 +167,7 @@ def bootstrap(
     schedules = prepared.schedules()
     outcomes, random_games = _replicate_outcomes(replicate_scores, tournament.tie, prepared.rules.n_models)
     replicated = replicate(prepared, outcomes, random_games or prepared.rules.random_games)
-    how = estimation(replicated, schedules, estimator, n_boot * check_int("n_runs", n_runs, 1), seed)
+    how = estimation(replicated, schedules, estimator, n_boot * n_runs, seed)  # n_runs checked by `simulate`
     totals = run_engine(
         replicated, schedules, n_runs=n_runs, seed=seed, stream=streams.replicate_streams(n_boot),
         chunk_size=chunk_size, progress=progress, tables=how.tables,

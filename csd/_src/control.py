@@ -157,9 +157,9 @@ def _group_sums_tensor(rules, outcomes, score, active, round_index):
 
 def _group_sums_level_pairs(rules, outcomes, score, active, round_index):
     """As `_group_sums_tensor` for a score table, all pairs (up to `PAIR_SUMS_MAX_MODELS`,
-    so three counts fit in 31 bits) in one pass that adds packed counts (members of the group below the model's benchmark
-    level, at it, in all): q is a win against each lower level and a tie against each
-    equal one."""
+    so three counts fit in 31 bits) in one pass that adds packed counts (members of the
+    group below the model's benchmark level, at it, in all): q is a win against each lower
+    level and a tie against each equal one."""
     n_models = rules.n_models
     level = outcomes.levels[round_index]
     group = jnp.where(active, score, -1)

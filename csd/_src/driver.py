@@ -32,7 +32,7 @@ from csd._src.table import ScoreTable
 # stays in cache is faster: 2**18 against 2**22 ran 40k LiveBench runs 15% faster (plain
 # and cv), the 29x38 paper table 4% and Open LLM's top 450 10%, on 2 cores. Accelerators
 # keep the larger chunks.
-DEFAULT_CHUNK_ELEMENTS = {"cpu": 1 << 18}
+CPU_CHUNK_ELEMENTS = 1 << 18
 ACCELERATOR_CHUNK_ELEMENTS = 1 << 22
 MIN_DEFAULT_CHUNK = 512  # runs: smaller chunks of the full Open LLM table ran up to 50% slower
 
@@ -216,8 +216,9 @@ def run_engine(
         chunk size); True ends the loop.
       max_runs: the most runs `stop` may lead to (default 100 * n_runs).
       tables: None, or `control.Tables` with (S, K, M, V) fields (shared by the
-        replicates of a replicated tournament): also sum the control-variate scores into `Totals.control` and the champion
-        probabilities given the last round's pairing into `Totals.champion`.
+        replicates of a replicated tournament): also sum the control-variate scores into
+        `Totals.control` and P(champion | before the last round's games) into
+        `Totals.champion`.
 
     Raises:
       InputError: for a bad option, or a call whose rank counts would not fit in memory.
@@ -334,7 +335,8 @@ def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed:
 @lru_cache(maxsize=2)
 def _compiled_pilot(replicated: bool):
     """`engine.pilot_stats`, or for replicates, vmapped over their outcome tables and
-    streams and summed over them (a call adds at most PILOT_CHUNK runs in int32)."""
+    streams and summed over them in int32 (a call adds about max(PILOT_CHUNK, B) runs,
+    see `run_pilot`)."""
     if not replicated:
         return jax.jit(engine.pilot_stats, static_argnums=0)
     over_replicates = jax.vmap(engine.pilot_stats, in_axes=(None, 0, None, None, None, 0, None, None))
@@ -385,7 +387,7 @@ def _chunk_size(rules: engine.Rules, n_side_by_side: int, n_runs: int, requested
     max_ticks = rules.n_rounds * max(rules.win_ticks, rules.bye_ticks)
     overflow_cap = (2**31 - 1) // max(1, max_ticks * max_ticks)
     if requested is None:
-        elements = DEFAULT_CHUNK_ELEMENTS.get(jax.default_backend(), ACCELERATOR_CHUNK_ELEMENTS)
+        elements = CPU_CHUNK_ELEMENTS if jax.default_backend() == "cpu" else ACCELERATOR_CHUNK_ELEMENTS
         requested = max(MIN_DEFAULT_CHUNK, elements // (rules.n_models * n_side_by_side))
     requested = check_int("chunk_size", requested, 1)
     devices = len(jax.devices())
