@@ -16,7 +16,7 @@ from csd._src.spec import elimination_schedules
 from csd._src.network import network_sort
 
 
-@pytest.mark.parametrize("n_keys", [1, 3, 16, 33, 100])
+@pytest.mark.parametrize("n_keys", [1, 2, 3, 16, 33, 65, 100, 129])
 @pytest.mark.parametrize("dtype", [np.uint32, np.uint64])
 def test_network_sorts_columns_descending(n_keys, dtype):
     generator = np.random.default_rng(n_keys)
