@@ -8,6 +8,10 @@ have mean zero whatever the tables beta and gamma are, as long as the tables do 
 depend on the run, so E[Z] = E[X]. The tables are fitted on pilot runs (`pilot_sums`, and
 `estimator` on the host).
 
+P(champion) takes the same two corrections with weights of its own, the value of a win
+and of surviving for finishing first, applied to the run's P(first | before the last
+round's games) (`engine._champion_before_last_round`).
+
 g_k is derived for the `random` rule with a random bye only: inside a score group of g
 active models a model's partner is uniform over the others, and an odd group's bye goes
 to a uniformly random member.
@@ -27,12 +31,15 @@ from csd._src.outcomes import TensorOutcomes
 
 
 class Tables(NamedTuple):
-    """The weights of one schedule's control terms, each (K, M, V) float32 (V score values,
-    0 .. V - 1 ticks).
+    """The weights of one schedule's control terms, each (K, M, V, 2) float32 (V score
+    values, 0 .. V - 1 ticks; [..., 0] for the final score, [..., 1] for finishing first,
+    side by side so that one gather reads both).
 
     Attributes:
-      beta: [k, m, s] weight of (x_k - g_k) of model m with score s before round k.
-      gamma: [k, m, s] weight of (survived_k - p_surv_k) of model m with score s after
+      beta: [k, m, s] weights of (x_k - g_k) of model m with score s before round k (the
+        value of a win; for finishing first 0 in the last round, whose games the champion
+        score already averages over).
+      gamma: [k, m, s] weights of (survived_k - p_surv_k) of model m with score s after
         round k (the value of surviving the elimination after round k).
     """
 
@@ -41,9 +48,10 @@ class Tables(NamedTuple):
 
 
 def round_control(rules, outcomes, tables: Tables, before, active, score_after, round_index, cut):
-    """(M,) float32: the control terms of one run's round `round_index` (k): the martingale
-    term of round k and the elimination term of the elimination just before it (after
-    round k - 1; none before round 0).
+    """(M, 2) float32: the control terms of one run's round `round_index` (k), for the
+    final score [:, 0] and for finishing first [:, 1]: the martingale term of round k and
+    the elimination term of the elimination just before it (after round k - 1; none
+    before round 0).
 
     Args:
       rules: engine `Rules`; outcomes: engine outcomes; tables: this schedule's `Tables`.
@@ -59,12 +67,11 @@ def round_control(rules, outcomes, tables: Tables, before, active, score_after, 
     # fusion: a cv run on the 29x38 paper table took 2.1 s per 100k runs instead of 1.2 s.
     points = (lax.optimization_barrier(score_after) - score).astype(jnp.float32)
     mean_points = conditional_points(rules, outcomes, score, active, round_index)
-    beta = _lookup(tables.beta[round_index], score)
-    martingale = jnp.where(active, beta * (points - mean_points), 0.0)
+    martingale = _lookup(tables.beta[round_index], score) * jnp.where(active, points - mean_points, 0.0)[:, None]
 
     def elimination():
         gamma = _lookup(tables.gamma[jnp.maximum(round_index - 1, 0)], score)
-        return gamma * (active.astype(jnp.float32) - survival_probability(score, before.active, active))
+        return gamma * (active.astype(jnp.float32) - survival_probability(score, before.active, active))[:, None]
 
     return martingale + lax.cond(cut > 0, elimination, lambda: jnp.zeros_like(martingale))
 
@@ -109,35 +116,37 @@ def survival_probability(score, was_active, active) -> jnp.ndarray:
 
 
 def pilot_sums(n_values: int, active, score_after, final_score) -> jnp.ndarray:
-    """(2, 2, K, M, V) int32 sums over C runs for fitting the tables: [0] over the models
+    """(2, 3, K, M, V) int32 sums over C runs for fitting the tables: [0] over the models
     that played round k, [1] over those that survived the elimination after it (none after
-    the last round); [., 0] counts and [., 1] sums of the ticks earned after round k, per
-    (round k, model m, score after round k).
+    the last round); [., 0] counts, [., 1] sums of the ticks earned after round k and
+    [., 2] the runs the model finished first (alone or tied), per (round k, model m, score
+    after round k).
 
     Args:
       n_values: V, score values 0 .. V - 1 ticks.
       active: (K, C, M) bool models that played round k; score_after: (K, C, M) int32.
-      final_score: (C, M) int32.
+      final_score: (C, M) int32 (padding models score 0, which never tops a real one).
     """
     n_rounds, _, n_models = active.shape
     survived = jnp.concatenate([active[1:], jnp.zeros_like(active[:1])])
     rounds = jnp.arange(n_rounds, dtype=jnp.int32)[:, None, None]
     cells = ((rounds * n_models + jnp.arange(n_models, dtype=jnp.int32)) * n_values + score_after).reshape(-1)
     later = (final_score[None] - score_after).reshape(-1)
+    first = jnp.broadcast_to(final_score == final_score.max(axis=1, keepdims=True), score_after.shape).reshape(-1)
     sums = []
     for weight in (active, survived):
         weight = weight.reshape(-1).astype(jnp.int32)
-        for value in (weight, weight * later):
+        for value in (weight, weight * later, weight * first):
             total = jnp.zeros(n_rounds * n_models * n_values, jnp.int32).at[cells].add(value)
             sums.append(total.reshape(n_rounds, n_models, n_values))
-    return jnp.stack(sums).reshape((2, 2) + sums[0].shape)
+    return jnp.stack(sums).reshape((2, 3) + sums[0].shape)
 
 
 def _lookup(table, score) -> jnp.ndarray:
-    """(M,) table[m, score[m]] of a (M, V) table."""
-    n_models, n_values = table.shape
+    """(M, 2) table[m, score[m]] of a (M, V, 2) table."""
+    n_models, n_values, width = table.shape
     index = jnp.arange(n_models, dtype=jnp.int32) * n_values + jnp.clip(score, 0, n_values - 1)
-    return take(table.reshape(-1), index)
+    return take(table.reshape(n_models * n_values, width), index)
 
 
 def _group_sums_tensor(rules, outcomes, score, active, round_index):

@@ -215,7 +215,7 @@ def run_engine(
       stop: asked at the run counts `stop_checkpoints(n_runs, max_runs)` (whatever the
         chunk size); True ends the loop.
       max_runs: the most runs `stop` may lead to (default 100 * n_runs).
-      tables: None, or `control.Tables` with (S, K, M, V) fields (shared by the
+      tables: None, or `control.Tables` with (S, K, M, V, 2) fields (shared by the
         replicates of a replicated tournament): also sum the control-variate scores into
         `Totals.control` and P(champion | before the last round's games) into
         `Totals.champion`.
@@ -309,7 +309,7 @@ def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> 
 
 
 def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed: int) -> np.ndarray:
-    """(S, 2, 2, K, M, V) int64 `engine.pilot_stats` summed over `n_runs` runs of the
+    """(S, 2, 3, K, M, V) int64 `engine.pilot_stats` summed over `n_runs` runs of the
     pilot's own random stream (`streams.CV_PILOT`); for a replicated tournament
     (`n_runs` a multiple of B), over n_runs / B runs of each replicate on its own pilot stream
     (`streams.replicate_pilot_streams`). Integer sums of whole runs: they depend on

@@ -101,9 +101,10 @@ class ChunkStats(NamedTuple):
       round_games_count: (S, K) runs in which round k had at least one game.
       control_score: None, or with control `Tables` (S, C, M) float32 per run: the
         control-variate score Z (ticks; 0 for padding runs), see `control`.
-      champion_score: None, or with control `Tables` (S, C, M) float32 per run: P(the
-        model finishes first, alone or tied | everything before the last round's games),
-        `_champion_before_last_round` (0 for padding runs).
+      champion_score: None, or with control `Tables` (S, C, M) float32 per run: the
+        control-variate score of finishing first (alone or tied): P(first | everything
+        before the last round's games) (`_champion_before_last_round`) less the champion
+        control terms of the rounds (see `control`); 0 for padding runs.
     """
 
     n_runs: jnp.ndarray
@@ -129,7 +130,7 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
         the seeded pairing rules.
       seed: (2,) uint32 seed words; stream: () uint32.
       run_index: (C,) uint32 global run indices; valid: (C,) bool, False for padding.
-      tables: None (plain), or `control.Tables` with (S, K, M, V) fields: also return
+      tables: None (plain), or `control.Tables` with (S, K, M, V, 2) fields: also return
         each run's control-variate score.
     """
     keys = rng.run_keys(seed, stream, run_index)  # (C, 2)
@@ -143,7 +144,7 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
 
 
 def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_index, valid) -> jnp.ndarray:
-    """(S, 2, 2, K, M, V) int32 `control.pilot_sums` of a chunk of runs under S schedules
+    """(S, 2, 3, K, M, V) int32 `control.pilot_sums` of a chunk of runs under S schedules
     (arguments as `chunk_stats`), V = K * max(win, bye) + 1 score values."""
     keys = rng.run_keys(seed, stream, run_index)
     n_values = rules.n_rounds * max(rules.win_ticks, rules.bye_ticks) + 1
@@ -164,9 +165,9 @@ def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
 
 def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M),
-    runs with a game in each round (K,) and, with `control.Tables` (K, M, V), the
-    control-variate scores (C, M) and P(champion | before the last round's games) (C, M)
-    (`_champion_before_last_round`; else None, None)."""
+    runs with a game in each round (K,) and, with `control.Tables` (K, M, V, 2), the
+    control-variate scores of the final score (C, M) and of finishing first (C, M) (see
+    `ChunkStats`; else None, None)."""
     keys, valid = runs
     start = _start(rules, keys, valid)
     step = _round_step(rules)
@@ -186,7 +187,7 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     # k exactly when it survived more than k eliminations: one count per run and model
     # replaces a reduction over the runs in every round.
     no_rounds = jnp.zeros_like(start.score, jnp.int8 if rules.n_rounds < 127 else jnp.int16)
-    no_correction = None if tables is None else jnp.zeros(start.score.shape, jnp.float32)
+    no_correction = None if tables is None else jnp.zeros(start.score.shape + (2,), jnp.float32)
     no_last = None if tables is None else (start.score, start.active, jnp.zeros_like(start.score))
     scanned = _rounds_and_cuts(rules, schedule, keys)
     (final, rounds_active, correction, last), (score_sum, round_games) = lax.scan(
@@ -200,8 +201,8 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     rounds_survived = rounds_active.astype(jnp.int32) - 1 + last_active  # (C, M), -1: padding
     control_score = champion = None
     if tables is not None:  # the table round of the last position: cv runs a fixed order
-        control_score = final.score - correction
-        champion = jnp.where(valid[:, None], last_round(rules, outcomes, rules.n_rounds - 1, *last), 0.0)
+        control_score = final.score - correction[..., 0]
+        champion = jnp.where(valid[:, None], last_round(rules, outcomes, rules.n_rounds - 1, *last) - correction[..., 1], 0.0)
     return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games, control_score, champion
 
 

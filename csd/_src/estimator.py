@@ -16,9 +16,9 @@ Carlo SE that matters; a model whose Z never varies reports SE 0 and carries onl
 Applies to the `random` pairing with a random bye, no `bye_once` or `avoid_rematch` and
 a fixed round order (not `shuffle`), the rule whose conditional mean g_k is derived; elsewhere `plain` runs, with the reason
 in the result. E[S] and its SE use Z. P(champion) is the mean of each run's exact
-P(first | everything before the last round's games) (`engine._champion_before_last_round`),
-summed on the same fixed grids (x `CHAMPION_SCALE`); the champion value tables of the
-design note (martingale terms for the earlier rounds) are not built. Rank probabilities,
+P(first | everything before the last round's games) (`engine._champion_before_last_round`)
+less the same two corrections weighted by champion tables (the value of a win and of
+surviving for finishing first), summed on the same fixed grids (x `CHAMPION_SCALE`). Rank probabilities,
 survival and the by-round scores stay plain averages. A bootstrap fits one set of tables on
 pilot runs spread over its replicates (`driver.run_pilot`) and every replicate uses it with
 its own g_k: the tables are fixed before the replicates' runs, so each replicate's E[S]
@@ -107,22 +107,35 @@ def fit_tables(pilot: np.ndarray, rules) -> Tables:
     gamma_k(m, s) = E[ticks after round k | m survived the elimination after it, score s]
     are cell means where a cell has MIN_CELL_RUNS pilot runs, else a count-weighted
     linear fit in s over the model's cells of that round, clipped to the possible range.
-    beta_k(m, s) = 1 + (h_{k+1}(m, s + win) - h_{k+1}(m, s)) / win.
+    beta_k(m, s) = 1 + (h_{k+1}(m, s + win) - h_{k+1}(m, s)) / win. The champion tables
+    are the same with P(m finishes first) in place of the ticks after round k, and no
+    1 +: a round's own points are not a title. Their beta is 0 in the last round, whose
+    games the champion score already averages over (given the scores before it, its
+    pairing too where there are no draws).
 
     Args:
-      pilot: (S, 2, 2, K, M, V) int64 (see `control.pilot_sums`).
+      pilot: (S, 2, 3, K, M, V) int64 (see `control.pilot_sums`).
     Returns:
-      `Tables` of (S, K, M, V) float32 arrays.
+      `Tables` of (S, K, M, V, 2) float32 arrays.
     """
     n_rounds = pilot.shape[3]
     most_later = (n_rounds - 1 - np.arange(n_rounds)) * max(rules.win_ticks, rules.bye_ticks)
     bound = most_later[None, :, None, None]
-    later_if_played = np.clip(_cell_values(pilot[:, 0, 0], pilot[:, 0, 1]), 0, bound)
-    later_if_survived = np.clip(_cell_values(pilot[:, 1, 0], pilot[:, 1, 1]), 0, bound)
-    n_values = pilot.shape[-1]
-    after_win = np.minimum(np.arange(n_values) + rules.win_ticks, n_values - 1)
-    beta = 1.0 + (later_if_played[..., after_win] - later_if_played) / rules.win_ticks
-    return Tables(beta.astype(np.float32), later_if_survived.astype(np.float32))
+    later_if_played, later_if_survived = (np.clip(_cell_values(pilot[:, i, 0], pilot[:, i, 1]), 0, bound) for i in (0, 1))
+    first_if_played, first_if_survived = (np.clip(_cell_values(pilot[:, i, 0], pilot[:, i, 2]), 0, 1) for i in (0, 1))
+    beta = 1.0 + _value_of_a_win(later_if_played, rules.win_ticks)
+    champion_beta = _value_of_a_win(first_if_played, rules.win_ticks)
+    champion_beta[:, -1] = 0.0
+    return Tables(*(np.stack(pair, axis=-1).astype(np.float32)
+                    for pair in ((beta, champion_beta), (later_if_survived, first_if_survived))))
+
+
+def _value_of_a_win(value: np.ndarray, win_ticks: int) -> np.ndarray:
+    """(..., V) (value[s + win] - value[s]) / win, per tick of a win; a score beyond the
+    last value keeps the last value."""
+    n_values = value.shape[-1]
+    after_win = np.minimum(np.arange(n_values) + win_ticks, n_values - 1)
+    return (value[..., after_win] - value) / win_ticks
 
 
 def _cell_values(count: np.ndarray, total: np.ndarray) -> np.ndarray:

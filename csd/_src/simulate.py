@@ -26,7 +26,7 @@ from csd._src.spec import Tournament, as_tournament
 
 
 class Estimation(NamedTuple):
-    """How E[S] is estimated: `tables` (`control.Tables`, (S, K, M, V)) for the cv
+    """How E[S] is estimated: `tables` (`control.Tables`, (S, K, M, V, 2)) for the cv
     estimator or None for plain averages, why plain runs where cv was asked for, and the
     pilot runs that fitted the tables (not among the N)."""
 
@@ -88,7 +88,8 @@ def simulate(
         `random` pairing with a random bye and a fixed round order, elsewhere `plain` runs
         and `result.estimator_note` says why) or `plain` (the average final score). E[S]
         and its SE use it, and P(champion) takes the last round's exact conditional
-        probability; rank_probs and survival are plain averages.
+        probability and control terms of its own; rank_probs and survival are plain
+        averages.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 
