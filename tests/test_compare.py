@@ -153,6 +153,24 @@ def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_
     assert reused.score_before["csd"] == float(ranking.expected_score[-1]) > reused.score_after["csd"]
 
 
+def test_outlier_replays_a_csd_result_with_its_estimator(monkeypatch):
+    from csd._src import compare as compare_module
+
+    table = _star_table()
+    calls = []
+    simulate = compare_module.simulate
+    monkeypatch.setattr(compare_module, "simulate", lambda *a, **kw: calls.append(kw) or simulate(*a, **kw))
+    for estimator in ("plain", "cv"):
+        ranking = csd.simulate(table, n_runs=1000, seed=4, estimator=estimator)
+        result = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd"], csd_result=ranking)
+        assert calls.pop()["estimator"] == estimator
+        scores = table.scores.copy()
+        scores[-1, :2] = 0.0  # the star's b0 and b1
+        perturbed = csd.simulate(table.with_scores(scores), n_runs=1000, seed=4, estimator=estimator)
+        assert perturbed.estimator == estimator
+        assert result.score_after["csd"] == float(perturbed.expected_score[-1])
+
+
 @pytest.mark.parametrize(
     "options, message",
     [

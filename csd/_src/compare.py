@@ -188,8 +188,8 @@ def outlier_test(
       tournament, **rules: the rules of `csd`, as in `csd.simulate`.
       csd_result: a `csd.simulate` result of `table` (same models, same round order),
         used as the `csd` ranking before the change instead of simulating it again; the
-        perturbed table is then simulated with that result's tournament, N and seed, so
-        the two are directly comparable.
+        perturbed table is then simulated with that result's tournament, N, seed and
+        estimator, so the two are directly comparable.
       n_runs, seed, chunk_size, progress: passed to `csd.simulate` for `csd` (default N =
         20,000, seed 0); both tables are simulated with the same seed, so the CSD shift
         is not blurred by fresh random numbers. `seed` also seeds the Elo game orders.
@@ -244,17 +244,19 @@ def outlier_test(
 
 @dataclasses.dataclass(frozen=True)
 class _CsdRun:
-    """How `csd` is simulated: the tournament, N and seed, and the result-neutral options."""
+    """How `csd` is simulated: the tournament, N, seed and estimator, and the
+    result-neutral options."""
 
     tournament: Tournament
     n_runs: int
     seed: int
     chunk_size: int | None
     progress: Callable[[int, int], None] | None
+    estimator: str = "cv"
 
     def simulate(self, table: ScoreTable) -> SimulationResult:
         return simulate(table, tournament=self.tournament, n_runs=self.n_runs, seed=self.seed,
-                        chunk_size=self.chunk_size, progress=self.progress)
+                        chunk_size=self.chunk_size, progress=self.progress, estimator=self.estimator)
 
 
 def _csd_run(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress) -> _CsdRun:
@@ -268,7 +270,7 @@ def _csd_run(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, see
 
 def _replay(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress) -> _CsdRun:
     """The `_CsdRun` that repeats `csd_result` on another table: its tournament, N (with
-    target_se: the runs it took) and seed. Giving other ones is an InputError."""
+    target_se: the runs it took), seed and estimator. Giving other ones is an InputError."""
     if not isinstance(csd_result, SimulationResult):
         raise InputError(f"csd_result must be a csd.simulate result, got {type(csd_result).__name__}")
     if tuple(csd_result.models) != table.models:
@@ -292,7 +294,7 @@ def _replay(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed
     for name, given, recorded in (("n_runs", n_runs, csd_result.n_runs), ("seed", seed, csd_result.seed)):
         if given is not None and given != recorded:
             raise InputError(f"{name}={given!r} contradicts csd_result ({name}={recorded!r})")
-    return _CsdRun(played, csd_result.n_runs, csd_result.seed, chunk_size, progress)
+    return _CsdRun(played, csd_result.n_runs, csd_result.seed, chunk_size, progress, csd_result.estimator)
 
 
 def _finite(name: str, value) -> float:

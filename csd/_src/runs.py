@@ -349,7 +349,7 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("outlier", OutlierConfig)}):
         before = _with_bar(config, lambda bar: csd.simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
-            chunk_size=config.chunk_size, progress=bar,
+            chunk_size=config.chunk_size, progress=bar, estimator=config.estimator,
         ))
         result = _with_bar(config, lambda bar: csd.outlier_test(
             prepared.table, config.outlier.model, benchmarks=config.outlier.benchmarks,
