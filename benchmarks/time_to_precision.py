@@ -15,7 +15,8 @@ made: each estimator's time is its N0 call's scaled by the runs played (pilot in
 marked `*`. The
 variance reduction (Var X / Var Z on the same runs, median [min-max] over models) comes
 from cv's N0 call, next to the NumPy study's numbers (docs/variance.md, section 5), and
-so does P(champion)'s (the exact last round against counting the runs won).
+so does P(champion)'s (the exact last round and the champion tables against counting
+the runs won).
 Writes benchmarks/results/time_to_precision_<date>.json and prints a table.
 """
 
