@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax.numpy as jnp
-import numpy as np
 from jax import lax
 
 from csd._src.gather import take
@@ -32,11 +31,9 @@ from csd._src.outcomes import TensorOutcomes
 
 
 class Tables(NamedTuple):
-    """The weights of one schedule's control terms, each (K, M, V) uint32 (V score values,
-    0 .. V - 1 ticks): the bits of two float16 weights side by side, for the final score
-    and for finishing first (`pack_weights`), so that one 32-bit gather reads both. A
-    weight rounded to float16 is still a fixed function of the state, so the estimate
-    stays unbiased; the rounding only moves its variance, by a fraction of a percent.
+    """The weights of one schedule's control terms, each (K, M, V, 2) float32 (V score
+    values, 0 .. V - 1 ticks; [..., 0] for the final score, [..., 1] for finishing first,
+    side by side so that one gather reads both).
 
     Attributes:
       beta: [k, m, s] weights of (x_k - g_k) of model m with score s before round k (the
@@ -48,14 +45,6 @@ class Tables(NamedTuple):
 
     beta: jnp.ndarray
     gamma: jnp.ndarray
-
-
-def pack_weights(score_weight: np.ndarray, champion_weight: np.ndarray) -> np.ndarray:
-    """(...) uint32 words holding two float32 weight arrays (...) as float16 (clipped to
-    its range), read back by `_lookup`."""
-    limit = np.finfo(np.float16).max
-    pair = np.clip(np.stack([score_weight, champion_weight], axis=-1), -limit, limit).astype(np.float16)
-    return np.ascontiguousarray(pair).view(np.uint32)[..., 0]
 
 
 def round_control(rules, outcomes, tables: Tables, before, active, score_after, round_index, cut):
@@ -159,10 +148,10 @@ def pilot_sums(n_values: int, active, score_after, final_score) -> jnp.ndarray:
 
 
 def _lookup(table, score) -> jnp.ndarray:
-    """(M, 2) float32 weights table[m, score[m]] of a (M, V) table of `pack_weights` words."""
-    n_models, n_values = table.shape
+    """(M, 2) table[m, score[m]] of a (M, V, 2) table."""
+    n_models, n_values, width = table.shape
     index = jnp.arange(n_models, dtype=jnp.int32) * n_values + jnp.clip(score, 0, n_values - 1)
-    return lax.bitcast_convert_type(take(table.reshape(-1), index), jnp.float16).astype(jnp.float32)
+    return take(table.reshape(n_models * n_values, width), index)
 
 
 def _group_sums_tensor(rules, outcomes, score, active, round_index):

@@ -215,7 +215,7 @@ def run_engine(
       stop: asked at the run counts `stop_checkpoints(n_runs, max_runs)` (whatever the
         chunk size); True ends the loop.
       max_runs: the most runs `stop` may lead to (default 100 * n_runs).
-      tables: None, or `control.Tables` with (S, K, M, V) fields (shared by the
+      tables: None, or `control.Tables` with (S, K, M, V, 2) fields (shared by the
         replicates of a replicated tournament): also sum the control-variate scores into
         `Totals.control` and P(champion | before the last round's games) into
         `Totals.champion`.

@@ -130,7 +130,7 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
         the seeded pairing rules.
       seed: (2,) uint32 seed words; stream: () uint32.
       run_index: (C,) uint32 global run indices; valid: (C,) bool, False for padding.
-      tables: None (plain), or `control.Tables` with (S, K, M, V) fields: also return
+      tables: None (plain), or `control.Tables` with (S, K, M, V, 2) fields: also return
         each run's control-variate score.
     """
     keys = rng.run_keys(seed, stream, run_index)  # (C, 2)
@@ -165,7 +165,7 @@ def pilot_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
 
 def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     """One schedule, C runs: final State (C, M), survival (K, M), round score sums (K, M),
-    runs with a game in each round (K,) and, with `control.Tables` (K, M, V), the
+    runs with a game in each round (K,) and, with `control.Tables` (K, M, V, 2), the
     control-variate scores of the final score (C, M) and of finishing first (C, M) (see
     `ChunkStats`; else None, None)."""
     keys, valid = runs

@@ -32,7 +32,7 @@ import dataclasses
 import numpy as np
 
 from csd._src import streams
-from csd._src.control import Tables, pack_weights
+from csd._src.control import Tables
 from csd._src.errors import check_choice
 
 ESTIMATORS = ("cv", "plain")
@@ -116,7 +116,7 @@ def fit_tables(pilot: np.ndarray, rules) -> Tables:
     Args:
       pilot: (S, 2, 3, K, M, V) int64 (see `control.pilot_sums`).
     Returns:
-      `Tables` of (S, K, M, V) uint32 arrays (`control.pack_weights`).
+      `Tables` of (S, K, M, V, 2) float32 arrays.
     """
     n_rounds = pilot.shape[3]
     most_later = (n_rounds - 1 - np.arange(n_rounds)) * max(rules.win_ticks, rules.bye_ticks)
@@ -126,7 +126,8 @@ def fit_tables(pilot: np.ndarray, rules) -> Tables:
     beta = 1.0 + _value_of_a_win(later_if_played, rules.win_ticks)
     champion_beta = _value_of_a_win(first_if_played, rules.win_ticks)
     champion_beta[:, -1] = 0.0
-    return Tables(pack_weights(beta, champion_beta), pack_weights(later_if_survived, first_if_survived))
+    return Tables(*(np.stack(pair, axis=-1).astype(np.float32)
+                    for pair in ((beta, champion_beta), (later_if_survived, first_if_survived))))
 
 
 def _value_of_a_win(value: np.ndarray, win_ticks: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from csd._src.spec import Tournament, as_tournament
 
 
 class Estimation(NamedTuple):
-    """How E[S] is estimated: `tables` (`control.Tables`, (S, K, M, V)) for the cv
+    """How E[S] is estimated: `tables` (`control.Tables`, (S, K, M, V, 2)) for the cv
     estimator or None for plain averages, why plain runs where cv was asked for, and the
     pilot runs that fitted the tables (not among the N)."""
 
