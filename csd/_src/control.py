@@ -129,7 +129,7 @@ def pilot_sums(n_values: int, active, score_after, final_score) -> jnp.ndarray:
     """
     n_rounds, n_runs, n_models = active.shape
     if n_runs >= 1 << 15:
-        raise ValueError(f"pilot_sums packs two counts of at most {n_runs} runs into 16-bit fields")
+        raise ValueError(f"pilot_sums packs two counts per cell into 16-bit fields: {n_runs} runs a call, at most 32767")
     survived = jnp.concatenate([active[1:], jnp.zeros_like(active[:1])])
     rounds = jnp.arange(n_rounds, dtype=jnp.int32)[:, None, None]
     cells = ((rounds * n_models + jnp.arange(n_models, dtype=jnp.int32)) * n_values + score_after).reshape(-1)

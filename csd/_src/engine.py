@@ -202,7 +202,8 @@ def _play_tournament(rules, outcomes, schedule, seed_key, runs, tables=None):
     control_score = champion = None
     if tables is not None:  # the table round of the last position: cv runs a fixed order
         control_score = final.score - correction[..., 0]
-        champion = jnp.where(valid[:, None], last_round(rules, outcomes, rules.n_rounds - 1, *last) - correction[..., 1], 0.0)
+        first = last_round(rules, outcomes, rules.n_rounds - 1, *last) - correction[..., 1]
+        champion = jnp.where(valid[:, None], first, 0.0)
     return final, _survival_counts(rounds_survived, rules.n_rounds), score_sum, round_games, control_score, champion
 
 

@@ -14,15 +14,15 @@ The rounding moves E[S] by at most half a grid step, 2**-17 tick, far below any 
 Carlo SE that matters; a model whose Z never varies reports SE 0 and carries only that.
 
 Applies to the `random` pairing with a random bye, no `bye_once` or `avoid_rematch` and
-a fixed round order (not `shuffle`), the rule whose conditional mean g_k is derived; elsewhere `plain` runs, with the reason
-in the result. E[S] and its SE use Z. P(champion) is the mean of each run's exact
-P(first | everything before the last round's games) (`engine._champion_before_last_round`)
-less the same two corrections weighted by champion tables (the value of a win and of
-surviving for finishing first), summed on the same fixed grids (x `CHAMPION_SCALE`). Rank probabilities,
-survival and the by-round scores stay plain averages. A bootstrap fits one set of tables on
-pilot runs spread over its replicates (`driver.run_pilot`) and every replicate uses it with
-its own g_k: the tables are fixed before the replicates' runs, so each replicate's E[S]
-stays unbiased.
+a fixed round order (not `shuffle`), the rule whose conditional mean g_k is derived;
+elsewhere `plain` runs, with the reason in the result. E[S] and its SE use Z.
+P(champion) is the mean of each run's exact P(first | everything before the last round's
+games) (`engine._champion_before_last_round`) less the same two corrections weighted by
+champion tables (the value of a win and of surviving for finishing first), summed on the
+same fixed grids (x `CHAMPION_SCALE`). Rank probabilities, survival and the by-round
+scores stay plain averages. A bootstrap fits one set of tables on pilot runs spread over
+its replicates (`driver.run_pilot`) and every replicate uses it with its own g_k: the
+tables are fixed before the replicates' runs, so each replicate's E[S] stays unbiased.
 """
 
 from __future__ import annotations
@@ -121,8 +121,9 @@ def fit_tables(pilot: np.ndarray, rules) -> Tables:
     n_rounds = pilot.shape[3]
     most_later = (n_rounds - 1 - np.arange(n_rounds)) * max(rules.win_ticks, rules.bye_ticks)
     bound = most_later[None, :, None, None]
-    later_if_played, later_if_survived = (np.clip(_cell_values(pilot[:, i, 0], pilot[:, i, 1]), 0, bound) for i in (0, 1))
-    first_if_played, first_if_survived = (np.clip(_cell_values(pilot[:, i, 0], pilot[:, i, 2]), 0, 1) for i in (0, 1))
+    played, survived = pilot[:, 0], pilot[:, 1]  # (S, 3, K, M, V): counts, ticks after, titles
+    later_if_played, later_if_survived = (np.clip(_cell_values(c[:, 0], c[:, 1]), 0, bound) for c in (played, survived))
+    first_if_played, first_if_survived = (np.clip(_cell_values(c[:, 0], c[:, 2]), 0, 1) for c in (played, survived))
     beta = 1.0 + _value_of_a_win(later_if_played, rules.win_ticks)
     champion_beta = _value_of_a_win(first_if_played, rules.win_ticks)
     champion_beta[:, -1] = 0.0

@@ -163,6 +163,6 @@ def _halves(x: jnp.ndarray, half: int):
 
 
 def _join(front: jnp.ndarray, back: jnp.ndarray, shape) -> jnp.ndarray:
-    """The halves put back in place: `shape`, (rows, R). (A select over reversed views instead of the
-    stacking measured ~10x slower on XLA:CPU.)"""
+    """The halves put back in place, as `shape` (rows, R). (A select over reversed views
+    instead of the stacking measured ~10x slower on XLA:CPU.)"""
     return jnp.stack([front, back], axis=1).reshape(shape)
