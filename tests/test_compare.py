@@ -171,6 +171,35 @@ def test_outlier_replays_a_csd_result_with_its_estimator(monkeypatch):
         assert result.score_after["csd"] == float(perturbed.expected_score[-1])
 
 
+def test_compare_estimates_csd_and_its_intervals_with_the_estimator_asked_for(monkeypatch):
+    from csd._src import compare as compare_module
+
+    table = _star_table()
+    calls = []
+    bootstrap = compare_module.bootstrap
+    monkeypatch.setattr(compare_module, "bootstrap", lambda *a, **kw: calls.append(kw) or bootstrap(*a, **kw))
+    for estimator in ("plain", "cv"):
+        comparison = csd.compare(table, ["csd", "mean"], n_runs=1000, seed=4, n_boot=4, boot_runs=200,
+                                 estimator=estimator)
+        alone = csd.simulate(table, n_runs=1000, seed=4, estimator=estimator)
+        assert comparison.csd.estimator == estimator == calls.pop()["estimator"]
+        np.testing.assert_array_equal(comparison.scores["csd"], alone.expected_score)
+    with pytest.raises(csd.InputError, match=r"estimator='exact' is not allowed; choose one of: cv, plain"):
+        csd.compare(table, ["csd"], estimator="exact")
+
+
+def test_a_csd_result_fixes_the_estimator_unless_cv_fell_back_to_plain():
+    table = _star_table()
+    plain = csd.simulate(table, n_runs=300, seed=0, estimator="plain")
+    with pytest.raises(csd.InputError, match=r"estimator='cv' contradicts csd_result \(estimator='plain'\)"):
+        csd.outlier_test(table, "star", methods=["csd"], csd_result=plain, estimator="cv")
+    fell_back = csd.simulate(table, n_runs=300, seed=0, pairing="float")  # cv asked for, plain ran
+    assert fell_back.estimator == "plain" and fell_back.estimator_note
+    for estimator in ("cv", "plain"):
+        result = csd.compare(table, ["csd"], csd_result=fell_back, estimator=estimator)
+        assert result.csd is fell_back
+
+
 @pytest.mark.parametrize(
     "options, message",
     [

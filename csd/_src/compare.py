@@ -10,7 +10,8 @@ import numpy as np
 
 from csd._src import baselines, streams
 from csd._src.bootstrap import _coverage, _tier_columns, _tier_positions, bootstrap, intervals, resampled_columns
-from csd._src.errors import InputError, check_int
+from csd._src.errors import InputError, check_choice, check_int
+from csd._src.estimator import ESTIMATORS
 from csd._src.results import Comparison, OutlierResult, SimulationResult
 from csd._src.simulate import simulate
 from csd._src.spec import Tournament, as_tournament
@@ -33,6 +34,7 @@ def compare(
     tiers: Sequence[Sequence[str]] | None = None,
     coverage: float = 0.95,
     boot_runs: int = 2_000,
+    estimator: str | None = None,
     **rules,
 ) -> Comparison:
     """Ranks the models of `table` by CSD and by static methods, side by side.
@@ -55,6 +57,8 @@ def compare(
         orders on every table, the slow part (about 3 s per table for 65 models on a busy
         CPU; the other baselines together take milliseconds).
       tiers, coverage: as in `csd.bootstrap`.
+      estimator: how `csd`'s E[S] is estimated, here and in its bootstrap, as in
+        `csd.simulate`: `cv` (the default) or `plain`. With `csd_result`, its own.
 
     Returns:
       A `Comparison`.
@@ -75,7 +79,7 @@ def compare(
     names = _method_names(methods)
     if not isinstance(table, ScoreTable):
         raise InputError(f"compare needs a ScoreTable, got {type(table).__name__}")
-    run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress)
+    run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress, estimator)
     comparison = _compare(table, names, run, csd_result)
     if check_int("n_boot", n_boot, 0) == 0:
         return comparison
@@ -84,7 +88,7 @@ def compare(
     bounds = baseline_intervals(table, static, n_boot, tiers=tiers, coverage=coverage, seed=run.seed) if static else {}
     if "csd" in names:
         boot = bootstrap(table, n_boot, boot_runs, tournament=run.tournament, tiers=tiers, coverage=coverage,
-                         seed=run.seed, chunk_size=chunk_size)
+                         seed=run.seed, chunk_size=chunk_size, estimator=run.estimator)
         bounds["csd"] = {key: getattr(boot, key) for key in _BOUNDS}
     return dataclasses.replace(comparison, intervals={name: bounds[name] for name in names}, coverage=coverage)
 
@@ -173,6 +177,7 @@ def outlier_test(
     seed: int | None = None,
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    estimator: str | None = None,
     **rules,
 ) -> OutlierResult:
     """Replaces some of `model`'s scores by `value` and reports each method's rank and
@@ -193,7 +198,8 @@ def outlier_test(
       n_runs, seed, chunk_size, progress: passed to `csd.simulate` for `csd` (default N =
         20,000, seed 0); both tables are simulated with the same seed, so the CSD shift
         is not blurred by fresh random numbers. `seed` also seeds the Elo game orders.
-        With `csd_result`, a tournament, N or seed other than the result's is an error.
+        With `csd_result`, a tournament, N, seed or estimator other than the result's is an
+        error.
         Zeros in the first rounds can leave the
         model alone in the lowest score group, where the paper's `random` pairing gives it
         a bye every round; `pairing="float"` lets it play on.
@@ -226,7 +232,7 @@ def outlier_test(
     scores = table.scores.copy()
     scores[row, columns] = value
     names = _method_names(methods)
-    run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress)
+    run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress, estimator)
     before = _compare(table, names, run, csd_result)
     after = _compare(table.with_scores(scores), names, run, None)
     return OutlierResult(
@@ -252,25 +258,30 @@ class _CsdRun:
     seed: int
     chunk_size: int | None
     progress: Callable[[int, int], None] | None
-    estimator: str = "cv"
+    estimator: str
 
     def simulate(self, table: ScoreTable) -> SimulationResult:
         return simulate(table, tournament=self.tournament, n_runs=self.n_runs, seed=self.seed,
                         chunk_size=self.chunk_size, progress=self.progress, estimator=self.estimator)
 
 
-def _csd_run(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress) -> _CsdRun:
-    """How `compare` and `outlier_test` simulate `csd`: as asked (N = 20,000 and seed 0 by
-    default), or as `csd_result` was (`_replay`)."""
+def _csd_run(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress,
+             estimator) -> _CsdRun:
+    """How `compare` and `outlier_test` simulate `csd`: as asked (N = 20,000, seed 0 and
+    cv by default), or as `csd_result` was (`_replay`)."""
     if csd_result is not None:
-        return _replay(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress)
+        return _replay(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress, estimator)
     n_runs, seed = 20_000 if n_runs is None else n_runs, 0 if seed is None else seed
-    return _CsdRun(as_tournament(tournament, rules), n_runs, seed, chunk_size, progress)
+    estimator = "cv" if estimator is None else estimator
+    check_choice("estimator", estimator, ESTIMATORS)
+    return _CsdRun(as_tournament(tournament, rules), n_runs, seed, chunk_size, progress, estimator)
 
 
-def _replay(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress) -> _CsdRun:
+def _replay(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed, chunk_size, progress,
+            estimator) -> _CsdRun:
     """The `_CsdRun` that repeats `csd_result` on another table: its tournament, N (with
-    target_se: the runs it took), seed and estimator. Giving other ones is an InputError."""
+    target_se: the runs it took), seed and estimator. Giving other ones is an InputError
+    (asking for cv where the result's rules made it fall back to plain is not)."""
     if not isinstance(csd_result, SimulationResult):
         raise InputError(f"csd_result must be a csd.simulate result, got {type(csd_result).__name__}")
     if tuple(csd_result.models) != table.models:
@@ -294,6 +305,9 @@ def _replay(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, seed
     for name, given, recorded in (("n_runs", n_runs, csd_result.n_runs), ("seed", seed, csd_result.seed)):
         if given is not None and given != recorded:
             raise InputError(f"{name}={given!r} contradicts csd_result ({name}={recorded!r})")
+    fell_back = csd_result.estimator_note is not None  # cv was asked for; it ran plain
+    if estimator is not None and estimator != csd_result.estimator and not (fell_back and estimator == "cv"):
+        raise InputError(f"estimator={estimator!r} contradicts csd_result (estimator={csd_result.estimator!r})")
     return _CsdRun(played, csd_result.n_runs, csd_result.seed, chunk_size, progress, csd_result.estimator)
 
 

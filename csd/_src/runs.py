@@ -324,7 +324,7 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
             prepared.table, methods=config.compare.methods, tournament=tournament, n_runs=config.n_runs,
             seed=config.seed, chunk_size=config.chunk_size, progress=bar, n_boot=config.compare.n_boot,
             tiers=None if prepared.tiers is None else list(prepared.tiers.values()),
-            coverage=config.compare.coverage, boot_runs=config.compare.boot_runs,
+            coverage=config.compare.coverage, boot_runs=config.compare.boot_runs, estimator=config.estimator,
         ))
     plots = [
         Plot("bump.png", "Rank of each model under each method",
