@@ -58,7 +58,9 @@ def main(argv=None) -> None:
     print(format_rows(rows, args.top, work))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"profile_{work.name}_{args.estimator}_{datetime.date.today().isoformat()}.json"
-    record = {"workload": work._asdict(), "estimator": args.estimator, "machine": describe_machine(), "operations": rows}
+    models, rounds = table.shape  # the workload's n_models and n_rounds describe its synthetic table only
+    workload = {**work._asdict(), "n_models": models, "n_rounds": rounds}
+    record = {"workload": workload, "estimator": args.estimator, "machine": describe_machine(), "operations": rows}
     path.write_text(json.dumps(record, indent=1))
     print(f"wrote {path}")
 
