@@ -12,7 +12,9 @@ largest SE gives the runs needed, N = N0 * (max SE / target)^2, then a call of N
 that compiles its chunk shape and a timed one (warm seconds; cv's include its pilot of `estimator.pilot_size(N)` runs, which the
 runs column counts too). With --extrapolate (for a loaded machine) no call of N runs is
 made: each estimator's time is its N0 call's scaled by the runs played (pilot included),
-marked `*`. The
+marked `*`. The floor
+column is the time a cost-free estimator would take with cv's reductions: cv's runs (no
+pilot) at plain's measured seconds per run; a goal above it needs a faster kernel. The
 variance reduction (Var X / Var Z on the same runs, median [min-max] over models) comes
 from cv's N0 call, next to the NumPy study's numbers (docs/variance.md, section 5), and
 so does P(champion)'s (the exact last round and the champion tables against counting
@@ -90,6 +92,12 @@ def measure(table, target: float, n0: int, elimination: int, estimator: str, ext
     return record
 
 
+def free_estimator_seconds(plain: dict, cv: dict) -> float:
+    """The seconds cv's runs would take at plain's cost per run, with no pilot: what no
+    tuning of the estimator's cost can beat without a faster kernel or larger reductions."""
+    return cv["runs_needed"] * plain["seconds"] / plain["total_runs"]
+
+
 def factor_summary(values) -> list[float] | None:
     """[median, min, max] of the variance-reduction factors over the models whose plain
     estimate varied (a model never champion in the runs has a plain SE of 0: factor 0)."""
@@ -143,6 +151,7 @@ def main(argv=None) -> int:
             for estimator in ("plain", "cv"):
                 row[estimator] = measure(table, target, n0, elimination, estimator, args.extrapolate)
             row["time_ratio"] = row["plain"]["seconds"] / row["cv"]["seconds"]
+            row["floor_seconds"] = free_estimator_seconds(row["plain"], row["cv"])
             row["study_variance_reduction"] = STUDY.get(name, {}).get(elimination)
             rows.append(row)
             print(format_row(row), flush=True)
@@ -166,7 +175,8 @@ def format_row(row: dict) -> str:
     return (
         f"{row['table']:<20} T={row['T']}  SE<={row['target_se']}: plain {plain['total_runs']:>9} runs "
         f"{plain['seconds']:7.2f} s{'' if plain['measured'] else '*'} | cv {cv['total_runs']:>8} runs "
-        f"{cv['seconds']:6.2f} s{'' if cv['measured'] else '*'} | time ratio {row['time_ratio']:5.1f}x | Var X/Var Z {factors} (study {study})"
+        f"{cv['seconds']:6.2f} s{'' if cv['measured'] else '*'} | time ratio {row['time_ratio']:5.1f}x "
+        f"| floor {row['floor_seconds']:5.2f} s | Var X/Var Z {factors} (study {study})"
         f" | P(champion) {champion}"
     )
 
