@@ -136,16 +136,22 @@ def test_outlier_reports_each_methods_score_before_and_after():
                                                                "before", "score", "after"]
 
 
-def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_a_fresh_run(monkeypatch):
+def _record_calls(monkeypatch, name: str) -> list[dict]:
+    """The keyword arguments of every call `csd._src.compare` makes to its `name`
+    (`simulate` or `bootstrap`), which still runs."""
     from csd._src import compare as compare_module
 
+    calls, wrapped = [], getattr(compare_module, name)
+    monkeypatch.setattr(compare_module, name, lambda *a, **kw: calls.append(kw) or wrapped(*a, **kw))
+    return calls
+
+
+def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_a_fresh_run(monkeypatch):
     table = _star_table()
     options = dict(n_runs=2000, seed=4, elimination=1, pairing="float")
     fresh = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd", "mean"], **options)
     ranking = csd.simulate(table, **options)
-    calls = []
-    simulate = compare_module.simulate
-    monkeypatch.setattr(compare_module, "simulate", lambda *a, **kw: calls.append(kw) or simulate(*a, **kw))
+    calls = _record_calls(monkeypatch, "simulate")
     reused = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd", "mean"], csd_result=ranking,
                               progress=lambda done, total: None)
     assert len(calls) == 1 and calls[0]["n_runs"] == 2000 and calls[0]["tournament"].pairing == "float"
@@ -154,12 +160,8 @@ def test_outlier_with_csd_result_simulates_only_the_perturbed_table_and_matches_
 
 
 def test_outlier_replays_a_csd_result_with_its_estimator(monkeypatch):
-    from csd._src import compare as compare_module
-
     table = _star_table()
-    calls = []
-    simulate = compare_module.simulate
-    monkeypatch.setattr(compare_module, "simulate", lambda *a, **kw: calls.append(kw) or simulate(*a, **kw))
+    calls = _record_calls(monkeypatch, "simulate")
     for estimator in ("plain", "cv"):
         ranking = csd.simulate(table, n_runs=1000, seed=4, estimator=estimator)
         result = csd.outlier_test(table, "star", ("b0", "b1"), methods=["csd"], csd_result=ranking)
@@ -172,12 +174,8 @@ def test_outlier_replays_a_csd_result_with_its_estimator(monkeypatch):
 
 
 def test_compare_estimates_csd_and_its_intervals_with_the_estimator_asked_for(monkeypatch):
-    from csd._src import compare as compare_module
-
     table = _star_table()
-    calls = []
-    bootstrap = compare_module.bootstrap
-    monkeypatch.setattr(compare_module, "bootstrap", lambda *a, **kw: calls.append(kw) or bootstrap(*a, **kw))
+    calls = _record_calls(monkeypatch, "bootstrap")
     for estimator in ("plain", "cv"):
         comparison = csd.compare(table, ["csd", "mean"], n_runs=1000, seed=4, n_boot=4, boot_runs=200,
                                  estimator=estimator)
