@@ -8,6 +8,7 @@ and send real signals at random moments."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -318,10 +319,27 @@ def test_an_unwritable_log_file_is_one_line():
 def start_cli(out: Path, *args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO))
     env.pop("HYDRA_FULL_ERROR", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "csd", "n_runs=3000", "data=epoch_hub_small", *args, f"hydra.run.dir={out}"],
-        cwd=out.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    with _sigint_not_ignored():
+        return subprocess.Popen(
+            [sys.executable, "-m", "csd", "n_runs=3000", "data=epoch_hub_small", *args, f"hydra.run.dir={out}"],
+            cwd=out.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+
+
+@contextlib.contextmanager
+def _sigint_not_ignored():
+    """A child inherits an ignored SIGINT (the suite started as a shell's background job,
+    `.ci/run &`), and Python then installs no Ctrl-C handler, so a SIGINT test would test
+    nothing. A handler is reset to the default at exec, so the child gets Ctrl-C's
+    default while this process holds one."""
+    ignored = signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def consistent(out: Path, before: dict[str, bytes]) -> bool:
