@@ -10,8 +10,7 @@ import numpy as np
 
 from csd._src import baselines, streams
 from csd._src.bootstrap import _coverage, _tier_columns, _tier_positions, bootstrap, intervals, resampled_columns
-from csd._src.errors import InputError, check_choice, check_int
-from csd._src.estimator import ESTIMATORS
+from csd._src.errors import InputError, check_int
 from csd._src.results import Comparison, OutlierResult, SimulationResult
 from csd._src.simulate import simulate
 from csd._src.spec import Tournament, as_tournament
@@ -272,8 +271,7 @@ def _csd_run(table: ScoreTable, csd_result, tournament, rules: dict, n_runs, see
     if csd_result is not None:
         return _replay(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress, estimator)
     n_runs, seed = 20_000 if n_runs is None else n_runs, 0 if seed is None else seed
-    estimator = "cv" if estimator is None else estimator
-    check_choice("estimator", estimator, ESTIMATORS)
+    estimator = "cv" if estimator is None else estimator  # checked by `simulate`, as N and seed are
     return _CsdRun(as_tournament(tournament, rules), n_runs, seed, chunk_size, progress, estimator)
 
 
