@@ -6,10 +6,13 @@ run log, help and quoting hint."""
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.text import Annotation, Text
 from csd.testing.png import png_size
 
 import csd
@@ -65,22 +68,7 @@ def test_bump_names_the_top_models_only_and_its_height_does_not_grow_with_m(tmp_
 
 @pytest.mark.slow
 def test_bump_labels_of_neighbouring_ranks_do_not_overlap(tmp_path):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.text import Annotation, Text
-    import csd._src.plots as private
-
-    drawn = []
-    original = private._save
-    private_save = lambda figure, path, svg, formats=None: drawn.append(figure) or original(figure, path, svg, formats)
-    try:
-        private._save = private_save
-        plots.plot_bump(many_models(500), noisy_ranks(500), tmp_path / "b", top=25)
-    finally:
-        private._save = original
-    figure = drawn[0]
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    renderer = canvas.get_renderer()
+    figure, renderer = drawn_bump(many_models(500), noisy_ranks(500), tmp_path / "b", top=25)
     boxes = [Text.get_window_extent(a, renderer) for a in figure.axes[0].texts  # the text, not its line
              if isinstance(a, Annotation) and a.get_text()[:1] != "r"]  # the names, not the `rank 1 = best` note
     assert len(boxes) >= 2 * 20
@@ -176,3 +164,37 @@ def test_report_checks_its_figure_formats_before_computing(tmp_path):
     with pytest.raises(csd.InputError, match=r"unknown figure format\(s\) \['gif'\]"):
         csd.report(table, out_dir=tmp_path / "out", formats=["png", "gif"], quick=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_bump_of_thousands_of_long_named_models_keeps_every_name_in_the_figure_and_zooms_on_them(tmp_path):
+    # Open LLM names on two methods: the names once took the axes' whole width (matplotlib:
+    # "constrained_layout not applied") and the right-hand ones fell off the figure, and the
+    # top 15 were a smear in the first 1% of a 4,576-rank axis.
+    names = [f"organisation-{m:04d}/a-long-model-name-Instruct-abliterated-v{m}" for m in range(2000)]
+    ranks = noisy_ranks(2000, columns=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        figure, renderer = drawn_bump(names, ranks, tmp_path / "b")
+    labels = [a for a in figure.axes[0].texts if isinstance(a, Annotation) and "organisation" in a.get_text()]
+    assert len(labels) == 2 * 15
+    for label in labels:
+        box = Text.get_window_extent(label, renderer)
+        assert figure.bbox.x0 <= box.x0 and box.x1 <= figure.bbox.x1, label.get_text()
+    first = np.argsort(ranks["m0"], kind="stable")[:15]
+    deepest = max(ranks[column][m] for column in ranks for m in first)
+    assert figure.axes[0].get_ylim() == (max(deepest, 30) + 0.5, 0.5)
+
+
+def drawn_bump(names, ranks, path, **options):
+    """(the figure `plots.plot_bump` saved, an Agg renderer that has drawn it)."""
+    import csd._src.plots as private
+
+    drawn, original = [], private._save
+    private._save = lambda figure, *args, **kwargs: drawn.append(figure) or original(figure, *args, **kwargs)
+    try:
+        plots.plot_bump(names, ranks, path, **options)
+    finally:
+        private._save = original
+    canvas = FigureCanvasAgg(drawn[0])
+    canvas.draw()
+    return drawn[0], canvas.get_renderer()

@@ -19,6 +19,8 @@ from csd._src.errors import InputError, check_int
 
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
 
 DPI = 150
@@ -470,7 +472,10 @@ def plot_bump(
     by the first column's rank are drawn in colour and named on the left by their
     first-column rank and on the right by their last-column rank (these names act as the
     legend; names that would overlap are moved apart, with a thin line to their rank);
-    the others are thin grey lines. The figure's height is bounded by `top`, not M.
+    the others are thin grey lines. The figure's height is bounded by `top`, not M, and
+    so is the rank axis: it ends at the deepest rank of a named model in any column (or
+    at the rows the height is sized for, max(2 top, 30), if that is deeper), so the named
+    models' lines stay apart in a table of thousands. The width leaves room for the names on both sides, however long.
 
     Args:
       models: (M,) names.
@@ -500,16 +505,24 @@ def plot_bump(
     order = np.lexsort((np.arange(len(names)), table[:, 0]))
     shown = order if top is None else order[: check_int("top", top, 1)]
     rows = len(names) if len(shown) == len(names) else min(len(names), max(2 * len(shown), 30))
-    figure = Figure(figsize=(5 + 1.6 * len(methods), _models_height(rows)), layout="constrained")
+    # The axis ends at the deepest rank of a named model (at least `rows`), not at M: a few
+    # named models over thousands of ranks would be a smear at the top.
+    deepest = min(table.max(), max(table[shown].max(), rows))
+    fontsize = 7 if len(shown) > 30 else 9
+    shown_names = [names[m] for m in shown]
+    # Room for the names on both sides, so the axes keep their width for any name length.
+    names_inches = 2 * _text_inches([f"{name}  {deepest}" for name in shown_names], fontsize)
+    width = max(5 + 1.6 * len(methods), names_inches + 1.5 + len(methods))  # axes: 1.5 in + 1 in a column
+    figure = Figure(figsize=(width, _models_height(rows)), layout="constrained")
     axes = figure.add_subplot()
     for m in order[len(shown):]:
         axes.plot(columns, table[m], color="0.82", linewidth=0.6, zorder=1)
     colors = colormaps["turbo"](np.linspace(0.0, 1.0, len(shown)))
     for color, m in zip(colors, shown):
         axes.plot(columns, table[m], color=color, marker="o", markersize=3, linewidth=1.2, zorder=2)
-    axes.set_ylim(table.max() + 0.5, 0.5)  # rank 1 on top
-    steps = MaxNLocator(integer=True).tick_values(1, table.max())
-    axes.set_yticks(steps[(steps >= 1) & (steps <= table.max())], [])  # the names stand where rank labels would
+    axes.set_ylim(deepest + 0.5, 0.5)  # rank 1 on top
+    steps = MaxNLocator(integer=True).tick_values(1, deepest)
+    axes.set_yticks(steps[(steps >= 1) & (steps <= deepest)], [])  # the names stand where rank labels would
     axes.tick_params(axis="y", direction="in")
     for rank in axes.get_yticks():  # the rank scale, inside the axes
         axes.text(-0.38, rank, f"{rank:.0f}", fontsize=7, color="0.45", ha="left", va="center")
@@ -521,11 +534,15 @@ def plot_bump(
     axes.annotate(f"rank 1 = best{rest}", (0.5, 1.0), xycoords="axes fraction", xytext=(0, 3),
                   textcoords="offset points", ha="center", va="bottom", fontsize=8, color="0.3")
     axes.grid(alpha=0.3)
-    fontsize = 7 if len(shown) > 30 else 9
-    shown_names = [names[m] for m in shown]
     for column, side in ((0, -1), (-1, 1)):
         _name_ranks(axes, shown_names, table[shown, column], columns[column], side, colors, fontsize)
     return _save(figure, path, svg, formats)
+
+
+def _text_inches(texts: Sequence[str], fontsize: float) -> float:
+    """The width (inches) of the widest of `texts` in the default font at `fontsize`."""
+    font, measure = FontProperties(size=fontsize), TextToPath()
+    return max(measure.get_text_width_height_descent(text, font, ismath=False)[0] for text in texts) / 72
 
 
 def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, colors, fontsize: float) -> None:
