@@ -121,7 +121,7 @@ def _set_aside(runs: list[dict], entries: list[str], tasks: str) -> dict[str, st
         for group, members in run["subtasks"].items():
             subtasks.setdefault(group, set()).update(str(member) for member in members)
     scored = {task for run in runs for task, values in run["results"].items() if _metric_names(values)}
-    aside = {task: "no metric (a group without an aggregate score)" for task in entries if task not in scored}
+    aside = {task: "groups without a score of their own" for task in entries if task not in scored}
     if tasks == "groups":
         # An entry is played unless a group above it has a score of its own.
         parents: dict[str, list[str]] = {}
@@ -130,11 +130,11 @@ def _set_aside(runs: list[dict], entries: list[str], tasks: str) -> dict[str, st
                 parents.setdefault(member, []).append(group)
         for task in entries:
             if task not in aside and _has_scored_ancestor(task, parents, scored):
-                aside[task] = "a subtask (its group's aggregate is played)"
+                aside[task] = "subtasks of a group whose score is played"
     elif tasks == "subtasks":
         for task in entries:
             if task not in aside and subtasks.get(task):
-                aside[task] = "a group (its subtasks are played)"
+                aside[task] = "groups (their subtasks are played)"
     return aside
 
 

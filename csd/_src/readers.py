@@ -572,7 +572,7 @@ def choose_columns(
       benchmarks: None (every column but those `set_aside` and dropped) or the names
         played, in this order (any column, set aside or not).
       drop: names left out.
-      set_aside: {column: why it is not played unless named in `benchmarks`} (an aggregate,
+      set_aside: {column: why it is not played unless named in `benchmarks`, in the plural}
         a harness group or subtask).
       text_columns: columns left out as text; `drop` may name them, `benchmarks` may not.
 
@@ -605,7 +605,7 @@ def choose_columns(
         for name, why in set_aside.items():
             if name not in dropped:
                 reasons.setdefault(why, []).append(name)
-        notes += [f"not played, {why} (name in benchmarks= to play): {_listing(names)}" for why, names in reasons.items()]
+        notes += [f"not played: {why} (name them in benchmarks= to play): {_listing(names)}" for why, names in reasons.items()]
     if dropped:
         notes.append(f"dropped (drop=): {', '.join(dropped)}")
     texts = [name for name in text_columns if name not in dropped]

@@ -279,7 +279,7 @@ def _read(path, table_format: str, metric, tasks, sheet, models, benchmarks, dro
         if table_format == "lm-eval" or (table_format == "auto" and os.path.isdir(source)):
             return source, read_lm_eval(source, metric, tasks, benchmarks, drop)
         raw = read_spreadsheet(source, table_format, sheet) if is_spreadsheet(source) else read_text_table(source, table_format)
-    aggregates = {name: "an aggregate of the other columns" for name in raw.aggregates}
+    aggregates = {name: "aggregate columns" for name in raw.aggregates}
     chosen, notes = choose_columns(raw.benchmarks, source, benchmarks, drop, aggregates, raw.text_columns)
     return source, dataclasses.replace(raw.with_columns(chosen), notes=raw.notes + tuple(notes))
 
@@ -373,9 +373,10 @@ def _real_scores(source: str, models, benchmarks, scores) -> np.ndarray:
             if value is None:  # missing, as NumPy reads it
                 continue
             if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                what = f"{str(value)!r} is a string" if isinstance(value, str) else f"{value!r} is a {type(value).__name__}"
                 raise InputError(
-                    f"{source}: model {models[m]!r}, benchmark {benchmarks[k]!r}: {value!r} ({type(value).__name__}) "
-                    "is not a number; give real numbers (csd.load_table parses text)"
+                    f"{source}: model {models[m]!r}, benchmark {benchmarks[k]!r}: {what}, not a number; give real "
+                    "numbers (csd.load_table reads text)"
                 )
         return array.astype(np.float64)
     raise InputError(
