@@ -525,7 +525,7 @@ def read_spreadsheet(source: str, table_format: str, sheet: str | None = None) -
     try:
         names = book.sheetnames
         if sheet is not None and sheet not in names:
-            raise InputError(f"{source}: no sheet {sheet!r}; the sheets are {names}")
+            raise InputError(f"{source}: no sheet {sheet!r}; the sheets are {names}", "sheet")
         name = names[0] if sheet is None else sheet
         values = list(book[name].iter_rows(values_only=True))
     finally:
@@ -572,8 +572,8 @@ def choose_columns(
       benchmarks: None (every column but those `set_aside` and dropped) or the names
         played, in this order (any column, set aside or not).
       drop: names left out.
-      set_aside: {column: why it is not played unless named in `benchmarks`, in the plural}
-        a harness group or subtask).
+      set_aside: {column: why it is not played unless named in `benchmarks`}, the why in
+        the plural ("aggregate columns", "subtasks of a group whose score is played").
       text_columns: columns left out as text; `drop` may name them, `benchmarks` may not.
 
     Raises:
@@ -587,16 +587,18 @@ def choose_columns(
         unknown = [name for name in names if name not in columns and name not in text_columns]
         if unknown:
             text = f" (and the text columns {list(text_columns)})" if text_columns else ""
-            raise InputError(f"{where}: {option}: unknown column(s) {unknown}; the table has {list(columns)}{text}")
+            raise InputError(f"{where}: {option}: unknown column(s) {unknown}; the table has {list(columns)}{text}", option)
     notes = []
     if chosen_names is not None:
         check_unique(chosen_names, "benchmark", f"{where}: benchmarks")
         texts = [name for name in chosen_names if name in text_columns]
         if texts:
-            raise InputError(f"{where}: benchmarks: {texts[0]!r} is a text column (most of its cells are not numbers)")
+            raise InputError(
+                f"{where}: benchmarks: {texts[0]!r} is a text column (most of its cells are not numbers)", "benchmarks"
+            )
         both = [name for name in chosen_names if name in dropped]
         if both:
-            raise InputError(f"{where}: {both[0]!r} is in both benchmarks= and drop=; keep it in one")
+            raise InputError(f"{where}: {both[0]!r} is in both benchmarks= and drop=; keep it in one", "drop")
         chosen = chosen_names
         notes.append(f"benchmarks chosen (benchmarks=): {len(chosen)} of {len(columns)} columns")
     else:
@@ -612,7 +614,9 @@ def choose_columns(
     if texts:
         notes.append(f"left out as text (most cells are not numbers): {_listing(texts)}")
     if not chosen:
-        raise InputError(f"{where}: no benchmark left to play; the columns are {list(columns)}; choose with benchmarks=")
+        raise InputError(
+            f"{where}: no benchmark left to play; the columns are {list(columns)}; choose with benchmarks=", "benchmarks"
+        )
     return chosen, notes
 
 
@@ -646,7 +650,7 @@ def read_array(array, models, benchmarks) -> RawTable:
 
 def _names(option: str, names) -> tuple[str, ...]:
     if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray)):
-        raise InputError(f"{option}={names!r} must be a list of names")
+        raise InputError(f"{option}={names!r} must be a list of names", option)
     return tuple(str(name) for name in names)
 
 

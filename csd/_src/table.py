@@ -247,13 +247,15 @@ def load_table(
     check_choice("tasks", tasks, TASK_LEVELS)
     lm_eval = format == "lm-eval" or (format == "auto" and _is_folder(path))
     if metric is not None and not lm_eval:
-        raise InputError("metric= selects an lm-evaluation-harness metric; use it with format='lm-eval'")
+        raise InputError("metric= selects an lm-evaluation-harness metric; use it with format='lm-eval'", "metric")
     if tasks != "groups" and not lm_eval:
-        raise InputError("tasks= chooses an lm-evaluation-harness folder's groups or subtasks; use it with format='lm-eval'")
+        raise InputError(
+            "tasks= chooses an lm-evaluation-harness folder's groups or subtasks; use it with format='lm-eval'", "tasks"
+        )
     if models is not None and not isinstance(path, np.ndarray):
         raise InputError("models= names the rows of a NumPy array; path is not one")
     if sheet is not None and not (isinstance(path, (str, os.PathLike)) and is_spreadsheet(os.fspath(path))):
-        raise InputError(f"sheet={sheet!r} chooses a sheet of an .xlsx workbook; path is not one")
+        raise InputError(f"sheet={sheet!r} chooses a sheet of an .xlsx workbook; path is not one", "sheet")
     source, raw = _read(path, format, metric, tasks, sheet, models, benchmarks, drop)
     raw, flipped = _flip(source, raw, lower_is_better, higher_is_better)
     return _apply_missing_policy(source, raw, missing, flipped)
@@ -301,7 +303,9 @@ def _flip(source: str, raw: RawTable, lower_is_better, higher_is_better) -> tupl
     higher = _benchmark_names(source, raw, "higher_is_better", higher_is_better)
     both = [name for name in lower if name in higher]
     if both:
-        raise InputError(f"{source}: {both[0]!r} is in both lower_is_better and higher_is_better; keep it in one")
+        raise InputError(
+            f"{source}: {both[0]!r} is in both lower_is_better and higher_is_better; keep it in one", "higher_is_better"
+        )
     marked = raw.lower_is_better or ()
     flipped = tuple(b for b in raw.benchmarks if (b in lower or b in marked) and b not in higher)
     notes = list(raw.notes)
@@ -325,11 +329,13 @@ def _flip(source: str, raw: RawTable, lower_is_better, higher_is_better) -> tupl
 def _benchmark_names(source: str, raw: RawTable, option: str, names) -> tuple[str, ...]:
     """`names` (a list of the table's benchmarks) as a tuple without repeats."""
     if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray)):
-        raise InputError(f"{option}={names!r} must be a list of benchmark names, e.g. ['perplexity']")
+        raise InputError(f"{option}={names!r} must be a list of benchmark names, e.g. ['perplexity']", option)
     names = tuple(dict.fromkeys(str(name) for name in names))
     unknown = [name for name in names if name not in raw.benchmarks]
     if unknown:
-        raise InputError(f"{source}: {option}: unknown benchmark(s) {unknown}; the table has {list(raw.benchmarks)}")
+        raise InputError(
+            f"{source}: {option}: unknown benchmark(s) {unknown}; the table has {list(raw.benchmarks)}", option
+        )
     return names
 
 
