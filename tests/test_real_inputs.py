@@ -355,6 +355,7 @@ def test_choosing_benchmarks_of_a_shipped_table_keeps_their_tiers():
     assert sorted(map(sorted, prepared.tiers.values())) == [["AMPS_Hard", "math_comp"], ["typos"]]
 
 
+@pytest.mark.slow
 def test_csd_run_plays_an_export_and_a_harness_folder_and_reports_what_it_left_out(tmp_path):
     from test_cli import read_results, run_cli
 

@@ -352,11 +352,14 @@ def test_the_python_examples_of_docs_data_md_run(tmp_path, monkeypatch, capsys):
     pytest.importorskip("pandas")
     docs = open(os.path.join(os.path.dirname(__file__), "..", "docs", "data.md"), encoding="utf-8").read()
     examples = docs.split("```python\n")[1:]
-    assert len(examples) == 3
+    assert len(examples) == 4
     shutil.copytree(LM_EVAL, tmp_path / "lm_eval_out")
     write(tmp_path, "model\tmmlu\tperplexity\nllama\t66.6%\t6.1\nmistral\t62.5%\t5.9\n", "scores.tsv")
+    export = docs.split("An export such as this one (`export.csv`) loads as it is:\n\n```text\n")[1].split("```")[0]
+    write(tmp_path, export, "export.csv")
     monkeypatch.chdir(tmp_path)
     for example in examples:
         exec(compile(example.split("```")[0], "docs/data.md", "exec"), {})
     out = capsys.readouterr().out
     assert "('perplexity',)" in out and "lambada_openai" in out
+    assert "('IFEval', 'BBH', 'MATH Lvl 5')" in out
