@@ -373,7 +373,7 @@ def _real_scores(source: str, models, benchmarks, scores) -> np.ndarray:
     except ValueError as err:
         raise InputError(f"{source}: scores are not a rectangular array of numbers: {err}") from None
     if array.dtype.kind in "biuf":
-        return array.astype(np.float64)
+        return array.astype(np.float64, copy=False)
     if array.ndim == 2 and array.shape == (len(models), len(benchmarks)):
         for (m, k), value in np.ndenumerate(array):
             if value is None:  # missing, as NumPy reads it
@@ -384,7 +384,7 @@ def _real_scores(source: str, models, benchmarks, scores) -> np.ndarray:
                     f"{source}: model {models[m]!r}, benchmark {benchmarks[k]!r}: {what}, not a number; give real "
                     "numbers (csd.load_table reads text)"
                 )
-        return array.astype(np.float64)
+        return array.astype(np.float64, copy=False)
     raise InputError(
         f"{source}: scores must be a 2-D array of real numbers, got {array.ndim}-D of dtype {array.dtype}"
     )
