@@ -12,7 +12,7 @@ import pytest
 
 import csd
 from csd._src import readers
-from csd._src.config import RunConfig, prepare_table
+from csd._src.config import RunConfig, prepare_table, tiers_source
 
 DATA = os.path.join(os.path.dirname(__file__), "data")
 GROUPS = os.path.join(DATA, "lm_eval_groups")  # mmlu > humanities, stem > 4 subjects; wikitext
@@ -353,6 +353,11 @@ def test_choosing_benchmarks_of_a_shipped_table_keeps_their_tiers():
     prepared = prepare_table(config.data)
     assert sorted(prepared.table.benchmarks) == ["AMPS_Hard", "math_comp", "typos"]
     assert sorted(map(sorted, prepared.tiers.values())) == [["AMPS_Hard", "math_comp"], ["typos"]]
+    # mode=report takes the tiers from tiers_source: restricted the same way.
+    assert {tier: names for tier, names in tiers_source(config.data).items() if names} == {
+        "Language": ["typos"], "Mathematics": ["AMPS_Hard", "math_comp"]}
+    dropped = prepare_table(RunConfig.from_dict({"data": {"drop": ["typos"]}}).data)
+    assert len(dropped.table.benchmarks) == 20 and "typos" not in sum(dropped.tiers.values(), [])
 
 
 @pytest.mark.slow

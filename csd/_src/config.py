@@ -347,36 +347,43 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
             benchmarks=data.benchmarks, drop=data.drop,
         )
         tiers = tiers_source(data)
-        if tiers is not None and (data.benchmarks is not None or data.drop):
-            tiers = _tiers_of_chosen(tiers, table)
         # `shuffle` is played by the tournament (`RunConfig.tournament`): the table keeps its order.
         order = "given" if data.round_order() == "shuffle" else data.round_order()
         table, tiers = order_rounds(table, order, tiers, tier_order=data.tier_order, seed=seed)
     return PreparedTable(table, tiers, name)
 
 
-def _tiers_of_chosen(source: str, table: ScoreTable):
-    """The tiers of the JSON file `source` restricted to the benchmarks `table` plays
-    (chosen with data.benchmarks / data.drop); `source` itself where it cannot be read as
-    tiers, for `order_rounds` to report."""
+def tiers_source(data: DataConfig) -> str | dict[str, list[str]] | None:
+    """The tiers file `data.tiers` names: `auto` is the one shipped with `data.table` (none
+    for a `path` or a table that ships none). With `data.benchmarks` or `data.drop`, its
+    tiers {tier: [benchmarks]} restricted to the benchmarks chosen."""
+    if data.tiers != "auto":
+        source = data.tiers
+    elif data.path is not None:
+        return None
+    else:
+        source = shipped_tiers(data.table)
+    if source is None or (data.benchmarks is None and not data.drop):
+        return source
+    return _chosen_tiers(source, data)
+
+
+def _chosen_tiers(source: str, data: DataConfig):
+    """The tiers of the JSON file `source` without the benchmarks `data.benchmarks` leaves
+    out or `data.drop` names; `source` itself where it cannot be read as tiers, for
+    `order_rounds` to report why."""
     try:
-        with open(source, encoding="utf-8") as handle:
+        with open(os.path.expanduser(source), encoding="utf-8") as handle:
             tiers = json.load(handle)
     except (OSError, ValueError):
         return source
     if not isinstance(tiers, Mapping) or not all(isinstance(names, list) for names in tiers.values()):
         return source
-    return {tier: [name for name in names if name in table.benchmarks] for tier, names in tiers.items()}
 
+    def chosen(name) -> bool:
+        return (data.benchmarks is None or name in data.benchmarks) and name not in data.drop
 
-def tiers_source(data: DataConfig) -> str | None:
-    """The tiers file `data.tiers` names: `auto` is the one shipped with `data.table` (none
-    for a `path` or a table that ships none)."""
-    if data.tiers != "auto":
-        return data.tiers
-    if data.path is not None:
-        return None
-    return shipped_tiers(data.table)
+    return {tier: [name for name in names if chosen(name)] for tier, names in tiers.items()}
 
 
 def _allowed(key: str) -> str:
