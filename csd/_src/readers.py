@@ -216,11 +216,11 @@ def read_text_table(source: str, table_format: str) -> RawTable:
         numbered = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except csv.Error as err:
         raise InputError(f"{source}, line {reader.line_num}: cannot read the table: {err}") from None
-    raw = table_from_rows(source, numbered, table_format, thousands=True, unit="line")
+    raw = _table_from_rows(source, numbered, table_format, thousands=True, unit="line")
     return dataclasses.replace(raw, notes=(f"delimiter: {DELIMITERS[delimiter]}",) + raw.notes)
 
 
-def table_from_rows(source: str, numbered: list, table_format: str, thousands: bool, unit: str) -> RawTable:
+def _table_from_rows(source: str, numbered: list, table_format: str, thousands: bool, unit: str) -> RawTable:
     """A wide or long table from its non-empty rows [(number, [cell texts])], the header
     first; `unit` names a row's number in messages ("line" or "row")."""
     header, rows = _without_trailing_empty_columns(numbered[0][1], numbered[1:])
@@ -249,9 +249,9 @@ def _filled_width(fields: Sequence[str]) -> int:
     return max((i + 1 for i, field in enumerate(fields) if field.strip()), default=0)
 
 
-def check_table_file(source: str) -> int:
-    """The size in bytes of the regular file `source`; refuses anything else (a device, a
-    FIFO, a socket) and files past `MAX_TABLE_BYTES`, before reading a byte."""
+def check_table_file(source: str) -> None:
+    """Refuses `source` unless it is a regular file of at most `MAX_TABLE_BYTES` (a device,
+    a FIFO, a socket, a folder), before reading a byte."""
     try:
         info = os.stat(source)
     except OSError as err:
@@ -266,7 +266,6 @@ def check_table_file(source: str) -> int:
             f"{source}: the file has {info.st_size / 2**20:.0f} MiB, more than the {MAX_TABLE_BYTES // 2**20} MiB "
             "a table may have (csd._src.readers.MAX_TABLE_BYTES); is it a score table?"
         )
-    return info.st_size
 
 
 def read_bounded(source: str) -> bytes:
@@ -362,7 +361,7 @@ def _wide_table(source, header, header_at: str, rows, thousands: bool, unit: str
     """The column named `model` (else the first) holds the model names; every other column
     is a benchmark (or a text column, left out)."""
     names = [name.strip() for name in header]
-    model_column = model_column_of(names)
+    model_column = _model_column(names)
     columns = [c for c in range(len(names)) if c != model_column]
     for c in columns:
         if not names[c]:
@@ -390,16 +389,16 @@ def _wide_table(source, header, header_at: str, rows, thousands: bool, unit: str
     def where(m: int, k: int) -> tuple[str, str]:
         return f"{source}, {rows_read[m]}, column {benchmarks[k]!r}", f"{unit} {numbers[m]}"
 
-    return wide_from_grid(models, benchmarks, grid, lambda text: parse_cell(text, thousands), where, rows_read, notes)
+    return _wide_from_grid(models, benchmarks, grid, lambda text: parse_cell(text, thousands), where, rows_read, notes)
 
 
-def model_column_of(names: Sequence[str]) -> int:
+def _model_column(names: Sequence[str]) -> int:
     """The index of the column of model names: the one named `model` (any case), else 0."""
     lowered = [name.strip().lower() for name in names]
     return lowered.index("model") if "model" in lowered else 0
 
 
-def wide_from_grid(models, benchmarks, grid, parse, where, rows_read, notes) -> RawTable:
+def _wide_from_grid(models, benchmarks, grid, parse, where, rows_read, notes) -> RawTable:
     """A wide RawTable from an (M, K) grid of cell values (`parse` reads one, raising
     _CellError): text columns are left out, every other bad cell is refused (the first,
     row by row, named by `where(m, k)`), and aggregate columns are marked."""
@@ -539,7 +538,7 @@ def read_spreadsheet(source: str, table_format: str, sheet: str | None = None) -
     where = f"{source}, sheet {name!r}"
     if not numbered:
         raise InputError(f"{where}: the sheet is empty")
-    raw = table_from_rows(where, numbered, table_format, thousands=True, unit="row")
+    raw = _table_from_rows(where, numbered, table_format, thousands=True, unit="row")
     sheets = f"sheet {name!r}" + ("" if len(names) == 1 else f" (of {len(names)}: {', '.join(map(repr, names))})")
     return dataclasses.replace(raw, notes=(sheets,) + raw.notes)
 
@@ -680,7 +679,7 @@ def read_dataframe(frame, table_format: str) -> RawTable:
         return f"load_table(DataFrame): row {models[m]!r}, column {benchmarks[k]!r}", f"row {models[m]!r}"
 
     grid = list(frame.itertuples(index=False, name=None))
-    return wide_from_grid(models, benchmarks, grid, _parse_value, where, tuple(f"row {m!r}" for m in models), notes)
+    return _wide_from_grid(models, benchmarks, grid, _parse_value, where, tuple(f"row {m!r}" for m in models), notes)
 
 
 def _long_dataframe(frame, columns) -> RawTable:
