@@ -66,7 +66,7 @@ def test_percent_missing_markers_and_thousands_in_a_tab_file(tmp_path):
     [
         ("model,a\nm1,85%\nm2,80\n", r"line 3 \(model 'm2'\), column 'a': '80' is a plain number but '85%' \(line 2\) is a percent"),
         ("model,a\nm1,80\nm2,85%\n", r"line 3 \(model 'm2'\), column 'a': '85%' is a percent but '80' \(line 2\) is a plain number"),
-        ('model,a\nm1,"1,234"\nm2,2\n', r"line 2 \(model 'm1'\), column 'a': '1,234' is not a number: thousands separators are read only in tab- or semicolon"),
+        ('model,a\nm1,"1,5"\nm2,2\n', r"line 2 \(model 'm1'\), column 'a': '1,5' is not a number: decimal commas are not read; write 1.5 "),
         ("model;a\nm1;85,3\nm2;2\n", r"line 2 \(model 'm1'\), column 'a': '85,3' is not a number: decimal commas are not read; write 85.3"),
         ("model;a\nm1;0,123\nm2;2\n", r"'0,123' is not a number: decimal commas are not read"),
         ("model,a\nm1,1_000\nm2,2\n", r"line 2 \(model 'm1'\), column 'a': '1_000' is not a number: write it without '_'"),
@@ -161,7 +161,7 @@ def test_a_dataframe_with_a_model_column_and_a_long_dataframe():
 
 def test_a_dataframe_cell_that_is_not_a_score_is_named():
     pd = pytest.importorskip("pandas")
-    with pytest.raises(csd.InputError, match=r"row 'b', column 'x': 'oops' is not a finite number"):
+    with pytest.raises(csd.InputError, match=r"row 'b', column 'x': 'oops' is not a number"):
         csd.load_table(pd.DataFrame({"x": [1.0, "oops"]}, index=["a", "b"]))
 
 
@@ -178,7 +178,7 @@ def test_a_numpy_array_with_names():
 
 @pytest.mark.parametrize("value", [None, 3, [[1.0, 2.0]], {"a": 1}])
 def test_anything_else_is_refused_naming_the_argument_and_what_is_allowed(value):
-    with pytest.raises(csd.InputError, match=r"load_table: path=.* is not a table; give a CSV/TSV file, .* a pandas DataFrame"):
+    with pytest.raises(csd.InputError, match=r"load_table: path=.* is not a table; give a CSV/TSV or .xlsx file, .* a pandas DataFrame"):
         csd.load_table(value)
 
 
@@ -194,11 +194,15 @@ def test_the_lm_eval_fixture_reads_every_model_and_task():
     table = csd.load_table(LM_EVAL, format="lm-eval")
     assert table.models == ("EleutherAI/pythia-160m", "EleutherAI/pythia-410m", "gpt2")
     assert table.benchmarks == ("arc_easy", "hellaswag", "lambada_openai")
-    # pythia-160m: arc_easy from the newer file, the others from the older one.
-    np.testing.assert_array_equal(table.scores, [[0.4381, 0.2832, 38.25], [0.5173, 0.3366, 10.64], [0.4381, 0.2892, np.nan]])
+    # pythia-160m: arc_easy from the newer file, the others from the older one; perplexity
+    # negated, as the files' higher_is_better says it is lower-is-better.
+    np.testing.assert_array_equal(table.scores, [[0.4381, 0.2832, -38.25], [0.5173, 0.3366, -10.64], [0.4381, 0.2892, np.nan]])
     np.testing.assert_array_equal(table.stderr, [[0.0102, 0.0045, 1.4312], [0.0103, 0.0047, 0.3215], [0.0102, np.nan, np.nan]])
     assert table.n_missing == 1
     assert "metrics: arc_easy 'acc,none', hellaswag 'acc,none', lambada_openai 'perplexity,none'" in table.notes
+    assert table.flipped == ("lambada_openai",)
+    assert "lower is better by the files' higher_is_better: lambada_openai 'perplexity,none'" in table.notes
+    assert "lower is better, negated so that higher is better: lambada_openai" in table.notes
     assert (
         "model 'EleutherAI/pythia-160m': 2 results files merged, newest "
         "results_2024-06-01T09-30-00.000000.json; the newer win for arc_easy"
@@ -348,11 +352,14 @@ def test_the_python_examples_of_docs_data_md_run(tmp_path, monkeypatch, capsys):
     pytest.importorskip("pandas")
     docs = open(os.path.join(os.path.dirname(__file__), "..", "docs", "data.md"), encoding="utf-8").read()
     examples = docs.split("```python\n")[1:]
-    assert len(examples) == 3
+    assert len(examples) == 4
     shutil.copytree(LM_EVAL, tmp_path / "lm_eval_out")
     write(tmp_path, "model\tmmlu\tperplexity\nllama\t66.6%\t6.1\nmistral\t62.5%\t5.9\n", "scores.tsv")
+    export = docs.split("An export such as this one (`export.csv`) loads as it is:\n\n```text\n")[1].split("```")[0]
+    write(tmp_path, export, "export.csv")
     monkeypatch.chdir(tmp_path)
     for example in examples:
         exec(compile(example.split("```")[0], "docs/data.md", "exec"), {})
     out = capsys.readouterr().out
     assert "('perplexity',)" in out and "lambada_openai" in out
+    assert "('IFEval', 'BBH', 'MATH Lvl 5')" in out

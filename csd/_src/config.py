@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import os
 from collections.abc import Mapping
 from typing import Any, List, Optional
@@ -57,6 +58,14 @@ class DataConfig:
       tier_order: the order of the tiers: `given` or `easy-first` (`csd.order_rounds`).
       format: how to read `path`: `auto`, `wide`, `long` or `lm-eval` (`csd.load_table`).
       lower_is_better: benchmarks whose scores are negated so that higher is better.
+      higher_is_better: benchmarks played as they are, against the harness's
+        `higher_is_better` or a metric name that suggests lower-is-better.
+      benchmarks: None (every column but aggregates such as `Average`, and for lm-eval the
+        `tasks` level), or the benchmarks played, in this order (the given round order).
+      drop: columns left out (e.g. a parameter count).
+      metric: lm-eval: None (each task's first metric), one metric name, or {task: name}.
+      tasks: lm-eval: `groups`, `subtasks` or `all` (`csd.load_table`).
+      sheet: an .xlsx `path`: the sheet read (None: the first).
     """
 
     table: Optional[str] = "livebench"
@@ -67,6 +76,12 @@ class DataConfig:
     tier_order: str = "easy-first"
     format: str = "auto"
     lower_is_better: List[str] = dataclasses.field(default_factory=list)
+    higher_is_better: List[str] = dataclasses.field(default_factory=list)
+    benchmarks: Optional[List[str]] = None
+    drop: List[str] = dataclasses.field(default_factory=list)
+    metric: Any = None
+    tasks: str = "groups"
+    sheet: Optional[str] = None
 
     def round_order(self) -> str:
         """`order` with `auto` resolved: `easy-first` inside shipped tiers, else `given`."""
@@ -326,7 +341,11 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
             source, name = shipped_table(data.table), data.table
         else:
             raise InputError("give data.path=FILE (a CSV) or data.table=NAME")
-        table = load_table(source, missing=data.missing, format=data.format, lower_is_better=data.lower_is_better)
+        table = load_table(
+            source, missing=data.missing, format=data.format, lower_is_better=data.lower_is_better,
+            higher_is_better=data.higher_is_better, metric=data.metric, tasks=data.tasks, sheet=data.sheet,
+            benchmarks=data.benchmarks, drop=data.drop,
+        )
         tiers = tiers_source(data)
         # `shuffle` is played by the tournament (`RunConfig.tournament`): the table keeps its order.
         order = "given" if data.round_order() == "shuffle" else data.round_order()
@@ -334,14 +353,37 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
     return PreparedTable(table, tiers, name)
 
 
-def tiers_source(data: DataConfig) -> str | None:
+def tiers_source(data: DataConfig) -> str | dict[str, list[str]] | None:
     """The tiers file `data.tiers` names: `auto` is the one shipped with `data.table` (none
-    for a `path` or a table that ships none)."""
+    for a `path` or a table that ships none). With `data.benchmarks` or `data.drop`, its
+    tiers {tier: [benchmarks]} restricted to the benchmarks chosen."""
     if data.tiers != "auto":
-        return data.tiers
-    if data.path is not None:
+        source = data.tiers
+    elif data.path is not None:
         return None
-    return shipped_tiers(data.table)
+    else:
+        source = shipped_tiers(data.table)
+    if source is None or (data.benchmarks is None and not data.drop):
+        return source
+    return _chosen_tiers(source, data)
+
+
+def _chosen_tiers(source: str, data: DataConfig):
+    """The tiers of the JSON file `source` without the benchmarks `data.benchmarks` leaves
+    out or `data.drop` names; `source` itself where it cannot be read as tiers, for
+    `order_rounds` to report why."""
+    try:
+        with open(os.path.expanduser(source), encoding="utf-8") as handle:
+            tiers = json.load(handle)
+    except (OSError, ValueError):
+        return source
+    if not isinstance(tiers, Mapping) or not all(isinstance(names, list) for names in tiers.values()):
+        return source
+
+    def chosen(name) -> bool:
+        return (data.benchmarks is None or name in data.benchmarks) and name not in data.drop
+
+    return {tier: [name for name in names if chosen(name)] for tier, names in tiers.items()}
 
 
 def _allowed(key: str) -> str:

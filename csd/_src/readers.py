@@ -1,5 +1,5 @@
 """Reading score tables in their many shapes: delimited text (comma, tab or semicolon; wide
-or long), pandas DataFrames and NumPy arrays.
+or long), spreadsheets (.xlsx, with openpyxl), pandas DataFrames and NumPy arrays.
 
 Each reader returns a `RawTable`: the scores as read, before the direction and the
 missing-score policy are applied (`csd._src.table.load_table` does that), with short notes
@@ -9,10 +9,23 @@ the file, line and column (or the argument) and says how to fix it.
 Cells (text files, and strings in a DataFrame):
   - "N/A", "NA", "n/a", "-", "—" and empty cells are missing;
   - "85.3%" is read as 85.3; a column has percent signs in all its present cells or in none;
-  - "1,234" (groups of three digits, first digit not 0) is read as 1234 only in a tab- or
-    semicolon-separated file; a decimal comma ("85,3") is refused, and so is any comma in a
-    comma-separated file's cells (thousands are ambiguous there);
+  - "1,234" (groups of three digits, first digit not 0) is read as 1234 (in a comma-separated
+    file such a cell is quoted: "1,234"); a decimal comma ("85,3") is refused, naming the fix;
+    a DataFrame's strings are not read with thousands separators;
   - "1_000", digits other than 0-9, "inf" and "nan" are refused.
+
+Columns of a wide table (text files, spreadsheets, DataFrames):
+  - the model names are the column named `model` (any letter case), else the first column;
+  - a text column (more of its present cells are text than numbers, like a model type,
+    licence or "7B") is left out with a note; a column of numbers with a few bad cells is
+    refused at its first bad cell;
+  - an aggregate column (`AGGREGATE_WORDS`: Average, Mean, Overall, Total, Avg, ... as the
+    name's first word, e.g. "Average ⬆️" or "avg_score") is read but not played unless
+    named in `benchmarks=` (`choose_columns`);
+  - trailing columns with no name and no cell, and empty rows, are ignored.
+
+Files are refused before they are read when they are not regular files (a device such as
+/dev/zero, a FIFO, a socket) or hold more than `MAX_TABLE_BYTES`.
 """
 
 from __future__ import annotations
@@ -21,8 +34,10 @@ import csv
 import dataclasses
 import io
 import math
+import os
 import re
-from typing import Callable, NamedTuple, Sequence
+import stat
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
@@ -31,6 +46,17 @@ from csd._src.errors import InputError
 TABLE_FORMATS = ("auto", "wide", "long", "lm-eval")
 LONG_COLUMNS = ("model", "benchmark", "score")
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon"}
+# The largest table file (or lm-eval results file) read: 256 MiB, some 10 million cells of
+# text, far beyond any leaderboard; a larger file is refused before it is read.
+MAX_TABLE_BYTES = 256 * 2**20
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
+EXCEL_EXTRA = "pip install 'csd-swiss[excel]'"
+# A column is an aggregate of the others when its name's first word is one of these (any
+# letter case) and its other words, if any, are in _AGGREGATE_TAIL: "Average ⬆️", "avg_score".
+AGGREGATE_WORDS = ("average", "avg", "mean", "overall", "total", "aggregate", "sum")
+_AGGREGATE_TAIL = frozenset({"score", "scores", "all", "accuracy", "acc"})
+# A metric is lower-is-better by its name when the name holds one of these (any letter case).
+LOWER_IS_BETTER_WORDS = ("perplexity", "bits_per_byte", "loss", "error", "latency")
 
 _MISSING_MARKERS = frozenset({"", "na", "n/a", "-", "\u2014"})
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
@@ -49,6 +75,10 @@ class RawTable:
       stderr: None, or (M, K) float64 standard errors, NaN where unknown.
       rows: (M,) where each model was read, for messages (e.g. "line 3 (model 'm2')").
       notes: what was detected or changed, one short line each.
+      text_columns: the columns left out as text (not in `benchmarks`).
+      aggregates: the benchmarks that are aggregates of the others, not played by default.
+      lower_is_better: None where the source says nothing of directions; else the
+        benchmarks it marks lower-is-better (the harness's `higher_is_better`).
     """
 
     models: tuple[str, ...]
@@ -57,10 +87,26 @@ class RawTable:
     stderr: np.ndarray | None
     rows: tuple[str, ...]
     notes: tuple[str, ...]
+    text_columns: tuple[str, ...] = ()
+    aggregates: tuple[str, ...] = ()
+    lower_is_better: tuple[str, ...] | None = None
+
+    def with_columns(self, names: Sequence[str]) -> "RawTable":
+        """The table restricted to the benchmarks `names`, in that order."""
+        index = [self.benchmarks.index(name) for name in names]
+        lower = None if self.lower_is_better is None else tuple(b for b in self.lower_is_better if b in names)
+        return dataclasses.replace(
+            self, benchmarks=tuple(names), scores=self.scores[:, index],
+            stderr=None if self.stderr is None else self.stderr[:, index], lower_is_better=lower,
+        )
 
 
 class _CellError(Exception):
     """Why a cell is not a number; the caller adds where it is."""
+
+
+class _TextCell(_CellError):
+    """A cell that is text, not a malformed number: a text column is made of them."""
 
 
 class _Cell(NamedTuple):
@@ -82,23 +128,25 @@ def parse_cell(text: str, thousands: bool) -> _Cell:
     if text.lower() in _MISSING_MARKERS:
         return _Cell(math.nan, False, False, bool(text), text)
     number, percent = (text[:-1].rstrip(), True) if text.endswith("%") else (text, False)
-    if "_" in number:
+    if "_" in number and _NUMBER.fullmatch(number.replace("_", "")):
         raise _CellError(f"{text!r} is not a number: write it without '_' (e.g. 1000)")
     if not number.isascii() and any(ch.isdigit() for ch in number if not ch.isascii()):
         raise _CellError(f"{text!r} has digits other than 0-9; write it with 0-9")
-    grouped = "," in number
+    grouped = "," in number and bool(_NUMBER.fullmatch(number.replace(",", "")))
     if grouped:
-        if not thousands:
-            raise _CellError(
-                f"{text!r} is not a number: thousands separators are read only in tab- or "
-                f"semicolon-separated files; write {number.replace(',', '')}"
-            )
         if not _GROUPED.fullmatch(number):
             raise _CellError(
-                f"{text!r} is not a number: decimal commas are not read; write {number.replace(',', '.')}"
+                f"{text!r} is not a number: decimal commas are not read; write {number.replace(',', '.')} "
+                "(export with '.' as the decimal mark)"
             )
+        if not thousands:
+            raise _CellError(f"{text!r} is not a number: thousands separators are not read here; write {number.replace(',', '')}")
         number = number.replace(",", "")
-    return _finite(text, float(number) if _NUMBER.fullmatch(number) else math.nan, percent, grouped)
+    if _NUMBER.fullmatch(number):
+        return _finite(text, float(number), percent, grouped)
+    if number.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+        raise _CellError(f"{text!r} is not a finite number")
+    raise _TextCell(f"{text!r} is not a number")
 
 
 def _finite(text: str, value: float, percent: bool, grouped: bool) -> _Cell:
@@ -168,30 +216,85 @@ def read_text_table(source: str, table_format: str) -> RawTable:
         numbered = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except csv.Error as err:
         raise InputError(f"{source}, line {reader.line_num}: cannot read the table: {err}") from None
-    (_, header), rows = numbered[0], numbered[1:]
+    raw = _table_from_rows(source, numbered, table_format, thousands=True, unit="line")
+    return dataclasses.replace(raw, notes=(f"delimiter: {DELIMITERS[delimiter]}",) + raw.notes)
+
+
+def _table_from_rows(source: str, numbered: list, table_format: str, thousands: bool, unit: str) -> RawTable:
+    """A wide or long table from its non-empty rows [(number, [cell texts])], the header
+    first; `unit` names a row's number in messages ("line" or "row")."""
+    header, rows = _without_trailing_empty_columns(numbered[0][1], numbered[1:])
+    header_at = f"{unit} {numbered[0][0]}"
     if not rows:
         raise InputError(f"{source}: the table has a header but no model rows")
     is_long = _is_long_header(header)
     if table_format == "long" and not is_long:
-        raise InputError(
-            f"{source}, line 1: {_LONG_NEEDS}; the header has {[h.strip() for h in header]}"
-        )
-    notes = [f"delimiter: {DELIMITERS[delimiter]}"]
-    thousands = delimiter != ","
+        raise InputError(f"{source}, {header_at}: {_LONG_NEEDS}; the header has {[h.strip() for h in header]}")
     if is_long and table_format != "wide":
-        notes.append("format: long (model, benchmark, score" + (", stderr)" if len(header) == 4 else ")"))
-        raw = _long_table(source, header, rows, thousands)
-    else:
-        raw = _wide_table(source, header, rows, thousands)
-    return dataclasses.replace(raw, notes=tuple(notes) + raw.notes)
+        raw = _long_table(source, header, rows, thousands, unit)
+        note = "format: long (model, benchmark, score" + (", stderr)" if len(header) == 4 else ")")
+        return dataclasses.replace(raw, notes=(note,) + raw.notes)
+    return _wide_table(source, header, header_at, rows, thousands, unit)
+
+
+def _without_trailing_empty_columns(header: list[str], rows: list) -> tuple[list[str], list]:
+    """(header, rows) without the trailing columns that have no name and no cell (a
+    spreadsheet's export often ends every line with empty fields)."""
+    width = max(_filled_width(fields) for fields in [header] + [row for _, row in rows])
+    return header[:width], [(number, row[:width]) for number, row in rows]
+
+
+def _filled_width(fields: Sequence[str]) -> int:
+    """1 + the index of the last non-blank field (0 if all are blank)."""
+    return max((i + 1 for i, field in enumerate(fields) if field.strip()), default=0)
+
+
+def check_table_file(source: str) -> None:
+    """Refuses `source` unless it is a regular file of at most `MAX_TABLE_BYTES` (a device,
+    a FIFO, a socket, a folder), before reading a byte."""
+    try:
+        info = os.stat(source)
+    except OSError as err:
+        raise InputError(f"{source}: cannot read the table: {err.strerror or err}") from None
+    kinds = {stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device", stat.S_ISFIFO: "a FIFO (named pipe)",
+             stat.S_ISSOCK: "a socket", stat.S_ISDIR: "a folder"}
+    kind = next((name for test, name in kinds.items() if test(info.st_mode)), None)
+    if kind or not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{source}: is {kind or 'not a regular file'}, not a table file; give a file saved on disk")
+    if info.st_size > MAX_TABLE_BYTES:
+        raise InputError(
+            f"{source}: the file has {info.st_size / 2**20:.0f} MiB, more than the {MAX_TABLE_BYTES // 2**20} MiB "
+            "a table may have (csd._src.readers.MAX_TABLE_BYTES); is it a score table?"
+        )
+
+
+def read_bounded(source: str) -> bytes:
+    """The bytes of the table file `source` (`check_table_file`), reading at most
+    `MAX_TABLE_BYTES` + 1 even if the file grows."""
+    check_table_file(source)
+    try:
+        with open(source, "rb") as handle:
+            data = handle.read(MAX_TABLE_BYTES + 1)
+    except OSError as err:
+        raise InputError(f"{source}: cannot read the table: {err}") from None
+    if len(data) > MAX_TABLE_BYTES:
+        raise InputError(f"{source}: the file grew past {MAX_TABLE_BYTES // 2**20} MiB while being read")
+    return data
 
 
 def _read_text(source: str) -> str:
+    data = read_bounded(source)
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(
+            f"{source}: this is a zip file, not text: a spreadsheet? .xlsx files are read when named .xlsx "
+            f"({EXCEL_EXTRA}); for .ods, save the sheet as .xlsx or .csv"
+        )
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{source}: this is an old Excel .xls file; save it as .xlsx ({EXCEL_EXTRA}) or .csv")
     try:
-        with open(source, newline="", encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as err:
-        raise InputError(f"{source}: cannot read the table: {err}") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(f"{source}: cannot read the table: not UTF-8 text ({err}); save it as UTF-8") from None
     if "\x00" in text:
         raise InputError(f"{source}: cannot read the table: it holds NUL bytes (not a text file)")
     if not text.strip():
@@ -254,60 +357,116 @@ def _is_long_header(header: Sequence[str]) -> bool:
     return names in (list(LONG_COLUMNS), list(LONG_COLUMNS) + ["stderr"])
 
 
-def _wide_table(source, header, rows, thousands: bool) -> RawTable:
-    """First column model names, every other column a benchmark."""
-    benchmarks = tuple(name.strip() for name in header[1:])
-    for column, name in enumerate(benchmarks, start=2):
+def _wide_table(source, header, header_at: str, rows, thousands: bool, unit: str) -> RawTable:
+    """The column named `model` (else the first) holds the model names; every other column
+    is a benchmark (or a text column, left out)."""
+    names = [name.strip() for name in header]
+    model_column = _model_column(names)
+    columns = [c for c in range(len(names)) if c != model_column]
+    for c in columns:
+        if not names[c]:
+            raise InputError(f"{source}, {header_at}, column {c + 1}: empty benchmark name")
+    benchmarks = tuple(names[c] for c in columns)
+    check_unique(benchmarks, "benchmark", f"{source}, {header_at}")
+    models, numbers, grid, first_number = [], [], [], {}
+    for number, row in rows:
+        if len(row) != len(names):
+            raise InputError(f"{source}, {unit} {number}: expected {len(names)} fields, found {len(row)}")
+        name = row[model_column].strip()
         if not name:
-            raise InputError(f"{source}, line 1, column {column}: empty benchmark name")
-    check_unique(benchmarks, "benchmark", f"{source}, line 1")
-    models, lines, cells, first_line = [], [], [], {}
-    for line, row in rows:
-        if len(row) != len(benchmarks) + 1:
-            raise InputError(f"{source}, line {line}: expected {len(benchmarks) + 1} fields, found {len(row)}")
-        name = row[0].strip()
-        if not name:
-            raise InputError(f"{source}, line {line}, column 1: empty model name")
-        if name in first_line:
+            raise InputError(f"{source}, {unit} {number}, column {model_column + 1}: empty model name")
+        if name in first_number:
             raise InputError(
-                f"{source}, line {line}: duplicate model name {name!r} (first on line {first_line[name]})"
+                f"{source}, {unit} {number}: duplicate model name {name!r} (first on {unit} {first_number[name]})"
             )
-        first_line[name] = line
+        first_number[name] = number
         models.append(name)
-        lines.append(line)
-        row_cells = []
-        try:
-            for text in row[1:]:
-                row_cells.append(parse_cell(text, thousands))
-        except _CellError as error:
-            column = benchmarks[len(row_cells)]
-            raise InputError(f"{source}, line {line} (model {name!r}), column {column!r}: {error}") from None
-        cells.append(row_cells)
-    rows_read = tuple(f"line {line} (model {name!r})" for line, name in zip(lines, models))
-    scores, notes = _scores_from_cells(
-        cells, benchmarks, lambda m, k: (f"{source}, {rows_read[m]}, column {benchmarks[k]!r}", f"line {lines[m]}")
+        numbers.append(number)
+        grid.append([row[c] for c in columns])
+    rows_read = tuple(f"{unit} {number} (model {name!r})" for number, name in zip(numbers, models))
+    notes = [f"models from the column {names[model_column]!r}"] if model_column else []
+
+    def where(m: int, k: int) -> tuple[str, str]:
+        return f"{source}, {rows_read[m]}, column {benchmarks[k]!r}", f"{unit} {numbers[m]}"
+
+    return _wide_from_grid(models, benchmarks, grid, lambda text: parse_cell(text, thousands), where, rows_read, notes)
+
+
+def _model_column(names: Sequence[str]) -> int:
+    """The index of the column of model names: the one named `model` (any case), else 0."""
+    lowered = [name.strip().lower() for name in names]
+    return lowered.index("model") if "model" in lowered else 0
+
+
+def _wide_from_grid(models, benchmarks, grid, parse, where, rows_read, notes) -> RawTable:
+    """A wide RawTable from an (M, K) grid of cell values (`parse` reads one, raising
+    _CellError): text columns are left out, every other bad cell is refused (the first,
+    row by row, named by `where(m, k)`), and aggregate columns are marked."""
+    outcomes = [[_attempt(parse, value) for value in row] for row in grid]
+    text = [k for k in range(len(benchmarks)) if _is_text_column([row[k] for row in outcomes])]
+    keep = [k for k in range(len(benchmarks)) if k not in text]
+    for m, row in enumerate(outcomes):
+        for k in keep:
+            if isinstance(row[k], _CellError):
+                raise InputError(f"{where(m, k)[0]}: {row[k]}")
+    kept = tuple(benchmarks[k] for k in keep)
+    cells = [[row[k] for k in keep] for row in outcomes]
+    scores, cell_notes = _scores_from_cells(cells, kept, lambda m, j: where(m, keep[j]))
+    return RawTable(
+        tuple(models), kept, scores, None, tuple(rows_read), tuple(notes) + tuple(cell_notes),
+        text_columns=tuple(benchmarks[k] for k in text), aggregates=tuple(b for b in kept if is_aggregate(b)),
     )
-    return RawTable(tuple(models), benchmarks, scores, None, rows_read, tuple(notes))
 
 
-def _long_table(source, header, rows, thousands: bool) -> RawTable:
+def _attempt(parse, value) -> "_Cell | _CellError":
+    try:
+        return parse(value)
+    except _CellError as error:
+        return error
+
+
+def _is_text_column(outcomes: Sequence) -> bool:
+    """Whether more of a column's present cells are text than numbers (bad numbers count as
+    numbers: such a column is refused at its first bad cell)."""
+    n_text = sum(isinstance(outcome, _TextCell) for outcome in outcomes)
+    n_numbers = sum(
+        isinstance(outcome, _CellError) and not isinstance(outcome, _TextCell)
+        or isinstance(outcome, _Cell) and not math.isnan(outcome.value)
+        for outcome in outcomes
+    )
+    return n_text > n_numbers
+
+
+def is_aggregate(name: str) -> bool:
+    """Whether a column named `name` looks like an aggregate of the others (Average, Mean,
+    Overall, Total, Avg, ...: `AGGREGATE_WORDS`)."""
+    words = re.findall(r"[a-z0-9]+", name.lower())
+    return bool(words) and words[0] in AGGREGATE_WORDS and all(word in _AGGREGATE_TAIL for word in words[1:])
+
+
+def looks_lower_is_better(name: str) -> bool:
+    """Whether a metric named `name` is lower-is-better by its name (`LOWER_IS_BETTER_WORDS`)."""
+    return any(word in name.lower() for word in LOWER_IS_BETTER_WORDS)
+
+
+def _long_table(source, header, rows, thousands: bool, unit: str) -> RawTable:
     """Rows of model, benchmark, score and optionally stderr; absent pairs are missing."""
     entries, first_line, model_line = {}, {}, {}
     for line, row in rows:
         if len(row) != len(header):
-            raise InputError(f"{source}, line {line}: expected {len(header)} fields, found {len(row)}")
+            raise InputError(f"{source}, {unit} {line}: expected {len(header)} fields, found {len(row)}")
         model, benchmark = row[0].strip(), row[1].strip()
         for column, name in ((1, model), (2, benchmark)):
             if not name:
-                raise InputError(f"{source}, line {line}, column {column}: empty {LONG_COLUMNS[column - 1]} name")
+                raise InputError(f"{source}, {unit} {line}, column {column}: empty {LONG_COLUMNS[column - 1]} name")
         key = (model, benchmark)
-        _first_row(first_line, key, line, f"{source}, lines")
+        _first_row(first_line, key, line, f"{source}, {unit}s")
         model_line.setdefault(model, line)
-        where = f"{source}, line {line} (model {model!r}, benchmark {benchmark!r})"
+        where = f"{source}, {unit} {line} (model {model!r}, benchmark {benchmark!r})"
         score = _cell_at(f"{where}, score", row[2], thousands)
         stderr = _stderr_cell(f"{where}, stderr", row[3], thousands) if len(row) == 4 else math.nan
-        entries[key] = (score, stderr, (f"{where}, score", f"line {line}"))
-    return _from_entries(entries, len(header) == 4, lambda model: f"line {model_line[model]} (model {model!r})")
+        entries[key] = (score, stderr, (f"{where}, score", f"{unit} {line}"))
+    return _from_entries(entries, len(header) == 4, lambda model: f"{unit} {model_line[model]} (model {model!r})")
 
 
 def _stderr_cell(where: str, text: str, thousands: bool) -> float:
@@ -341,6 +500,131 @@ def _from_entries(entries: dict, has_stderr: bool, rows_of) -> RawTable:
     )
 
 
+# ----------------------------------------------------------------------------- spreadsheets
+
+
+def is_spreadsheet(source: str) -> bool:
+    """Whether `source` is named like an Excel workbook (`SPREADSHEET_SUFFIXES`)."""
+    return os.path.splitext(source)[1].lower() in SPREADSHEET_SUFFIXES
+
+
+def read_spreadsheet(source: str, table_format: str, sheet: str | None = None) -> RawTable:
+    """A wide or long table from a sheet of an .xlsx workbook (the first, or `sheet`), read
+    with openpyxl (the `excel` extra) as the values Excel shows; rows are numbered as in
+    Excel, cells read like a text file's."""
+    check_table_file(source)
+    try:
+        import openpyxl
+    except ImportError:
+        raise InputError(f"{source}: reading .xlsx needs openpyxl: {EXCEL_EXTRA}") from None
+    try:
+        book = openpyxl.load_workbook(source, read_only=True, data_only=True)
+    except Exception as err:  # openpyxl raises zipfile, KeyError and XML errors for a damaged file
+        raise InputError(f"{source}: cannot read the workbook: {type(err).__name__}: {err}") from None
+    try:
+        names = book.sheetnames
+        if sheet is not None and sheet not in names:
+            raise InputError(f"{source}: no sheet {sheet!r}; the sheets are {names}", "sheet")
+        name = names[0] if sheet is None else sheet
+        values = list(book[name].iter_rows(values_only=True))
+    finally:
+        book.close()
+    width = max((len(row) for row in values), default=0)
+    numbered = [
+        (number, [_sheet_text(value) for value in row] + [""] * (width - len(row)))
+        for number, row in enumerate(values, start=1)
+        if any(_sheet_text(value).strip() for value in row)
+    ]
+    where = f"{source}, sheet {name!r}"
+    if not numbered:
+        raise InputError(f"{where}: the sheet is empty")
+    raw = _table_from_rows(where, numbered, table_format, thousands=True, unit="row")
+    sheets = f"sheet {name!r}" + ("" if len(names) == 1 else f" (of {len(names)}: {', '.join(map(repr, names))})")
+    return dataclasses.replace(raw, notes=(sheets,) + raw.notes)
+
+
+def _sheet_text(value) -> str:
+    """A cell value as text: numbers in full (repr round-trips a float), empty for None."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+# ----------------------------------------------------------------------------- choosing columns
+
+
+def choose_columns(
+    columns: Sequence[str],
+    where: str,
+    benchmarks=None,
+    drop=(),
+    set_aside: Mapping[str, str] | None = None,
+    text_columns: Sequence[str] = (),
+) -> tuple[tuple[str, ...], list[str]]:
+    """The benchmarks played, in round order, and notes on what was left out.
+
+    Args:
+      columns: (K,) the numeric columns read.
+      where: the source, for messages.
+      benchmarks: None (every column but those `set_aside` and dropped) or the names
+        played, in this order (any column, set aside or not).
+      drop: names left out.
+      set_aside: {column: why it is not played unless named in `benchmarks`}, the why in
+        the plural ("aggregate columns", "subtasks of a group whose score is played").
+      text_columns: columns left out as text; `drop` may name them, `benchmarks` may not.
+
+    Raises:
+      InputError: for an unknown name (listing the columns), a text column in
+        `benchmarks`, a name in both lists, or no column left to play.
+    """
+    set_aside = set_aside or {}
+    chosen_names = None if benchmarks is None else _names("benchmarks", benchmarks)
+    dropped = _names("drop", drop)
+    for option, names in (("benchmarks", chosen_names or ()), ("drop", dropped)):
+        unknown = [name for name in names if name not in columns and name not in text_columns]
+        if unknown:
+            text = f" (and the text columns {list(text_columns)})" if text_columns else ""
+            raise InputError(f"{where}: {option}: unknown column(s) {unknown}; the table has {list(columns)}{text}", option)
+    notes = []
+    if chosen_names is not None:
+        check_unique(chosen_names, "benchmark", f"{where}: benchmarks")
+        texts = [name for name in chosen_names if name in text_columns]
+        if texts:
+            raise InputError(
+                f"{where}: benchmarks: {texts[0]!r} is a text column (most of its cells are not numbers)", "benchmarks"
+            )
+        both = [name for name in chosen_names if name in dropped]
+        if both:
+            raise InputError(f"{where}: {both[0]!r} is in both benchmarks= and drop=; keep it in one", "drop")
+        chosen = chosen_names
+        notes.append(f"benchmarks chosen (benchmarks=): {len(chosen)} of {len(columns)} columns")
+    else:
+        chosen = tuple(name for name in columns if name not in set_aside and name not in dropped)
+        reasons: dict[str, list[str]] = {}
+        for name, why in set_aside.items():
+            if name not in dropped:
+                reasons.setdefault(why, []).append(name)
+        notes += [f"not played: {why} (name them in benchmarks= to play): {_listing(names)}" for why, names in reasons.items()]
+    if dropped:
+        notes.append(f"dropped (drop=): {', '.join(dropped)}")
+    texts = [name for name in text_columns if name not in dropped]
+    if texts:
+        notes.append(f"left out as text (most cells are not numbers): {_listing(texts)}")
+    if not chosen:
+        raise InputError(
+            f"{where}: no benchmark left to play; the columns are {list(columns)}; choose with benchmarks=", "benchmarks"
+        )
+    return chosen, notes
+
+
+def _listing(names: Sequence[str], most: int = 8) -> str:
+    """Names joined by commas, the first `most` of a longer list and their count."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown}, ... ({len(names)} in all)"
+
+
 # ----------------------------------------------------------------------------- arrays
 
 
@@ -365,7 +649,7 @@ def read_array(array, models, benchmarks) -> RawTable:
 
 def _names(option: str, names) -> tuple[str, ...]:
     if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray)):
-        raise InputError(f"{option}={names!r} must be a list of names")
+        raise InputError(f"{option}={names!r} must be a list of names", option)
     return tuple(str(name) for name in names)
 
 
@@ -390,15 +674,12 @@ def read_dataframe(frame, table_format: str) -> RawTable:
         notes.append(f"models from the column {columns[lowered.index('model')]!r}")
     models = tuple(str(name) for name in frame.index)
     benchmarks = tuple(str(name) for name in frame.columns)
+
     def where(m: int, k: int) -> tuple[str, str]:
         return f"load_table(DataFrame): row {models[m]!r}, column {benchmarks[k]!r}", f"row {models[m]!r}"
 
-    cells = [
-        [_value_cell(lambda: where(m, k)[0], value) for k, value in enumerate(values)]
-        for m, values in enumerate(frame.itertuples(index=False, name=None))
-    ]
-    scores, cell_notes = _scores_from_cells(cells, benchmarks, where)
-    return RawTable(models, benchmarks, scores, None, tuple(f"row {m!r}" for m in models), tuple(notes + cell_notes))
+    grid = list(frame.itertuples(index=False, name=None))
+    return _wide_from_grid(models, benchmarks, grid, _parse_value, where, tuple(f"row {m!r}" for m in models), notes)
 
 
 def _long_dataframe(frame, columns) -> RawTable:
@@ -432,17 +713,25 @@ def _first_row(first: dict, key: tuple[str, str], row: int, where: str) -> None:
     first[key] = row
 
 def _value_cell(where: Callable[[], str], value) -> _Cell:
+    """`_parse_value`, with its refusal prefixed by `where()`."""
+    try:
+        return _parse_value(value)
+    except _CellError as error:
+        raise InputError(f"{where()}: {error}") from None
+
+
+def _parse_value(value) -> _Cell:
     """A DataFrame value: a real number (NaN or None: missing), or a string read like a
-    text file's cell; `where()` names it in a refusal."""
+    text file's cell (thousands separators not read). Raises _CellError."""
     if isinstance(value, str):
-        return _cell_at(where(), value, thousands=False)
+        return parse_cell(value, thousands=False)
     if value is None or type(value).__name__ in ("NAType", "NaTType"):
         return _Cell(math.nan, False, False, False, "")
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise InputError(f"{where()}: {value!r} ({type(value).__name__}) is not a score; use real numbers")
+        raise _TextCell(f"{value!r} ({type(value).__name__}) is not a score; use real numbers")
     number = float(value)
     if math.isinf(number):
-        raise InputError(f"{where()}: {value!r} is not a finite number")
+        raise _CellError(f"{value!r} is not a finite number")
     return _Cell(number, False, False, False, repr(value))
 
 

@@ -15,8 +15,10 @@ import numpy as np
 
 from csd._src.errors import InputError, check_choice
 from csd._src.lm_eval import read_lm_eval
+from csd._src.lm_eval import TASK_LEVELS
 from csd._src.readers import (
-    TABLE_FORMATS, RawTable, check_unique, is_dataframe, read_array, read_dataframe, read_text_table,
+    TABLE_FORMATS, RawTable, check_unique, choose_columns, is_dataframe, is_spreadsheet, looks_lower_is_better,
+    read_array, read_dataframe, read_spreadsheet, read_text_table,
 )
 
 MISSING_POLICIES = ("loss", "drop-model", "drop-benchmark", "error")
@@ -63,10 +65,10 @@ class ScoreTable:
     flipped: tuple[str, ...] = ()
 
     def __post_init__(self):
-        scores = np.asarray(self.scores, dtype=np.float64)
-        object.__setattr__(self, "scores", scores)
         object.__setattr__(self, "models", tuple(str(m) for m in self.models))
         object.__setattr__(self, "benchmarks", tuple(str(b) for b in self.benchmarks))
+        scores = _real_scores(self.source, self.models, self.benchmarks, self.scores)
+        object.__setattr__(self, "scores", scores)
         object.__setattr__(self, "notes", tuple(self.notes))
         object.__setattr__(self, "flipped", tuple(self.flipped))
         check_choice("missing", self.missing_policy, MISSING_POLICIES)
@@ -102,7 +104,15 @@ class ScoreTable:
 
     @classmethod
     def from_dataframe(
-        cls, frame, missing: str = "loss", *, format: str = "auto", lower_is_better: Sequence[str] = ()
+        cls,
+        frame,
+        missing: str = "loss",
+        *,
+        format: str = "auto",
+        lower_is_better: Sequence[str] = (),
+        higher_is_better: Sequence[str] = (),
+        benchmarks: Sequence[str] | None = None,
+        drop: Sequence[str] = (),
     ) -> "ScoreTable":
         """The table of a pandas DataFrame: wide (index, or a `model` column, = models;
         columns = benchmarks) or long (columns model, benchmark, score[, stderr]).
@@ -116,7 +126,10 @@ class ScoreTable:
         """
         if not is_dataframe(frame):
             raise InputError(f"from_dataframe: frame is a {type(frame).__name__}; give a pandas DataFrame")
-        return load_table(frame, missing, format=format, lower_is_better=lower_is_better)
+        return load_table(
+            frame, missing, format=format, lower_is_better=lower_is_better, higher_is_better=higher_is_better,
+            benchmarks=benchmarks, drop=drop,
+        )
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -171,33 +184,49 @@ def load_table(
     *,
     format: str = "auto",
     lower_is_better: Sequence[str] = (),
+    higher_is_better: Sequence[str] = (),
     metric=None,
+    tasks: str = "groups",
+    sheet: str | None = None,
     models: Sequence[str] | None = None,
     benchmarks: Sequence[str] | None = None,
+    drop: Sequence[str] = (),
 ) -> ScoreTable:
-    """Reads a score table, sets every column to higher-is-better and applies the
-    missing-score policy. See docs/data.md for the formats.
+    """Reads a score table, chooses its benchmarks, sets every column to higher-is-better
+    and applies the missing-score policy. See docs/data.md for the formats.
 
     A text file is comma-, tab- or semicolon-separated (sniffed from the header). Wide: the
-    first column holds the model names and every other column is a benchmark, in round
-    order. Long: the columns model, benchmark, score and optionally stderr, one row per
-    (model, benchmark); the first appearance of each benchmark sets the round order. Cells
-    "N/A", "NA", "n/a", "-", "—" and empty ones are missing; the cell rules are in
-    `csd._src.readers`. What was detected or changed is listed in `ScoreTable.notes`.
+    column named `model` (else the first) holds the model names and every other column is a
+    benchmark, in round order. Long: the columns model, benchmark, score and optionally
+    stderr, one row per (model, benchmark); the first appearance of each benchmark sets the
+    round order. Cells "N/A", "NA", "n/a", "-", "—" and empty ones are missing; the cell and
+    column rules (text columns left out, aggregate columns such as `Average` not played,
+    thousands separators) are in `csd._src.readers`. An .xlsx workbook is read the same way
+    (`pip install 'csd-swiss[excel]'`). What was detected or changed is listed in
+    `ScoreTable.notes`. Devices, FIFOs and files over 256 MiB are refused before reading.
 
     Args:
-      path: a text file; a folder of lm-evaluation-harness `results_*.json` files; a pandas
-        DataFrame (wide: index or a `model` column = models, columns = benchmarks; or long);
-        or an (M, K) NumPy array with `models=` and `benchmarks=`.
+      path: a text file; an .xlsx workbook; a folder of lm-evaluation-harness
+        `results_*.json` files; a pandas DataFrame (wide: index or a `model` column =
+        models, columns = benchmarks; or long); or an (M, K) NumPy array with `models=` and
+        `benchmarks=`.
       missing: `loss` (keep; a missing score loses to any present one and ties with another
         missing one), `drop-model`, `drop-benchmark` or `error`.
       format: `auto` (long if the header is model, benchmark, score[, stderr]; lm-eval for
         a folder; else wide), `wide`, `long` or `lm-eval`.
       lower_is_better: benchmark names whose scores are negated so that higher is better
         (perplexity, error rates); recorded in `ScoreTable.flipped`.
+      higher_is_better: benchmark names played as they are, overriding the harness's
+        `higher_is_better` or the lower-is-better guess from a metric's name.
       metric: for lm-eval, the metric read: one name (`acc` or `acc,none`) or {task: name};
         default, each task's first metric in the harness's order.
-      models, benchmarks: the names of an array's rows and columns.
+      tasks: for lm-eval, which entries are played: `groups` (each group's aggregate, and
+        the tasks in no group), `subtasks` (every task that is not a group) or `all`.
+      sheet: for a workbook, the sheet read (default: the first).
+      models: the names of an array's rows.
+      benchmarks: the benchmarks played, in this order (an aggregate column or a harness
+        group or subtask may be named); for an array, the names of its columns.
+      drop: benchmarks (or text columns) left out, e.g. a parameter count.
 
     Returns:
       A `ScoreTable`.
@@ -210,35 +239,51 @@ def load_table(
       >>> table = csd.load_table(csd.shipped_table("livebench"))
       >>> table.shape
       (65, 21)
+      >>> csd.load_table(csd.shipped_table("livebench"), benchmarks=["math_comp", "AMPS_Hard"]).shape
+      (65, 2)
     """
     check_choice("missing", missing, MISSING_POLICIES)
     check_choice("format", format, TABLE_FORMATS)
-    if metric is not None and format != "lm-eval" and not (format == "auto" and _is_folder(path)):
-        raise InputError("metric= selects an lm-evaluation-harness metric; use it with format='lm-eval'")
-    if (models is not None or benchmarks is not None) and not isinstance(path, np.ndarray):
-        raise InputError("models= and benchmarks= name the rows and columns of a NumPy array; path is not one")
-    source, raw = _read(path, format, metric, models, benchmarks)
-    raw, flipped = _flip(source, raw, lower_is_better)
+    check_choice("tasks", tasks, TASK_LEVELS)
+    lm_eval = format == "lm-eval" or (format == "auto" and _is_folder(path))
+    if metric is not None and not lm_eval:
+        raise InputError("metric= selects an lm-evaluation-harness metric; use it with format='lm-eval'", "metric")
+    if tasks != "groups" and not lm_eval:
+        raise InputError(
+            "tasks= chooses an lm-evaluation-harness folder's groups or subtasks; use it with format='lm-eval'", "tasks"
+        )
+    if models is not None and not isinstance(path, np.ndarray):
+        raise InputError("models= names the rows of a NumPy array; path is not one")
+    if sheet is not None and not (isinstance(path, (str, os.PathLike)) and is_spreadsheet(os.fspath(path))):
+        raise InputError(f"sheet={sheet!r} chooses a sheet of an .xlsx workbook; path is not one", "sheet")
+    source, raw = _read(path, format, metric, tasks, sheet, models, benchmarks, drop)
+    raw, flipped = _flip(source, raw, lower_is_better, higher_is_better)
     return _apply_missing_policy(source, raw, missing, flipped)
 
 
-def _read(path, table_format: str, metric, models, benchmarks) -> tuple[str, RawTable]:
-    """(source, the table as read) for any input `load_table` accepts."""
+def _read(path, table_format: str, metric, tasks, sheet, models, benchmarks, drop) -> tuple[str, RawTable]:
+    """(source, the table as read, restricted to the benchmarks played) for any input
+    `load_table` accepts."""
     if is_dataframe(path):
         if table_format == "lm-eval":
             raise InputError("format='lm-eval' reads a folder; a DataFrame is wide or long")
-        return "<DataFrame>", read_dataframe(path, table_format)
-    if isinstance(path, np.ndarray):
-        return "<array>", read_array(path, models, benchmarks)
-    if not isinstance(path, (str, os.PathLike)):
+        source, raw = "<DataFrame>", read_dataframe(path, table_format)
+    elif isinstance(path, np.ndarray):
+        # benchmarks= names the array's columns; only drop= chooses among them.
+        source, raw, benchmarks = "<array>", read_array(path, models, benchmarks), None
+    elif not isinstance(path, (str, os.PathLike)):
         raise InputError(
-            f"load_table: path={_short_repr(path)} is not a table; give a CSV/TSV file, a folder of "
+            f"load_table: path={_short_repr(path)} is not a table; give a CSV/TSV or .xlsx file, a folder of "
             "lm-eval results (format='lm-eval'), a pandas DataFrame, or a NumPy array with models= and benchmarks="
         )
-    source = os.fspath(path)
-    if table_format == "lm-eval" or (table_format == "auto" and os.path.isdir(source)):
-        return source, read_lm_eval(source, metric)
-    return source, read_text_table(source, table_format)
+    else:
+        source = os.fspath(path)
+        if table_format == "lm-eval" or (table_format == "auto" and os.path.isdir(source)):
+            return source, read_lm_eval(source, metric, tasks, benchmarks, drop)
+        raw = read_spreadsheet(source, table_format, sheet) if is_spreadsheet(source) else read_text_table(source, table_format)
+    aggregates = {name: "aggregate columns" for name in raw.aggregates}
+    chosen, notes = choose_columns(raw.benchmarks, source, benchmarks, drop, aggregates, raw.text_columns)
+    return source, dataclasses.replace(raw.with_columns(chosen), notes=raw.notes + tuple(notes))
 
 
 def _is_folder(path) -> bool:
@@ -250,24 +295,48 @@ def _short_repr(value) -> str:
     return text if len(text) <= 40 else f"<{type(value).__name__}>"
 
 
-def _flip(source: str, raw: RawTable, lower_is_better) -> tuple[RawTable, tuple[str, ...]]:
-    """The table with the `lower_is_better` columns negated, and their names."""
-    if isinstance(lower_is_better, str) or not isinstance(lower_is_better, (Sequence, np.ndarray)):
+def _flip(source: str, raw: RawTable, lower_is_better, higher_is_better) -> tuple[RawTable, tuple[str, ...]]:
+    """The table with its lower-is-better columns negated, and their names (in column
+    order): those named in `lower_is_better` and those the source marks (the harness's
+    `higher_is_better`), less those named in `higher_is_better`."""
+    lower = _benchmark_names(source, raw, "lower_is_better", lower_is_better)
+    higher = _benchmark_names(source, raw, "higher_is_better", higher_is_better)
+    both = [name for name in lower if name in higher]
+    if both:
         raise InputError(
-            f"lower_is_better={lower_is_better!r} must be a list of benchmark names, e.g. ['perplexity']"
+            f"{source}: {both[0]!r} is in both lower_is_better and higher_is_better; keep it in one", "higher_is_better"
         )
-    names = tuple(dict.fromkeys(str(name) for name in lower_is_better))
+    marked = raw.lower_is_better or ()
+    flipped = tuple(b for b in raw.benchmarks if (b in lower or b in marked) and b not in higher)
+    notes = list(raw.notes)
+    overridden = [b for b in marked if b in higher]
+    if overridden:
+        notes.append("played higher-is-better as higher_is_better= says, against the source: " + ", ".join(overridden))
+    if raw.lower_is_better is None:
+        named = [b for b in raw.benchmarks if looks_lower_is_better(b) and b not in lower and b not in higher]
+        if named:
+            notes.append(
+                "played higher-is-better though the name suggests lower-is-better (say which with "
+                "lower_is_better= or higher_is_better=): " + ", ".join(named)
+            )
+    if flipped:
+        notes.append("lower is better, negated so that higher is better: " + ", ".join(flipped))
+    scores = raw.scores.copy()
+    scores[:, [raw.benchmarks.index(name) for name in flipped]] *= -1
+    return dataclasses.replace(raw, scores=scores, notes=tuple(notes)), flipped
+
+
+def _benchmark_names(source: str, raw: RawTable, option: str, names) -> tuple[str, ...]:
+    """`names` (a list of the table's benchmarks) as a tuple without repeats."""
+    if isinstance(names, str) or not isinstance(names, (Sequence, np.ndarray)):
+        raise InputError(f"{option}={names!r} must be a list of benchmark names, e.g. ['perplexity']", option)
+    names = tuple(dict.fromkeys(str(name) for name in names))
     unknown = [name for name in names if name not in raw.benchmarks]
     if unknown:
         raise InputError(
-            f"{source}: lower_is_better: unknown benchmark(s) {unknown}; the table has {list(raw.benchmarks)}"
+            f"{source}: {option}: unknown benchmark(s) {unknown}; the table has {list(raw.benchmarks)}", option
         )
-    if not names:
-        return raw, ()
-    scores = raw.scores.copy()
-    scores[:, [raw.benchmarks.index(name) for name in names]] *= -1
-    note = "lower is better, negated so that higher is better: " + ", ".join(names)
-    return dataclasses.replace(raw, scores=scores, notes=raw.notes + (note,)), names
+    return names
 
 
 def _apply_missing_policy(source: str, raw: RawTable, missing: str, flipped: tuple[str, ...]) -> ScoreTable:
@@ -293,6 +362,32 @@ def _apply_missing_policy(source: str, raw: RawTable, missing: str, flipped: tup
         benchmarks, scores = tuple(np.array(benchmarks, dtype=object)[keep]), scores[:, keep]
         stderr = None if stderr is None else stderr[:, keep]
     return ScoreTable(models, benchmarks, scores, source, missing, n_missing, dropped, stderr, raw.notes, flipped)
+
+
+def _real_scores(source: str, models, benchmarks, scores) -> np.ndarray:
+    """`scores` as float64; an array of strings or other objects is refused, naming the
+    first cell that is not a real number or None (missing); strings are parsed by
+    `load_table`, not here."""
+    try:
+        array = np.asarray(scores)
+    except ValueError as err:
+        raise InputError(f"{source}: scores are not a rectangular array of numbers: {err}") from None
+    if array.dtype.kind in "biuf":
+        return array.astype(np.float64, copy=False)
+    if array.ndim == 2 and array.shape == (len(models), len(benchmarks)):
+        for (m, k), value in np.ndenumerate(array):
+            if value is None:  # missing, as NumPy reads it
+                continue
+            if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                what = f"{str(value)!r} is a string" if isinstance(value, str) else f"{value!r} is a {type(value).__name__}"
+                raise InputError(
+                    f"{source}: model {models[m]!r}, benchmark {benchmarks[k]!r}: {what}, not a number; give real "
+                    "numbers (csd.load_table reads text)"
+                )
+        return array.astype(np.float64, copy=False)
+    raise InputError(
+        f"{source}: scores must be a 2-D array of real numbers, got {array.ndim}-D of dtype {array.dtype}"
+    )
 
 
 def _checked_stderr(source: str, stderr, shape: tuple[int, int]) -> np.ndarray:
