@@ -428,3 +428,17 @@ def test_compare_and_outlier_modes_rank_every_method(tmp_path):
     assert results["score_before"]["csd"] > results["score_after"]["csd"]  # its best score zeroed
     assert "score_before" in (out / "results.csv").read_text().splitlines()[0]
     assert_order_reported(out, proc.stdout)
+
+
+@pytest.mark.slow  # over 5 s: a whole simulate run on the 65-model table, with its plots
+def test_csd_run_with_no_options_ranks_shipped_livebench_as_the_python_api(tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli(N_RUNS, "order_sensitivity=0", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    results = read_results(out)
+    api = csd.simulate(csd.load_table(csd.shipped_table("livebench")), n_runs=2000, seed=0)
+    assert results["rounds"] == list(api.rounds)
+    np.testing.assert_array_equal(results["expected_score"], api.expected_score)
+    leader = results["models"][int(np.argmax(results["expected_score"]))]
+    assert leader == api.models[int(np.argmax(api.expected_score))] == "gpt-5.1-codex-max-xhigh"
+    assert re.search(rf"^\s+1\s+{re.escape(leader)}\s", proc.stdout, re.MULTILINE)

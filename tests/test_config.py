@@ -224,3 +224,23 @@ def test_tiers_skip_benchmarks_the_missing_policy_dropped(tmp_path):
         DataConfig(path=str(tmp_path / "t.csv"), missing="drop-benchmark", tiers=str(tmp_path / "tiers.json"))
     )
     assert prepared.tiers == {"one": ["x"], "two": ["z"]}
+
+
+@pytest.mark.parametrize("missing", ["loss", "drop-model"])
+def test_load_table_gives_shipped_livebench_in_csd_runs_round_order(missing):
+    table = csd.load_table(csd.shipped_table("livebench"), missing=missing)
+    prepared = prepare_table(RunConfig.from_dict(composed(f"data.missing={missing}")).data)
+    assert table.benchmarks == prepared.table.benchmarks
+    assert table.benchmarks == tuple(b for names in prepared.tiers.values() for b in names)
+    assert list(prepared.tiers) != list(CATEGORIES)  # the easiest category first, not the file's listing
+    np.testing.assert_array_equal(table.scores, prepared.table.scores)
+    assert any(note.startswith("round order: the shipped livebench table's") for note in table.notes)
+
+
+def test_a_copy_of_a_shipped_table_and_tables_without_categories_keep_their_column_order(tmp_path):
+    source = Path(csd.shipped_table("livebench"))
+    header = source.read_text().splitlines()[0].split(",")[1:]
+    (tmp_path / "copy.csv").write_text(source.read_text())
+    assert list(csd.load_table(tmp_path / "copy.csv").benchmarks) == header
+    epoch = Path(csd.shipped_table("epoch_hub_small"))
+    assert list(csd.load_table(epoch).benchmarks) == epoch.read_text().splitlines()[0].split(",")[1:]

@@ -13,6 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
+from csd._src.datasets import in_shipped_order
 from csd._src.errors import InputError, check_choice
 from csd._src.lm_eval import read_lm_eval
 from csd._src.readers import (
@@ -180,7 +181,9 @@ def load_table(
 
     A text file is comma-, tab- or semicolon-separated (sniffed from the header). Wide: the
     first column holds the model names and every other column is a benchmark, in round
-    order. Long: the columns model, benchmark, score and optionally stderr, one row per
+    order (a table shipped with csd, `csd.shipped_table(name)`, comes in its shipped round
+    order instead, as `csd-run` plays it: LiveBench by category, easiest first;
+    `csd._src.datasets.in_shipped_order`). Long: the columns model, benchmark, score and optionally stderr, one row per
     (model, benchmark); the first appearance of each benchmark sets the round order. Cells
     "N/A", "NA", "n/a", "-", "—" and empty ones are missing; the cell rules are in
     `csd._src.readers`. What was detected or changed is listed in `ScoreTable.notes`.
@@ -219,7 +222,7 @@ def load_table(
         raise InputError("models= and benchmarks= name the rows and columns of a NumPy array; path is not one")
     source, raw = _read(path, format, metric, models, benchmarks)
     raw, flipped = _flip(source, raw, lower_is_better)
-    return _apply_missing_policy(source, raw, missing, flipped)
+    return in_shipped_order(_apply_missing_policy(source, raw, missing, flipped))
 
 
 def _read(path, table_format: str, metric, models, benchmarks) -> tuple[str, RawTable]:
