@@ -23,11 +23,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import typing
 from collections.abc import Mapping
 from typing import Any, List, Optional
 
 from csd._src.datasets import shipped_table, shipped_tiers
-from csd._src.errors import InputError, check_choice
+from csd._src.errors import InputError, check_choice, check_int
 from csd._src.rounds import order_rounds
 from csd._src.spec import Tournament
 from csd._src.table import ScoreTable, load_table
@@ -111,13 +112,16 @@ class EliminationConfig:
                 raise InputError(f"elimination.t={self.t!r} contradicts elimination=none; use elimination=constant")
             return 0
         if self.kind == "constant" and listed:
+            values = ",".join(map(str, self.t))
             raise InputError(
-                f"elimination.t={list(self.t)} must be one int >= 0 under elimination=constant; for one T "
-                "per round use elimination=schedule"
+                f"elimination.t={list(self.t)} must be one int >= 0 under elimination=constant; for one job per T: "
+                f"csd-run -m elimination.t={values}; for all of them in one process: csd-run mode=sweep "
+                f"'sweep.schedules=[{values}]'; for one T per round: elimination=schedule with one entry per round"
             )
         if self.kind == "schedule" and not listed:
             raise InputError(
-                f"elimination.t={self.t!r} must be a list of ints >= 0, one per round, e.g. elimination.t=[0,1,1]"
+                f"elimination.t={self.t!r} must be a list of ints >= 0, one per round (3 rounds: "
+                "'elimination.t=[0,1,1]')"
             )
         return tuple(self.t) if listed else self.t
 
@@ -319,7 +323,11 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
       InputError: for a missing or bad file, or tiers that do not fit the table, prefixed
         with the `data.` key at fault.
     """
+    seed = check_int("seed", seed, 0)  # the top-level key, not one of data's
     with prefixed("data"):
+        if data.path is not None and not data.path.strip():
+            raise InputError(f"path={data.path!r} names no file: give a table file or an lm-eval folder, or leave data.path "
+                             "out to read data.table", "path")
         if data.path is not None:
             source, name = os.path.abspath(os.path.expanduser(data.path)), data.path
         elif data.table is not None:
@@ -342,6 +350,22 @@ def tiers_source(data: DataConfig) -> str | None:
     if data.path is not None:
         return None
     return shipped_tiers(data.table)
+
+
+def is_list_key(key: str) -> bool:
+    """Whether the dotted config `key` (e.g. `data.lower_is_better`) is a list field of the
+    schema, so that `key=[a,b]` is its value (and `key=a,b` is not a sweep it wants)."""
+    node, hints = RunConfig, None
+    for part in key.split("."):
+        if not (isinstance(node, type) and dataclasses.is_dataclass(node)):
+            return False
+        hints = typing.get_type_hints(node)
+        if part not in hints:
+            return False
+        node = hints[part]
+        if typing.get_origin(node) is typing.Union:  # Optional[X]
+            node = next(arg for arg in typing.get_args(node) if arg is not type(None))
+    return typing.get_origin(node) is list
 
 
 def _allowed(key: str) -> str:
