@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 import csd
-from csd._src.config import DataConfig, EliminationConfig, RunConfig, prepare_table
+from csd._src.config import DataConfig, EliminationConfig, RunConfig, is_list_key, prepare_table
 from csd._src.runs import Context, run_mode
 
 CATEGORIES = json.loads(Path(csd.shipped_tiers("livebench")).read_text())
@@ -244,3 +244,15 @@ def test_a_copy_of_a_shipped_table_and_tables_without_categories_keep_their_colu
     assert list(csd.load_table(tmp_path / "copy.csv").benchmarks) == header
     epoch = Path(csd.shipped_table("epoch_hub_small"))
     assert list(csd.load_table(epoch).benchmarks) == epoch.read_text().splitlines()[0].split(",")[1:]
+
+
+def test_is_list_key_follows_the_schema():
+    assert is_list_key("data.lower_is_better") and is_list_key("sweep.schedules") and is_list_key("compare.methods")
+    assert not any(map(is_list_key, ("elimination.t", "n_runs", "pairing", "data", "data.nope", "nope.x", "seed.x")))
+
+
+def test_prepare_table_names_the_top_level_seed_and_refuses_an_empty_path():
+    with pytest.raises(csd.InputError, match=r"^seed=-1 must be >= 0$"):
+        prepare_table(DataConfig(), -1)
+    with pytest.raises(csd.InputError, match=r"^data.path: path='' names no file"):
+        prepare_table(DataConfig(path=""))
