@@ -3,7 +3,7 @@
     csd-run                                                  # the shipped LiveBench table
     csd-run data.path=my.csv elimination=constant elimination.t=2 n_runs=20000 seed=0
     csd-run -m elimination.t=0,1,2                           # a multirun, one job per T
-    csd-run mode=collect dir=multirun/2026-01-01/12-00-00   # merged into one sweep table
+    csd-run mode=collect dir=multirun/2026-01-01/12-00-00   # merged (the multirun prints this line)
     csd-run -m hydra/launcher=slurm elimination.t=0,1,2      # the same jobs on SLURM
 
 The configs ship inside the package (`csd/configs`, also reachable as `configs/` at the
@@ -13,7 +13,8 @@ the composed DictConfig (checked against the `RunConfig` schema) into a typed `R
 (csd/_src/runs.py) and writes the outputs into Hydra's run directory.
 
 Bad input (a missing or bad file, an unknown or invalid option, ...) is one line on stderr,
-`csd-run: error: ...`, and exit status 2; a busy, full or read-only run folder is one line
+`csd-run: error: ...`, and exit status 2 (where the fix is another command, the line
+gives it whole, quoted for the shell, and it runs as pasted); a busy, full or read-only run folder is one line
 and exit status 1; Ctrl-C is one line and exit status 130. A run folder is all or nothing
 (csd/_src/rundir.py): the outputs, Hydra's .hydra files among them, are staged and
 published in one step after the computation succeeded, under a lock naming the job's pid.

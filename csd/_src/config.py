@@ -39,8 +39,9 @@ ELIMINATION_KINDS = ("constant", "schedule", "none")
 @dataclasses.dataclass
 class DataConfig:
     """Which table, and how to read it. The defaults are the shipped LiveBench config
-    (`configs/data/livebench.yaml`): by category, easiest first; a `path` plays its
-    columns in the file's order.
+    (`configs/data/livebench.yaml`): by category, easiest first, the order
+    `csd.load_table` gives the shipped table in too; a `path` plays its columns in the
+    file's order.
 
     Attributes:
       table: a shipped table (`livebench`, `epoch_hub_small`, `openllm_v2`); used when
