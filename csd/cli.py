@@ -13,11 +13,12 @@ the composed DictConfig (checked against the `RunConfig` schema) into a typed `R
 (csd/_src/runs.py) and writes the outputs into Hydra's run directory.
 
 Bad input (a missing or bad file, an unknown or invalid option, ...) is one line on stderr,
-`csd-run: error: ...`, and exit status 2 (where the fix is another command, the line
-gives it whole, quoted for the shell, and it runs as pasted); a busy, full or read-only run folder is one line
+`csd-run: error: ...`, and exit status 2; a busy, full or read-only run folder is one line
 and exit status 1; Ctrl-C is one line and exit status 130. A run folder is all or nothing
 (csd/_src/rundir.py): the outputs, Hydra's .hydra files among them, are staged and
 published in one step after the computation succeeded, under a lock naming the job's pid.
+Where the fix of bad input is another command, the error line gives it whole, quoted for
+the shell, and it runs as pasted.
 """
 
 from __future__ import annotations

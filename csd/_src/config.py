@@ -327,8 +327,8 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
     seed = check_int("seed", seed, 0)  # the top-level key, not one of data's
     with prefixed("data"):
         if data.path is not None and not data.path.strip():
-            raise InputError(f"path={data.path!r} names no file: give a table file or an lm-eval folder, or leave data.path "
-                             "out to read data.table", "path")
+            raise InputError(f"path={data.path!r} names no file: give a table file or an lm-eval folder, "
+                             "or leave data.path out to read data.table", "path")
         if data.path is not None:
             source, name = os.path.abspath(os.path.expanduser(data.path)), data.path
         elif data.table is not None:

@@ -41,7 +41,9 @@ def shipped_tiers(name: str) -> str | None:
     """The path of the tiers file shipped with table `name` (a JSON object {tier:
     [benchmarks]}, for `csd.order_rounds` and `csd.bootstrap`), or None if the table ships
     none. Only `livebench` does: its 7 categories (Reasoning, Coding, ...), in the order
-    LiveBench lists them.
+    LiveBench lists them. `csd.load_table` already plays the shipped table tier by tier
+    (`in_shipped_order`); the tiers are for `csd.bootstrap` and `csd.compare` to resample
+    inside them (docs/data.md, "Round order").
 
     Example:
       >>> import csd

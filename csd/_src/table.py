@@ -181,12 +181,14 @@ def load_table(
 
     A text file is comma-, tab- or semicolon-separated (sniffed from the header). Wide: the
     first column holds the model names and every other column is a benchmark, in round
-    order (a table shipped with csd, `csd.shipped_table(name)`, comes in its shipped round
-    order instead, as `csd-run` plays it: LiveBench by category, easiest first;
-    `csd._src.datasets.in_shipped_order`). Long: the columns model, benchmark, score and optionally stderr, one row per
+    order. Long: the columns model, benchmark, score and optionally stderr, one row per
     (model, benchmark); the first appearance of each benchmark sets the round order. Cells
     "N/A", "NA", "n/a", "-", "—" and empty ones are missing; the cell rules are in
     `csd._src.readers`. What was detected or changed is listed in `ScoreTable.notes`.
+
+    A table shipped with csd (`csd.shipped_table(name)`) comes in its shipped round order,
+    the one `csd-run` plays: LiveBench by category, easiest first
+    (`csd._src.datasets.in_shipped_order`).
 
     Args:
       path: a text file; a folder of lm-evaluation-harness `results_*.json` files; a pandas
