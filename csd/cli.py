@@ -3,7 +3,7 @@
     csd-run                                                  # the shipped LiveBench table
     csd-run data.path=my.csv elimination=constant elimination.t=2 n_runs=20000 seed=0
     csd-run -m elimination.t=0,1,2                           # a multirun, one job per T
-    csd-run mode=collect dir=multirun/2026-01-01/12-00-00   # merged into one sweep table
+    csd-run mode=collect dir=multirun/2026-01-01/12-00-00   # merged (the multirun prints this line)
     csd-run -m hydra/launcher=slurm elimination.t=0,1,2      # the same jobs on SLURM
 
 The configs ship inside the package (`csd/configs`, also reachable as `configs/` at the
@@ -17,6 +17,8 @@ Bad input (a missing or bad file, an unknown or invalid option, ...) is one line
 and exit status 1; Ctrl-C is one line and exit status 130. A run folder is all or nothing
 (csd/_src/rundir.py): the outputs, Hydra's .hydra files among them, are staged and
 published in one step after the computation succeeded, under a lock naming the job's pid.
+Where the fix of bad input is another command, the error line gives it whole, quoted for
+the shell, and it runs as pasted.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import signal
 import sys
 import warnings
 from pathlib import Path
 
 import hydra
+from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from csd._src.config import RunConfig, register
+from csd._src.config import RunConfig, is_list_key, register
 from csd._src.errors import InputError
 from csd._src import rundir
 from csd._src.rundir import RunFolderError
@@ -96,6 +100,18 @@ def run(cfg: DictConfig) -> list[Path]:
     print(f"\n{done}", flush=True)
     logging.getLogger(SUMMARY_LOGGER).info("%s\n%s\n\n%s", ctx.command(), output.terminal, done)  # csd-run.log only
     return written
+
+
+class CollectHint(Callback):
+    """Prints, once at the end of a multirun of mode=simulate, the command that merges its
+    runs (`csd-run mode=collect dir=SWEEP_DIR`). Hydra calls `on_multirun_end` in the
+    process that launched the jobs, after every job succeeded, whatever the launcher
+    (`hydra.callbacks.collect_hint` in config.yaml)."""
+
+    def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        if OmegaConf.select(config, "mode") == "simulate":
+            command = shlex.join([PROG, "mode=collect", f"dir={config.hydra.sweep.dir}"])
+            print(f"\nmerge the runs into one sweep table: {command}", flush=True)
 
 
 def _hydra_files(cfg: DictConfig, hydra_cfg: DictConfig) -> dict[str, str]:
@@ -200,12 +216,17 @@ def _describe_config_error(err: Exception) -> str | None:
         if group:
             return f"{group}={name} is not allowed; choose one of: {', '.join(sorted(err.options))}"
     if isinstance(err, OverrideParseException):
-        return (f"cannot parse the override {err.override!r}: {_first_line(str(err))} (quote an override "
-                "that holds brackets, commas or spaces for the shell: 'key=[a,b]')")
+        return f"cannot parse the override {err.override!r}: {_first_line(str(err))}; {_parse_hint(err.override)}"
     text = str(err)
     ambiguous = re.match(r"Ambiguous value for argument '([^=']+)=([^']*)'", text)
     if ambiguous:
         return _sweep_hint(*ambiguous.groups())
+    merging = re.fullmatch(r"Error merging override ([^=\s]+)=(.*)", _first_line(text))
+    if merging and is_list_key(merging.group(1)) and "is not a ListConfig" in str(err.__cause__):
+        typed = f"{merging.group(1)}={merging.group(2)}"
+        listed = _quoted_override(f"{merging.group(1)}=[{merging.group(2)}]")
+        if listed:
+            return f"{merging.group(1)} is a list: {_command(typed, [listed])}"
     unknown = re.match(r"Could not override '([^']+)'", text)
     if unknown:
         return _unknown_key(unknown.group(1), err.__cause__)
@@ -215,11 +236,63 @@ def _describe_config_error(err: Exception) -> str | None:
     return _first_line(text) + (f" ({_first_line(str(err.__cause__))})" if err.__cause__ else "")
 
 
+def _parse_hint(override: str) -> str:
+    """What to type instead of an override Hydra's grammar refuses: the command with each
+    value quoted (`'key=["Latency (ms)"]'`), if that parses, else where to look."""
+    quoted = _quoted_override(override)
+    if quoted is None:
+        return 'check its brackets and quotes: a list is [a,b], a value with spaces or brackets is "quoted"'
+    return f"quote the values inside the override: {_command(override, [quoted])}"
+
+
+def _quoted_override(override: str) -> str | None:
+    """`override` with every value in double quotes (a list field's lone value made a list),
+    or None if that does not parse to the same values."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    key, sep, value = override.partition("=")
+    value = value.strip()
+    if not sep or not key:
+        return None
+    listed = value.startswith("[") and value.endswith("]")
+    items = [item.strip() for item in value[1:-1].split(",")] if listed else [value]
+    if any(not item or item[0] in "\"'" or set(item) & set("[]{}") for item in items):
+        return None  # an unclosed bracket or a nested value: a quote would make it a string
+    quoted = ",".join('"' + item.replace("\\", "\\\\").replace('"', '\\"') + '"' for item in items)
+    candidate = f"{key}=[{quoted}]" if listed or is_list_key(key.lstrip("+~")) else f"{key}={quoted}"
+    try:
+        parsed = OverridesParser.create().parse_overrides([candidate])[0].value()
+    except OverrideParseException:
+        return None
+    return candidate if parsed in (items, items[0]) else None
+
+
 def _sweep_hint(key: str, value: str) -> str:
     """What to type instead of `key=a,b,c` outside a multirun: Hydra reads the commas as a
-    sweep, one job per value."""
-    return (f"{key}={value} is a sweep over {len(value.split(','))} values (Hydra reads a,b,c as one job per "
-            f"value); for a list, quote it with brackets: '{key}=[{value}]'; for one job per value, add -m")
+    sweep, one job per value. A list field takes the bracketed list; any other key runs one
+    job per value with -m (`elimination.t` also one sweep in one process, mode=sweep)."""
+    typed = f"{key}={value}"
+    intro = f"{typed} is a sweep over {len(value.split(','))} values (Hydra reads a,b,c as one job per value)"
+    schedule = key == "elimination.t" and "elimination=schedule" in sys.argv[1:]
+    if is_list_key(key) or schedule:
+        return f"{intro}; for a list, put it in brackets: {_command(typed, [f'{key}=[{value}]'])}"
+    hint = f"{intro}; for one job per value: {_command(typed, [typed], multirun=True)}"
+    if key == "elimination.t" and not any(arg.startswith("mode=") for arg in sys.argv[1:]):
+        hint += f"; for all of them in one process: {_command(typed, ['mode=sweep', f'sweep.schedules=[{value}]'])}"
+    return hint
+
+
+def _command(typed: str, replacements: list[str], multirun: bool = False) -> str:
+    """The command line as run (`sys.argv`), with the argument `typed` replaced by
+    `replacements` (added if it is not there) and, with `multirun`, -m in front, quoted for
+    the shell."""
+    args = sys.argv[1:]
+    at = args.index(typed) if typed in args else len(args)
+    args = args[:at] + replacements + args[at + 1:]
+    if multirun and not {"-m", "--multirun"} & set(args):
+        args = ["-m", *args]
+    return shlex.join([PROG, *args])
 
 
 def _unknown_key(key: str, cause) -> str:

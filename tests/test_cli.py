@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -196,8 +197,11 @@ def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     assert proc.returncode == 0, proc.stderr
     runs = [read_results(sweep_dir / str(n)) for n in (0, 1)]
     assert [r["tournament"]["elimination"] for r in runs] == [0, 1]
+    hints = [line for line in proc.stdout.splitlines() if "mode=collect" in line]
+    assert hints == [f"merge the runs into one sweep table: csd-run mode=collect dir={sweep_dir}"]  # once, at the end
+    assert proc.stdout.rstrip().endswith(hints[0])
 
-    proc = run_cli("mode=collect", "dir=multirun", cwd=tmp_path)
+    proc = run_cli(*shlex.split(hints[0].partition(": ")[2])[1:], cwd=tmp_path)  # the command as printed
     assert proc.returncode == 0, proc.stderr
     merged_dir = sweep_dir / "collect"
     for name in OUTPUTS:
@@ -219,6 +223,10 @@ def test_multirun_over_t_then_collect_merges_into_one_sweep_table(tmp_path):
     assert "sqrt(SE_a^2 + SE_b^2)" in report and "drop T=1" in report
     assert "drop T=1" in proc.stdout
     assert_order_reported(merged_dir, proc.stdout)  # as the first run (T=0) measured it
+    # the order in words agrees with the rounds line (the runs' recorded order, not the tournament's "given")
+    assert "round order: easiest benchmark first (by mean score), inside 7 tiers" in proc.stdout
+    assert "rounds (order `easy-first` inside 7 tiers, the easiest tier first)" in report
+    assert "the table's column order" not in report
 
 
 def test_experiments_compose_the_papers_settings(tmp_path):
@@ -260,6 +268,7 @@ def test_multirun_through_submitit_local_executor(tmp_path):
     results = read_results(sweep_dir / "0")
     assert results["tournament"]["elimination"] == 1 and results["job"]["num"] == 0
     assert list((sweep_dir / ".submitit").iterdir())
+    assert proc.stdout.rstrip().endswith(f"csd-run mode=collect dir={sweep_dir}")  # printed by the launching process
 
 
 BAD_INPUTS = {
@@ -295,6 +304,10 @@ BAD_INPUTS = {
         "data.order: order='hard' is not allowed; choose one of: given, easy-first, random",
     ),
     "unparsable override": (["elimination.t=[1,2"], "cannot parse the override 'elimination.t=[1,2'"),
+    "negative seed": (["seed=-1"], "error: seed=-1 must be >= 0"),  # the key typed, not data.seed
+    "no rows": (["top=0"], "error: top=0 must be >= 1"),
+    "negative rows": (["top=-1"], "error: top=-1 must be >= 1"),
+    "empty path": (["data.path="], "error: data.path: path='' names no file"),
 }
 
 
@@ -428,3 +441,75 @@ def test_compare_and_outlier_modes_rank_every_method(tmp_path):
     assert results["score_before"]["csd"] > results["score_after"]["csd"]  # its best score zeroed
     assert "score_before" in (out / "results.csv").read_text().splitlines()[0]
     assert_order_reported(out, proc.stdout)
+
+
+@pytest.mark.slow  # over 5 s: a whole simulate run on the 65-model table, with its plots
+def test_csd_run_with_no_options_ranks_shipped_livebench_as_the_python_api(tmp_path):
+    out = tmp_path / "run"
+    proc = run_cli(N_RUNS, "order_sensitivity=0", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    results = read_results(out)
+    api = csd.simulate(csd.load_table(csd.shipped_table("livebench")), n_runs=2000, seed=0)
+    assert results["rounds"] == list(api.rounds)
+    np.testing.assert_array_equal(results["expected_score"], api.expected_score)
+    leader = results["models"][int(np.argmax(results["expected_score"]))]
+    assert leader == api.models[int(np.argmax(api.expected_score))] == "gpt-5.1-codex-max-xhigh"
+    assert re.search(rf"^\s+1\s+{re.escape(leader)}\s", proc.stdout, re.MULTILINE)
+
+
+# Refused inputs whose one line suggests commands: (the arguments, what the line says).
+HINTED = {
+    "a list value with spaces and brackets": (["'data.lower_is_better=[Latency (ms)]'"],
+                                              """ 'data.lower_is_better=["Latency (ms)"]'"""),
+    "a list field given one value": (["data.lower_is_better=Accuracy"], "data.lower_is_better is a list"),
+    "a comma sweep of T": (["elimination.t=1,2"], "is a sweep over 2 values"),
+    "a list of T under constant elimination": (["'elimination.t=[1,2]'"], "must be one int >= 0 under"),
+    "a comma list of schedules": (["mode=sweep", "sweep.schedules=0,1"], "is a sweep over 2 values"),
+    "a comma schedule": (["elimination=schedule", "elimination.t=0,1"], "is a sweep over 2 values"),
+}
+COMMAND = re.compile(r"csd-run(?: (?:'[^']*'|[^\s;']+))+")
+
+
+def jobs_of(args: list[str]) -> list[list[str]]:
+    """The overrides of each job `csd-run ARGS` runs (one, or one per value with -m)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    if "-m" not in args:
+        return [args]
+    parsed = OverridesParser.create().parse_overrides([arg for arg in args if arg != "-m"])
+    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+
+
+def accepted(job: list[str]) -> None:
+    """Checks a job's overrides as csd-run does before computing: keys and types, the
+    table, the rules and the schedules against its rounds."""
+    from test_config import composed
+
+    from csd._src.spec import elimination_schedules
+
+    config = RunConfig.from_dict(composed(*job))
+    prepared = prepare_table(config.data, config.seed)
+    tournament = config.tournament(prepared)
+    schedules = config.sweep.schedules if config.mode == "sweep" else [tournament.elimination]
+    elimination_schedules(schedules, len(prepared.table.benchmarks))
+
+
+@pytest.mark.parametrize("case", list(HINTED))
+def test_every_command_a_hint_prints_is_accepted(tmp_path, case):
+    (tmp_path / "lat.csv").write_text("model,Accuracy,Latency (ms)\na,0.9,120\nb,0.8,80\nc,0.7,95\n")
+    args, says = HINTED[case]
+    typed = [*(shlex.split(arg) for arg in args)]
+    typed = [f"data.path={tmp_path / 'lat.csv'}", *(part for parts in typed for part in parts)]
+    proc = run_cli(*typed, cwd=tmp_path)
+    assert proc.returncode == 2
+    (line,) = proc.stderr.splitlines()
+    assert says in line
+    commands = COMMAND.findall(line.removeprefix("csd-run: error: "))
+    assert commands, line
+    for command in commands:
+        args = shlex.split(command)[1:]
+        if "data.path" not in " ".join(args):  # a command of the error's own (default table)
+            args = [f"data.path={tmp_path / 'lat.csv'}", *args]
+        for job in jobs_of(args):
+            accepted(job)

@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
 
 import csd
-from csd._src.config import DataConfig, EliminationConfig, RunConfig, prepare_table
+from csd._src.config import DataConfig, EliminationConfig, RunConfig, is_list_key, prepare_table
 from csd._src.runs import Context, run_mode
 
 CATEGORIES = json.loads(Path(csd.shipped_tiers("livebench")).read_text())
@@ -224,3 +224,35 @@ def test_tiers_skip_benchmarks_the_missing_policy_dropped(tmp_path):
         DataConfig(path=str(tmp_path / "t.csv"), missing="drop-benchmark", tiers=str(tmp_path / "tiers.json"))
     )
     assert prepared.tiers == {"one": ["x"], "two": ["z"]}
+
+
+@pytest.mark.parametrize("missing", ["loss", "drop-model"])
+def test_load_table_gives_shipped_livebench_in_csd_runs_round_order(missing):
+    table = csd.load_table(csd.shipped_table("livebench"), missing=missing)
+    prepared = prepare_table(RunConfig.from_dict(composed(f"data.missing={missing}")).data)
+    assert table.benchmarks == prepared.table.benchmarks
+    assert table.benchmarks == tuple(b for names in prepared.tiers.values() for b in names)
+    assert list(prepared.tiers) != list(CATEGORIES)  # the easiest category first, not the file's listing
+    np.testing.assert_array_equal(table.scores, prepared.table.scores)
+    assert any(note.startswith("round order: the shipped livebench table's") for note in table.notes)
+
+
+def test_a_copy_of_a_shipped_table_and_tables_without_categories_keep_their_column_order(tmp_path):
+    source = Path(csd.shipped_table("livebench"))
+    header = source.read_text().splitlines()[0].split(",")[1:]
+    (tmp_path / "copy.csv").write_text(source.read_text())
+    assert list(csd.load_table(tmp_path / "copy.csv").benchmarks) == header
+    epoch = Path(csd.shipped_table("epoch_hub_small"))
+    assert list(csd.load_table(epoch).benchmarks) == epoch.read_text().splitlines()[0].split(",")[1:]
+
+
+def test_is_list_key_follows_the_schema():
+    assert is_list_key("data.lower_is_better") and is_list_key("sweep.schedules") and is_list_key("compare.methods")
+    assert not any(map(is_list_key, ("elimination.t", "n_runs", "pairing", "data", "data.nope", "nope.x", "seed.x")))
+
+
+def test_prepare_table_names_the_top_level_seed_and_refuses_an_empty_path():
+    with pytest.raises(csd.InputError, match=r"^seed=-1 must be >= 0$"):
+        prepare_table(DataConfig(), -1)
+    with pytest.raises(csd.InputError, match=r"^data.path: path='' names no file"):
+        prepare_table(DataConfig(path=""))

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from csd._src.config import RunConfig, prepare_table
+
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -17,8 +19,13 @@ def code_blocks(language):
 @pytest.mark.slow
 def test_python_examples_run_as_written(capsys):
     api, *others = code_blocks("python")
-    exec(compile(api, "README.md", "exec"), {})
+    names = {}
+    exec(compile(api, "README.md", "exec"), names)
     assert "E[S]" in capsys.readouterr().out
+    # csd-run with no options plays the same rules on the same rounds in the same order
+    defaults = RunConfig()
+    prepared = prepare_table(defaults.data, defaults.seed)
+    assert names["rules"] == defaults.tournament() and names["table"].benchmarks == prepared.table.benchmarks
     for example in others:
         exec(compile(example, "README.md", "exec"), {})
 

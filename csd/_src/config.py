@@ -24,11 +24,12 @@ import contextlib
 import dataclasses
 import json
 import os
+import typing
 from collections.abc import Mapping
 from typing import Any, List, Optional
 
 from csd._src.datasets import shipped_table, shipped_tiers
-from csd._src.errors import InputError, check_choice
+from csd._src.errors import InputError, check_choice, check_int
 from csd._src.rounds import order_rounds
 from csd._src.spec import Tournament
 from csd._src.table import ScoreTable, load_table
@@ -39,8 +40,9 @@ ELIMINATION_KINDS = ("constant", "schedule", "none")
 @dataclasses.dataclass
 class DataConfig:
     """Which table, and how to read it. The defaults are the shipped LiveBench config
-    (`configs/data/livebench.yaml`): by category, easiest first; a `path` plays its
-    columns in the file's order.
+    (`configs/data/livebench.yaml`): by category, easiest first, the order
+    `csd.load_table` gives the shipped table in too; a `path` plays its columns in the
+    file's order.
 
     Attributes:
       table: a shipped table (`livebench`, `epoch_hub_small`, `openllm_v2`); used when
@@ -126,13 +128,16 @@ class EliminationConfig:
                 raise InputError(f"elimination.t={self.t!r} contradicts elimination=none; use elimination=constant")
             return 0
         if self.kind == "constant" and listed:
+            values = ",".join(map(str, self.t))
             raise InputError(
-                f"elimination.t={list(self.t)} must be one int >= 0 under elimination=constant; for one T "
-                "per round use elimination=schedule"
+                f"elimination.t={list(self.t)} must be one int >= 0 under elimination=constant; for one job per T: "
+                f"csd-run -m elimination.t={values}; for all of them in one process: csd-run mode=sweep "
+                f"'sweep.schedules=[{values}]'; for one T per round: elimination=schedule with one entry per round"
             )
         if self.kind == "schedule" and not listed:
             raise InputError(
-                f"elimination.t={self.t!r} must be a list of ints >= 0, one per round, e.g. elimination.t=[0,1,1]"
+                f"elimination.t={self.t!r} must be a list of ints >= 0, one per round (3 rounds: "
+                "'elimination.t=[0,1,1]')"
             )
         return tuple(self.t) if listed else self.t
 
@@ -334,7 +339,11 @@ def prepare_table(data: DataConfig, seed: int = 0) -> PreparedTable:
       InputError: for a missing or bad file, or tiers that do not fit the table, prefixed
         with the `data.` key at fault.
     """
+    seed = check_int("seed", seed, 0)  # the top-level key, not one of data's
     with prefixed("data"):
+        if data.path is not None and not data.path.strip():
+            raise InputError(f"path={data.path!r} names no file: give a table file or an lm-eval folder, "
+                             "or leave data.path out to read data.table", "path")
         if data.path is not None:
             source, name = os.path.abspath(os.path.expanduser(data.path)), data.path
         elif data.table is not None:
@@ -384,6 +393,22 @@ def _chosen_tiers(source: str, data: DataConfig):
         return (data.benchmarks is None or name in data.benchmarks) and name not in data.drop
 
     return {tier: [name for name in names if chosen(name)] for tier, names in tiers.items()}
+
+
+def is_list_key(key: str) -> bool:
+    """Whether the dotted config `key` (e.g. `data.lower_is_better`) is a list field of the
+    schema, so that `key=[a,b]` is its value (and `key=a,b` is not a sweep it wants)."""
+    node, hints = RunConfig, None
+    for part in key.split("."):
+        if not (isinstance(node, type) and dataclasses.is_dataclass(node)):
+            return False
+        hints = typing.get_type_hints(node)
+        if part not in hints:
+            return False
+        node = hints[part]
+        if typing.get_origin(node) is typing.Union:  # Optional[X]
+            node = next(arg for arg in typing.get_args(node) if arg is not type(None))
+    return typing.get_origin(node) is list
 
 
 def _allowed(key: str) -> str:

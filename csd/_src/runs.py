@@ -230,27 +230,36 @@ def survival_models(result: SimulationResult, top: int = 6, drops: int = 4) -> l
 
 def _order_words(config: RunConfig, prepared: PreparedTable) -> str:
     """The round order of a run in words, from its data config."""
-    words = ORDER_WORDS[config.data.round_order()]
-    if prepared.tiers:
-        tier_order = "easiest tier first" if config.data.tier_order == "easy-first" else "tiers as listed"
-        words += f", inside {len(prepared.tiers)} tiers ({tier_order})"
+    return _recorded_order_words(_table_info(config, prepared))
+
+
+def _recorded_order_words(info: dict) -> str:
+    """The round order in words, from the table facts a run recorded (`_table_info`)."""
+    words = ORDER_WORDS[info["order"]]
+    if info.get("tiers"):
+        tier_order = "easiest tier first" if info.get("tier_order") == "easy-first" else "tiers as listed"
+        words += f", inside {len(info['tiers'])} tiers ({tier_order})"
     return words
 
 
 def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTable | None,
-                      reference: SimulationResult) -> RunOutput:
+                      reference: SimulationResult, recorded: dict | None = None) -> RunOutput:
     """`output` with what its CSD ranking (`reference`) can claim about the round order:
     the order played, its sensitivity over `config.order_sensitivity` random orders
     (measured here unless `reference` carries it; with a `prepared` table only) and the
     frozen-rounds warning, as lines under the headline and a section of report.md. The
-    sensitivity also goes into results.json."""
+    sensitivity also goes into results.json. Without `prepared`, the order is described
+    from the table facts the runs `recorded` (`_table_info`), if given."""
     if reference.order_sensitivity is None and config.order_sensitivity and prepared is not None:
         with prefixed(TOURNAMENT_KEYS):
             sensitivity = csd.order_sensitivity(
                 prepared.table, reference.tournament, n_orders=config.order_sensitivity, seed=config.seed,
                 reference=reference, chunk_size=config.chunk_size)
         reference = dataclasses.replace(reference, order_sensitivity=sensitivity)
-    words = None if prepared is None else _order_words(config, prepared)
+    if prepared is not None:
+        words = _order_words(config, prepared)
+    else:  # collect: the words of the order the runs recorded, as its summary line gives it
+        words = _recorded_order_words(recorded) if recorded and "order" in recorded else None
     results = dict(output.results)
     if reference.order_sensitivity is not None:
         results["order_sensitivity"] = reference.order_sensitivity.to_dict()
@@ -382,7 +391,7 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     if differing:
         extra.append("the runs also differ in: " + ", ".join(differing))
     output = _sweep_output(config, ctx, table_info, sweep, DROP_SE_INDEPENDENT, extra + ["rules: as recorded by each run"])
-    output = _with_round_order(output, config, None, sweep.results[0])  # as the first run recorded it
+    output = _with_round_order(output, config, None, sweep.results[0], table_info)  # as the first run recorded it
     output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing)
     return output
 
@@ -429,6 +438,8 @@ def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
       InputError: for an unknown mode, or bad input to the mode, naming the key.
     """
     check_choice("mode", config.mode, MODES)
+    if config.top is not None and config.top < 1:
+        raise InputError(f"top={config.top} must be >= 1 (the rows printed; top=null prints every row)", "top")
     return MODES[config.mode](config, ctx)
 
 
@@ -494,7 +505,7 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
                  formats=formats)),
     ]
     results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
-    summary = _summary(ctx, table_info, None if config.mode == "collect" else table_info.get("tiers"), config)
+    summary = _summary(ctx, table_info, table_info.get("tiers"), config)
     body = (
         f"## Sweep table (ranked by E[S] under {labels[0]})\n\n" + table.markdown()
         + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}"

@@ -13,9 +13,9 @@ from typing import Sequence
 
 import numpy as np
 
+from csd._src.datasets import in_shipped_order
 from csd._src.errors import InputError, check_choice
-from csd._src.lm_eval import read_lm_eval
-from csd._src.lm_eval import TASK_LEVELS
+from csd._src.lm_eval import TASK_LEVELS, read_lm_eval
 from csd._src.readers import (
     TABLE_FORMATS, RawTable, check_unique, choose_columns, is_dataframe, is_spreadsheet, looks_lower_is_better,
     read_array, read_dataframe, read_spreadsheet, read_text_table,
@@ -205,6 +205,10 @@ def load_table(
     (`pip install 'csd-swiss[excel]'`). What was detected or changed is listed in
     `ScoreTable.notes`. Devices, FIFOs and files over 256 MiB are refused before reading.
 
+    A table shipped with csd (`csd.shipped_table(name)`) comes in its shipped round order,
+    the one `csd-run` plays: LiveBench by category, easiest first
+    (`csd._src.datasets.in_shipped_order`).
+
     Args:
       path: a text file; an .xlsx workbook; a folder of lm-evaluation-harness
         `results_*.json` files; a pandas DataFrame (wide: index or a `model` column =
@@ -258,7 +262,7 @@ def load_table(
         raise InputError(f"sheet={sheet!r} chooses a sheet of an .xlsx workbook; path is not one", "sheet")
     source, raw = _read(path, format, metric, tasks, sheet, models, benchmarks, drop)
     raw, flipped = _flip(source, raw, lower_is_better, higher_is_better)
-    return _apply_missing_policy(source, raw, missing, flipped)
+    return in_shipped_order(_apply_missing_policy(source, raw, missing, flipped))
 
 
 def _read(path, table_format: str, metric, tasks, sheet, models, benchmarks, drop) -> tuple[str, RawTable]:
