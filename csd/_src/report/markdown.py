@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from csd._src.baselines import kendall_tau, places
-from csd._src.outputs import markdown_table
+from csd._src.outputs import REPORT_ROWS, markdown_table, markdown_top
 from csd._src.report.analysis import (
     BASELINES,
     PROFILES,
@@ -200,10 +200,10 @@ def report_markdown(a: Analysis, figures: Sequence[Figure], command: str, elapse
     add("")
 
     # ---- full tables
-    add("## Appendix: every model")
+    add("## Appendix: every model" if M <= REPORT_ROWS else f"## Appendix: the top {REPORT_ROWS} models")
     add("")
     add("<details><summary>E[S] under T = 0, 1, 2, drops, risk profiles, bootstrap intervals and per-benchmark "
-        "rank spread, for all models</summary>")
+        f"rank spread, for {'all models' if M <= REPORT_ROWS else f'the top {REPORT_ROWS} by E[S]'}</summary>")
     add("")
     add(full_table(a))
     add("")
@@ -411,13 +411,16 @@ def bootstrap_text(a: Analysis) -> str:
             + (" The leaders cannot be separated by this table alone." if (boot.tiers == 1).sum() > 1 else ""))
 
 
-def tiers_table(a: Analysis, max_tiers: int = 5) -> str:
+def tiers_table(a: Analysis, max_tiers: int = 5, max_names: int = 20) -> str:
+    """The first `max_tiers` tiers, each with its first `max_names` members by E[S]."""
     boot, ranking = a.boot, a.ranking
     order = ranking.order()
     rows = []
     for tier in range(1, min(int(boot.tiers.max()), max_tiers) + 1):
         members = [m for m in order if boot.tiers[m] == tier]
-        rows.append([tier, len(members), ", ".join(ranking.models[m] for m in members)])
+        names = ", ".join(ranking.models[m] for m in members[:max_names])
+        rest = len(members) - max_names
+        rows.append([tier, len(members), names + (f", and {rest:,} more" if rest > 0 else "")])
     note = "" if boot.tiers.max() <= max_tiers else f"\n\n(The first {max_tiers} of {boot.tiers.max()} tiers.)"
     return markdown_table(["tier", "models", "members, by E[S]"], rows, align="rrl") + note
 
@@ -540,9 +543,10 @@ def full_table(a: Analysis) -> str:
                      pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m]), f"{fsa.risk_residual[m]:+.2f}", fsa.risk_profile[m],
                      f"[{boot.ci_low[m]:.2f}, {boot.ci_high[m]:.2f}]", f"{span(boot.rank_low[m], boot.rank_high[m])}",
                      boot.tiers[m], f"{spread.mean[m]:.1f}", f"{spread.sd[m]:.1f}", a.comparison.ranks["mean"][m]])
-    return markdown_table(["rank", "model", "E[S\\|T=0] ± SE", "E[S\\|T=1]", "E[S\\|T=2]", "drop T=2", "residual",
-                           "profile", "E[S] interval", "bootstrap rank", "tier", "mean bench. rank",
-                           "bench. rank SD", "mean-score rank"], rows, align="rlrrrrrlrrrrrr")
+    return markdown_top(["rank", "model", "E[S\\|T=0] ± SE", "E[S\\|T=1]", "E[S\\|T=2]", "drop T=2", "residual",
+                         "profile", "E[S] interval", "bootstrap rank", "tier", "mean bench. rank",
+                         "bench. rank SD", "mean-score rank"], rows, align="rlrrrrrlrrrrrr",
+                        where="results.json (`ranking`, `sweep`, `bootstrap`, `rank_spread`)")
 
 
 def figure_captions(a: Analysis) -> dict:
