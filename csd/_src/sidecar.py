@@ -6,7 +6,7 @@ A result's `to_dict(arrays={})` moves the fields that grow faster than one value
 results inside it) out of the JSON into `arrays`, and leaves a reference in their place,
 `{"sidecar": KEY, "shape": [...], "dtype": "float64"}`. `describe` adds the top-level
 `"sidecar": {"file": "results.npz", "arrays": [KEY, ...]}` that names the file and its
-arrays. `pack` writes the arrays into one `.npz` (`numpy.savez_compressed`); a 2-D array
+arrays. `pack` writes the arrays into one compressed `.npz` (`numpy.load` reads it); a 2-D array
 that is mostly zeros, as a rank distribution is, is kept as its nonzero entries (rows as in
 CSR: `KEY#indptr`, `KEY#indices`, `KEY#data`, `KEY#shape`). `unpack` gives every array back
 bit for bit, in its own dtype. `save` / `load` write and read the pair.
@@ -89,7 +89,12 @@ def pack(arrays: Mapping[str, np.ndarray]) -> bytes:
             raise ValueError(f"array name {key!r}: {_PART!r} is reserved")
         parts.update(_sparse(key, array) if _mostly_zero(array) else {key: array})
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **parts)
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, part in parts.items():  # as numpy.savez_compressed, with a fixed date: same arrays, same bytes
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(part), allow_pickle=False)
     return buffer.getvalue()
 
 
