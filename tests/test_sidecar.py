@@ -69,15 +69,19 @@ def test_save_and_load_round_trip_exactly_with_the_arrays_in_the_sidecar(tmp_pat
     assert data["rank_probs"] == {"sidecar": "rank_probs", "shape": [30, 30], "dtype": "<f8"}
     assert len(data["expected_score"]) == 30 and data["rank_interval"]["low"][0] == 1  # what a reader needs by eye
     assert_same(csd.SimulationResult.load(tmp_path / "results.json"), result)
+    other = fake_result(seed=3)
+    other.save(tmp_path / "other.json")  # its own sidecar, other.npz: results.npz is untouched
+    assert_same(csd.SimulationResult.load(tmp_path / "other.json"), other)
+    assert_same(csd.SimulationResult.load(tmp_path / "results.json"), result)
 
 
 def test_a_reference_without_its_sidecar_is_refused_in_one_line(tmp_path):
     result = fake_result()
     arrays: dict = {}
     data = result.to_dict(arrays)
-    with pytest.raises(ValueError, match="rank_probs is in the sidecar results.npz"):
+    with pytest.raises(ValueError, match="rank_probs is in the sidecar"):
         csd.SimulationResult.from_dict(data)
-    with pytest.raises(ValueError, match="has shape \\[4, 4\\], results.json says \\[5, 5\\]"):
+    with pytest.raises(ValueError, match="has shape \\[4, 4\\], the JSON says \\[5, 5\\]"):
         csd.SimulationResult.from_dict(data, {**arrays, "rank_probs": np.eye(4)})
     result.save(tmp_path / "results.json")
     (tmp_path / "results.npz").unlink()

@@ -129,9 +129,9 @@ class _Plain:
         return cls(**{f.name: _typed(hints[f.name], data[f.name], arrays) for f in fields})
 
     def save(self, path: str | os.PathLike) -> tuple[Path, ...]:
-        """Writes `to_dict()` to the JSON file `path` with the large arrays in the sidecar
-        results.npz beside it (`csd._src.sidecar`: the format csd-run writes); returns the
-        paths written. `load` reads them back exactly."""
+        """Writes `to_dict()` to the JSON file `path` with the large arrays in a sidecar
+        beside it, `path` with `.npz` (results.json: results.npz; `csd._src.sidecar`, the
+        format csd-run writes); returns the paths written. `load` reads them back exactly."""
         arrays: dict = {}
         return sidecar.save(path, self.to_dict(arrays), arrays)
 

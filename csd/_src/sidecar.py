@@ -62,22 +62,23 @@ def fetch(arrays: Mapping[str, np.ndarray] | None, reference: dict) -> np.ndarra
     """
     key = reference["sidecar"]
     if arrays is None:
-        raise ValueError(f"{key} is in the sidecar {FILE}: read the pair with load(path), or pass arrays=")
+        raise ValueError(f"{key} is in the sidecar (.npz) that the JSON names: read both with load(path), "
+                         "or pass arrays=")
     if key not in arrays:
-        raise ValueError(f"{key} is not in the sidecar {FILE}")
+        raise ValueError(f"{key} is not in the sidecar (.npz) that the JSON names")
     array = arrays[key]
     if list(array.shape) != list(reference["shape"]):
-        raise ValueError(f"{key} in the sidecar {FILE} has shape {list(array.shape)}, results.json says "
+        raise ValueError(f"{key} in the sidecar has shape {list(array.shape)}, the JSON says "
                          f"{reference['shape']}: the two files are not from one run")
     return array
 
 
-def describe(data: dict, arrays: Mapping[str, np.ndarray]) -> dict:
-    """`data` with the top-level entry that names the sidecar and its arrays (unchanged
-    when there are none)."""
+def describe(data: dict, arrays: Mapping[str, np.ndarray], file: str = FILE) -> dict:
+    """`data` with the top-level entry that names the sidecar `file` and its arrays
+    (unchanged when there are none)."""
     if not arrays:
         return data
-    return {**data, "sidecar": {"file": FILE, "arrays": sorted(arrays)}}
+    return {**data, "sidecar": {"file": file, "arrays": sorted(arrays)}}
 
 
 def pack(arrays: Mapping[str, np.ndarray]) -> bytes:
@@ -109,12 +110,13 @@ def unpack(source: str | os.PathLike | bytes) -> dict[str, np.ndarray]:
 
 
 def save(path: str | os.PathLike, data: dict, arrays: Mapping[str, np.ndarray]) -> tuple[Path, ...]:
-    """Writes `data` as JSON to `path` and, when there are `arrays`, the sidecar beside it
-    (first, so a results.json never names a sidecar that is not there yet), each file
-    atomically. Returns the paths written."""
+    """Writes `data` as JSON to `path` and, when there are `arrays`, the sidecar beside it,
+    named as `path` with `.npz` (results.json: results.npz), first, so a JSON file never
+    names a sidecar that is not there yet; each file atomically. Returns the paths written."""
     path = Path(path)
-    written = (atomic_write(path.with_name(FILE), pack(arrays)),) if arrays else ()
-    return written + (atomic_write(path, to_json(describe(data, arrays))),)
+    npz = path.with_suffix(".npz")
+    written = (atomic_write(npz, pack(arrays)),) if arrays else ()
+    return written + (atomic_write(path, to_json(describe(data, arrays, npz.name))),)
 
 
 def load(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray] | None]:
