@@ -113,8 +113,9 @@ def test_collect_reads_runs_with_a_sidecar_and_older_ones_inline(tmp_path):
     for t, result in runs.items():
         facts = {"mode": "simulate", "config": RunConfig(elimination=EliminationConfig("constant", t)).to_dict(),
                  "job": {"overrides": [], "num": t},
-                 "table": {"name": "x", "source": "x.csv", "n_models": 5, "n_benchmarks": 3, "rounds": ["r0", "r1", "r2"],
-                           "order": "given", "tier_order": "given", "tiers": None, "missing_report": "0 missing"}}
+                 "table": {"name": "x", "source": "x.csv", "n_models": 5, "n_benchmarks": 3,
+                           "rounds": ["r0", "r1", "r2"], "order": "given", "tier_order": "given", "tiers": None,
+                           "missing_report": "0 missing"}}
         result = runs[t] = dataclasses.replace(result, tournament=csd.Tournament(elimination=t))
         (tmp_path / str(t)).mkdir()
         arrays: dict = {} if t == 0 else None  # run 0 with a sidecar, run 1 as older files were

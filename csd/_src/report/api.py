@@ -12,7 +12,7 @@ from csd._src import sidecar
 from csd._src.outputs import atomic_write
 from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
 from csd._src.report.figures import draw_figures, figures
-from csd._src.report.markdown import report_markdown
+from csd._src.report.markdown import appendix_table, report_markdown
 from csd._src.errors import InputError
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -25,7 +25,8 @@ class Report:
       analysis: every result the report is made from (`csd._src.report.analysis.Analysis`:
         ranking, fsa, boot, comparison, outlier, outlier_float, orders, spread, timings).
       markdown: the text of report.md.
-      files: the paths written: the figures, then results.npz, results.json and report.md.
+      files: the paths written: the figures, then results.npz, results.json, results.csv
+        and report.md.
     """
 
     analysis: Analysis
@@ -101,7 +102,8 @@ def report(
     seven PNG figures (risk_profile, expected_scores, survival, rank_heatmap, bootstrap,
     bump, round_orders), `results.json` (`Report.to_dict`) with its large arrays (rank
     distributions, survival, bootstrap replicates) in `results.npz` (`csd._src.sidecar`),
-    and `report.md`, which embeds each figure with a caption that gives its numbers.
+    `results.csv` (the appendix table, every model) and `report.md`, which embeds each
+    figure with a caption that gives its numbers and shows the top 100 rows of the appendix.
 
     Args:
       table: the score table, columns in their given order.
@@ -171,6 +173,7 @@ def report(
     written = Report(analysis, markdown, ())
     arrays: dict = {}
     files = (*pictures, *sidecar.save(out / "results.json", written.to_dict(arrays), arrays),
+             atomic_write(out / "results.csv", appendix_table(analysis).csv()),
              atomic_write(out / "report.md", markdown))
     return dataclasses.replace(written, files=files)
 
