@@ -737,6 +737,8 @@ def _typed(hint, value, arrays: Mapping[str, np.ndarray] | None = None):
     if isinstance(hint, type) and issubclass(hint, Tournament):
         return hint.from_dict(value)
     if origin is tuple:
+        if args[0] is str:  # names: thousands of them in a big table
+            return tuple(value)
         return tuple(_typed(args[0], item, arrays) for item in value)
     if origin is dict:
         return {key: _typed(args[1], item, arrays) for key, item in value.items()}
