@@ -4,15 +4,16 @@ A result's `to_dict(arrays={})` moves the fields that grow faster than one value
 (each result class's `SIDECAR`: `rank_probs` (M, M), `survival` and
 `expected_score_by_round` (M, K), `replicate_scores` (B, M), in the result and in the
 results inside it) out of the JSON into `arrays`, and leaves a reference in their place,
-`{"sidecar": KEY, "shape": [...], "dtype": "float64"}`. `describe` adds the top-level
+`{"sidecar": KEY, "shape": [...], "dtype": "<f8"}`. `describe` adds the top-level
 `"sidecar": {"file": "results.npz", "arrays": [KEY, ...]}` that names the file and its
-arrays. `pack` writes the arrays into one compressed `.npz` (`numpy.load` reads it); a 2-D array
-that is mostly zeros, as a rank distribution is, is kept as its nonzero entries (rows as in
-CSR: `KEY#indptr`, `KEY#indices`, `KEY#data`, `KEY#shape`). `unpack` gives every array back
-bit for bit, in its own dtype. `save` / `load` write and read the pair.
+arrays. `pack` writes the arrays into one compressed `.npz` (`numpy.load` reads it); a 2-D
+array that is mostly zeros, as a rank distribution is, is kept as its nonzero entries (rows
+as in CSR: `KEY#indptr`, `KEY#indices`, `KEY#data`, `KEY#shape`). `unpack` gives every
+array back bit for bit, in its own dtype. `save` / `load` write and read the pair.
 
 The rule: every results.json that csd writes (`csd-run`, `result.save`, `csd.report`) keeps
-those fields in results.npz, whatever the table's size, so one reader serves every file;
+those fields in its sidecar (results.npz; `save("x.json")` writes x.npz), whatever the
+table's size, so one reader serves every file;
 `to_dict()` without `arrays` keeps everything inline. A results.json with the arrays inline
 (written before the sidecar existed) loads as before.
 
