@@ -25,7 +25,7 @@ from csd.testing.cli import run_cli_in_process as run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 N_RUNS = "n_runs=2000"
-OUTPUTS = ("results.json", "results.csv", "report.md")
+OUTPUTS = ("results.json", "results.npz", "results.csv", "report.md")
 
 
 def run_subprocess(*args: str, cwd: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
@@ -109,7 +109,8 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     assert results["config"]["n_runs"] == 2000 and results["config"]["seed"] == 3
     assert results["config"]["elimination"] == {"kind": "constant", "t": 1, "min_active": 1}
     assert results["tournament"]["elimination"] == 1 and results["schedule"] == "T=1"
-    assert csd.SimulationResult.from_dict(results).tournament.elimination == 1
+    assert results["rank_probs"]["sidecar"] == "rank_probs" and results["sidecar"]["file"] == "results.npz"
+    assert csd.SimulationResult.load(out / "results.json").tournament.elimination == 1
     assert len(results["models"]) == 65 and len(results["rounds"]) == 21
     assert results["table"]["missing_report"] == "0 missing cell(s), policy 'loss'"
     assert len(results["table"]["tiers"]) == 7 and results["table"]["order"] == "easy-first"  # by category

@@ -16,7 +16,7 @@ from csd.testing.png import png_size
 import csd
 from csd._src.config import DataConfig, ReportConfig, RunConfig
 from csd._src.outputs import to_json
-from csd._src import streams
+from csd._src import sidecar, streams
 from csd._src.report.analysis import merged_ranks, rank_spread
 from csd._src.runs import Context, run_report
 
@@ -69,7 +69,8 @@ def captions(report_md: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_report_writes_the_figures_results_and_report_and_nothing_else(small):
     out, result, steps = small
-    assert sorted(p.name for p in out.iterdir()) == sorted(["report.md", "results.json", *FIGURES])
+    files = ["report.md", "results.json", "results.npz", "results.csv", *FIGURES]
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)
     assert sorted(p.name for p in result.files) == sorted(p.name for p in out.iterdir())
     for name in FIGURES:
         width, height = png_size(out / name)
@@ -109,8 +110,14 @@ def test_captions_give_the_numbers_of_the_results(small):
 @pytest.mark.slow
 def test_results_json_round_trips_and_agrees_with_the_analysis(small):
     out, result, _ = small
-    stored = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert stored == json.loads(to_json(result.to_dict()))
+    stored, stored_arrays = sidecar.load(out / "results.json")
+    arrays: dict = {}
+    assert stored == json.loads(to_json(sidecar.describe(result.to_dict(arrays), arrays)))
+    assert sorted(stored_arrays) == sorted(arrays) and "sweep.results.2.rank_probs" in arrays
+    assert all(np.array_equal(stored_arrays[key], arrays[key]) for key in arrays)
+    rows = (out / "results.csv").read_text(encoding="utf-8").splitlines()  # the appendix, every model
+    assert rows[0].startswith("rank,model,expected_score[T=0],stderr[T=0],") and len(rows) == 1 + 12
+    assert "## Appendix: every model" in result.markdown and "more rows not shown" not in result.markdown
     a = result.analysis
     assert stored["shape"] == [12, 7] and stored["table"] == "small"
     assert stored["settings"] == {**SMALL, "outlier_rank": 3, "outlier_count": 3, "seed": 5}
@@ -194,7 +201,8 @@ def test_cli_mode_report_writes_the_report_into_the_run_folder(tmp_path, small):
                                        tiers=str(tmp_path / "tiers.json"), tier_order="easy-first"),
                        report=ReportConfig(**SMALL, outlier_rank=3))
     output = run_report(config, Context(tmp_path / "run", overrides=("mode=report",)))
-    assert sorted(p.name for p in output.written) == sorted(["report.md", "results.json", *FIGURES])
+    assert sorted(p.name for p in output.written) == sorted(
+        ["report.md", "results.json", "results.npz", "results.csv", *FIGURES])
     stored = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
     library = small[1].to_dict()
     assert stored["ranking"] == library["ranking"] and stored["rounds"] == library["rounds"]
@@ -212,7 +220,7 @@ def test_csd_run_report_quick_on_livebench_reproduces_the_papers_settings(tmp_pa
                           timeout=900)
     assert proc.returncode == 0, proc.stderr
     listed = [p.name for p in out.iterdir() if not p.name.startswith(".") and p.suffix != ".log"]
-    assert sorted(listed) == sorted(["report.md", "results.json", "manifest.json", *FIGURES])
+    assert sorted(listed) == sorted(["report.md", "results.json", "results.npz", "results.csv", "manifest.json", *FIGURES])
     report = (out / "report.md").read_text(encoding="utf-8")
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert f"**{results['ranking'][0]['model']}** leads" in report

@@ -84,6 +84,30 @@ def _cell(value: Any) -> Any:
     return value
 
 
+REPORT_ROWS = 100  # rows of a per-model table in report.md: all of a table LiveBench's size (65 models)
+
+
+def markdown_top(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None, *,
+                 where: str, top: int = REPORT_ROWS) -> str:
+    """`markdown_table` of the first `top` rows; when there are more, a line after it says
+    how many and that `where` (e.g. results.csv) has them all.
+
+    Example:
+      >>> print(markdown_top(["model"], [["a"], ["b"], ["c"]], where="results.csv", top=2))
+      | model |
+      | :--- |
+      | a |
+      | b |
+      <BLANKLINE>
+      *1 more row not shown; results.csv has all 3.*
+    """
+    rest = len(rows) - top
+    table = markdown_table(header, rows[:top], align)
+    if rest <= 0:
+        return table
+    return table + f"\n\n*{rest:,} more {'row' if rest == 1 else 'rows'} not shown; {where} has all {len(rows):,}.*"
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
     """A GitHub Markdown table; `align` has one of `l`/`r` per column (default: `l` then `r`)."""
     align = align or "l" + "r" * (len(header) - 1)

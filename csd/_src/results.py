@@ -4,8 +4,11 @@
 `Comparison` (`compare`) and `OutlierResult` (`outlier_test`) are frozen dataclasses of
 NumPy arrays and names. Each has:
   - `to_dict()`: plain lists and numbers for JSON (NaN as None), with derived columns
-    such as `rank` added; `from_dict(data)` reads it back (derived keys are ignored), so a
-    results.json can be loaded again (`csd-run mode=collect` does).
+    such as `rank` added; `from_dict(data)` reads it back (derived keys are ignored).
+    `to_dict(arrays={})` moves the large arrays (`SIDECAR`: rank_probs, survival, ...)
+    into the dict given and leaves references (`csd._src.sidecar`); `save(path)` writes
+    results.json with those arrays in results.npz beside it, as csd-run does, and
+    `load(path)` reads either form back (`csd-run mode=collect` does).
   - `table()`: a `ResultTable`, the one description of its rows that the terminal
     (`format_table`), Markdown (report.md) and CSV (results.csv) outputs are made from.
   - `to_dataframe()`: the same rows as a tidy pandas DataFrame (pandas is an optional
@@ -18,6 +21,9 @@ Example:
   >>> again = csd.SimulationResult.from_dict(result.to_dict())
   >>> again.tournament == result.tournament and np.array_equal(again.rank_probs, result.rank_probs)
   True
+  >>> arrays = {}
+  >>> result.to_dict(arrays)["rank_probs"], sorted(arrays)
+  ({'sidecar': 'rank_probs', 'shape': [3, 3], 'dtype': '<f8'}, ['expected_score_by_round', 'rank_probs', 'survival'])
   >>> print(result.table().text())  # a alone in the top group gets a bye worth 0 in round 2
   rank  model   E[S]      SE  P(champion)  rank 90%
      1  a      1.000  0.0000       1.0000       1-1
@@ -28,14 +34,18 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from csd._src import sidecar
 from csd._src.baselines import places
-from csd._src.outputs import markdown_table, text_table, to_csv
+from csd._src.outputs import markdown_table, markdown_top, text_table, to_csv
 from csd._src.spec import Tournament, schedule_label
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
@@ -62,9 +72,12 @@ class ResultTable:
         """Aligned text for the terminal, the first `top` rows (default all)."""
         return text_table(self.columns, self.shown[:top], self.align)
 
-    def markdown(self) -> str:
-        """A GitHub Markdown table of every row."""
-        return markdown_table(self.columns, self.shown, self.align)
+    def markdown(self, top: int | None = None) -> str:
+        """A GitHub Markdown table of the first `top` rows (default all), and a line that
+        says how many more there are (every row is in the CSV, results.csv)."""
+        if top is None:
+            return markdown_table(self.columns, self.shown, self.align)
+        return markdown_top(self.columns, self.shown, self.align, where="results.csv", top=top)
 
     def csv(self) -> str:
         """CSV text of every row's raw values."""
@@ -79,10 +92,22 @@ class _Plain:
     """`to_dict` / `from_dict` for a result dataclass, driven by its field annotations."""
 
     DERIVED: tuple[str, ...] = ()  # keys `to_dict` adds that `from_dict` ignores
+    SIDECAR: tuple[str, ...] = ()  # array fields `to_dict(arrays=...)` moves into the sidecar
 
-    def to_dict(self) -> dict:
-        """Plain lists and numbers, ready for JSON (NaN becomes None)."""
-        data = {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}
+    def to_dict(self, arrays: dict | None = None, prefix: str = "") -> dict:
+        """Plain lists and numbers, ready for JSON (NaN becomes None).
+
+        Args:
+          arrays: where given, the large array fields (`SIDECAR`, here and in the results
+            inside) go into it, {name: array}, and the dict holds a reference in their
+            place (`csd._src.sidecar`); `save` writes both. None: everything inline.
+          prefix: put before the names in `arrays` (a result inside a larger document).
+        """
+        data = {}
+        for field in dataclasses.fields(self):
+            value, key = getattr(self, field.name), prefix + field.name
+            stashed = arrays is not None and field.name in self.SIDECAR and value is not None
+            data[field.name] = sidecar.stash(arrays, key, value) if stashed else _plain(value, arrays, key)
         data.update(self._derived())
         return data
 
@@ -90,16 +115,37 @@ class _Plain:
         return {}
 
     @classmethod
-    def from_dict(cls, data: dict):
+    def from_dict(cls, data: dict, arrays: Mapping[str, np.ndarray] | None = None):
         """The result `to_dict` wrote (derived keys are ignored; a field with a default may
-        be absent, as in files written before it existed).
+        be absent, as in files written before it existed). `arrays`: the sidecar's arrays,
+        for the fields `to_dict(arrays=...)` left a reference in (`load` reads them).
 
         Raises:
-          KeyError: for a missing field; ValueError for a malformed one.
+          KeyError: for a missing field; ValueError for a malformed one, or one in a
+          sidecar that `arrays` lacks.
         """
         hints = typing.get_type_hints(cls)
         fields = [f for f in dataclasses.fields(cls) if f.name in data or not _has_default(f)]
-        return cls(**{f.name: _typed(hints[f.name], data[f.name]) for f in fields})
+        return cls(**{f.name: _typed(hints[f.name], data[f.name], arrays) for f in fields})
+
+    def save(self, path: str | os.PathLike) -> tuple[Path, ...]:
+        """Writes `to_dict()` to the JSON file `path` with the large arrays in a sidecar
+        beside it, `path` with `.npz` (results.json: results.npz; `csd._src.sidecar`, the
+        format csd-run writes); returns the paths written. `load` reads them back exactly."""
+        arrays: dict = {}
+        return sidecar.save(path, self.to_dict(arrays), arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike):
+        """The result in the JSON file `path` (as `save` or csd-run wrote it, or an older
+        file with every array inline), with the arrays of the sidecar it names.
+
+        Raises:
+          OSError: when a file cannot be read; KeyError or ValueError when it is not a
+          whole result.
+        """
+        data, arrays = sidecar.load(path)
+        return cls.from_dict(data, arrays)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -192,6 +238,8 @@ class SimulationResult(_Plain):
         round)) on the same runs (None for `plain`; NaN where neither varies).
       pilot_runs: the runs that fitted the cv tables (not among the N; 0 for `plain`).
     """
+
+    SIDECAR = ("rank_probs", "survival", "expected_score_by_round")
 
     models: tuple[str, ...]
     rounds: tuple[str, ...]
@@ -424,6 +472,8 @@ class BootstrapResult(_Plain):
         `plain`).
     """
 
+    SIDECAR = ("replicate_scores",)
+
     models: tuple[str, ...]
     expected_score: np.ndarray
     stderr: np.ndarray
@@ -649,16 +699,19 @@ def _best_first(scores: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(len(scores)), -np.asarray(scores)))
 
 
-def _plain(value):
-    """A field as JSON-ready data."""
-    if isinstance(value, (_Plain, Tournament)):
+def _plain(value, arrays: dict | None = None, key: str = ""):
+    """A field as JSON-ready data; results inside it put their large arrays into `arrays`
+    (if given) under names that start with `key`."""
+    if isinstance(value, _Plain):
+        return value.to_dict(arrays, f"{key}.")
+    if isinstance(value, Tournament):
         return value.to_dict()
     if isinstance(value, np.ndarray):
         return np.where(np.isnan(value), None, value).tolist() if value.dtype.kind == "f" else value.tolist()
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {name: _plain(item, arrays, f"{key}.{name}") for name, item in value.items()}
     if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
+        return [_plain(item, arrays, f"{key}.{i}") for i, item in enumerate(value)]
     if isinstance(value, (np.floating, float)):
         return None if np.isnan(value) else float(value)
     if isinstance(value, np.integer):
@@ -666,20 +719,27 @@ def _plain(value):
     return value
 
 
-def _typed(hint, value):
-    """`value` (from JSON) as the field type `hint` says."""
+def _typed(hint, value, arrays: Mapping[str, np.ndarray] | None = None):
+    """`value` (from JSON) as the field type `hint` says; a sidecar reference is looked up
+    in `arrays`."""
     if value is None:
         return None
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        return _typed(next(a for a in args if a is not type(None)), value)
+        return _typed(next(a for a in args if a is not type(None)), value, arrays)
     if hint is np.ndarray:
+        if sidecar.is_reference(value):
+            return sidecar.fetch(arrays, value)
         array = np.asarray(value)
         return array.astype(float) if array.dtype == object else array
-    if isinstance(hint, type) and issubclass(hint, (_Plain, Tournament)):
+    if isinstance(hint, type) and issubclass(hint, _Plain):
+        return hint.from_dict(value, arrays)
+    if isinstance(hint, type) and issubclass(hint, Tournament):
         return hint.from_dict(value)
     if origin is tuple:
-        return tuple(_typed(args[0], item) for item in value)
+        if args[0] is str:  # names: thousands of them in a big table
+            return tuple(value)
+        return tuple(_typed(args[0], item, arrays) for item in value)
     if origin is dict:
-        return {key: _typed(args[1], item) for key, item in value.items()}
+        return {key: _typed(args[1], item, arrays) for key, item in value.items()}
     return value

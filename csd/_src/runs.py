@@ -21,7 +21,7 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
-from csd._src import rundir
+from csd._src import rundir, sidecar
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
@@ -37,7 +37,7 @@ from csd._src.config import (
 )
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
-from csd._src.outputs import ProgressBar, atomic_write, to_json
+from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.report.analysis import order_line
 from csd._src.sweep import sweep_result
@@ -96,6 +96,8 @@ class RunOutput:
 
     Attributes:
       results: the content of results.json.
+      arrays: the large arrays results.json refers to, written to the sidecar results.npz
+        (`csd._src.sidecar`; empty: no sidecar).
       csv: the text of results.csv.
       title: the report's title.
       summary: Markdown bullet lines (what was run on what).
@@ -112,6 +114,7 @@ class RunOutput:
     terminal: str
     plots: list[Plot] = dataclasses.field(default_factory=list)
     written: tuple[Path, ...] = ()  # files the mode wrote itself (mode=report); nothing left to write
+    arrays: dict = dataclasses.field(default_factory=dict)
 
     def report(self, drawn: Sequence[tuple[str, str]]) -> str:
         """report.md, embedding the plots `drawn` as (filename, caption)."""
@@ -132,7 +135,8 @@ def write_outputs(
     warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Publishes the run's outputs into `folder`, all or nothing (`rundir.publish`): first
-    the results (results.json, results.csv, report.md and `extra`, {relative path: text},
+    the results (results.json, its sidecar results.npz where it has large arrays,
+    results.csv, report.md and `extra`, {relative path: text},
     e.g. Hydra's .hydra files) from the staging folder `stage`, then the figures with a
     report.md that embeds them. A figure that fails is reported through `warn` in one line
     and left out. Returns the paths published.
@@ -146,7 +150,9 @@ def write_outputs(
         if not output.written:  # a mode that wrote its own files (mode=report) wrote them into `stage`
             atomic_write(stage / "results.csv", output.csv)
             atomic_write(stage / "report.md", output.report([]))
-            atomic_write(stage / "results.json", to_json(output.results))
+            atomic_write(stage / "results.json", to_json(sidecar.describe(output.results, output.arrays)))
+            if output.arrays:
+                atomic_write(stage / sidecar.FILE, sidecar.pack(output.arrays))
     published = rundir.publish(folder, stage)
     if output.written or not output.plots:
         return published
@@ -417,7 +423,9 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
                 + order_line(report.analysis) + "\n" + report.analysis.ranking.format_table(top=config.top))
-    return RunOutput(report.to_dict(), "", "csd-run: report", [], report.markdown, terminal, written=report.files)
+    arrays: dict = {}
+    return RunOutput(report.to_dict(arrays), "", "csd-run: report", [], report.markdown, terminal,
+                     written=report.files, arrays=arrays)
 
 
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
@@ -474,11 +482,13 @@ def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, li
     """The outputs of a result: results.json its `to_dict()` with the run's facts, and its
     table in the terminal, Markdown and CSV."""
     info = _table_info(config, prepared)
-    results = {**_run_facts(config, ctx, info), **result.to_dict()}
+    arrays: dict = {}
+    results = {**_run_facts(config, ctx, info), **result.to_dict(arrays)}
     summary = _summary(ctx, info, prepared.tiers, config) + [line]
-    body = "## Result\n\n" + table.markdown() + (f"\n\n{legend}" if legend else "")
+    body = "## Result\n\n" + table.markdown(REPORT_ROWS) + (f"\n\n{legend}" if legend else "")
     terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots))
+    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
+                     arrays=arrays)
 
 
 def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: str, extra: Sequence[str]) -> RunOutput:
@@ -504,15 +514,17 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
                  list(sweep.models), labels, sweep.expected_score, sweep.stderr, p, top=config.plot_top,
                  formats=formats)),
     ]
-    results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
+    arrays: dict = {}
+    results = {**_run_facts(config, ctx, table_info), **sweep.to_dict(arrays)}
     summary = _summary(ctx, table_info, table_info.get("tiers"), config)
     body = (
-        f"## Sweep table (ranked by E[S] under {labels[0]})\n\n" + table.markdown()
+        f"## Sweep table (ranked by E[S] under {labels[0]})\n\n" + table.markdown(REPORT_ROWS)
         + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}"
     )
     terminal = _headline(config.mode, table_info) + f"; N={sweep.n_runs:,}, " + ", ".join(labels)
     terminal += "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots)
+    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots,
+                     arrays=arrays)
 
 
 RISK_LABELS_ALL = 25  # up to this many models, the risk plot names them all
@@ -536,10 +548,12 @@ def _risk_labels(sweep: SweepResult) -> tuple[list[str] | None, str]:
 
 
 def _collected_runs(root: Path):
-    """(path, data, SimulationResult) of every mode=simulate results.json under `root`.
+    """(path, data, SimulationResult) of every mode=simulate results.json under `root`,
+    with the arrays of its sidecar (or inline, in a file written before the sidecar).
 
     Raises:
-      InputError: naming a results.json that cannot be read or is not a whole result.
+      InputError: naming a results.json (or sidecar) that cannot be read or is not a whole
+      result.
     """
     for path in sorted(root.rglob("results.json")):
         if any(part.startswith(".") for part in path.relative_to(root).parts[:-1]):
@@ -551,7 +565,11 @@ def _collected_runs(root: Path):
         if not isinstance(data, dict) or data.get("mode") != "simulate":
             continue
         try:
-            yield path, data, SimulationResult.from_dict(data)
+            arrays = sidecar.arrays_of(path, data)
+        except (OSError, ValueError) as err:
+            raise InputError(str(err)) from None
+        try:
+            yield path, data, SimulationResult.from_dict(data, arrays)
         except (KeyError, TypeError, ValueError) as err:
             raise InputError(f"{path}: not a whole csd-run simulate result ({type(err).__name__}: {err})") from None
 

@@ -8,10 +8,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from csd._src.outputs import atomic_write, to_json
+from csd._src import sidecar
+from csd._src.outputs import atomic_write
 from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
 from csd._src.report.figures import draw_figures, figures
-from csd._src.report.markdown import report_markdown
+from csd._src.report.markdown import appendix_table, report_markdown
 from csd._src.errors import InputError
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -24,15 +25,18 @@ class Report:
       analysis: every result the report is made from (`csd._src.report.analysis.Analysis`:
         ranking, fsa, boot, comparison, outlier, outlier_float, orders, spread, timings).
       markdown: the text of report.md.
-      files: the paths written: the figures, then results.json and report.md.
+      files: the paths written: the figures, then results.npz, results.json, results.csv
+        and report.md.
     """
 
     analysis: Analysis
     markdown: str
     files: tuple[Path, ...]
 
-    def to_dict(self) -> dict:
-        """The content of results.json: plain lists, numbers and strings, ready for JSON."""
+    def to_dict(self, arrays: dict | None = None) -> dict:
+        """The content of results.json: plain lists, numbers and strings, ready for JSON;
+        with `arrays`, the large arrays of the results inside go there instead, as in
+        `SimulationResult.to_dict` (results.npz)."""
         a = self.analysis
         ranking = a.ranking
         return {
@@ -45,8 +49,8 @@ class Report:
             "tournament": a.tournament.to_dict(),
             "ranking": ranking.ranking(),
             "rank_interval_90": [list(map(int, pair)) for pair in zip(*ranking.rank_interval(0.9))],
-            "sweep": a.fsa.to_dict(),
-            "bootstrap": {k: v for k, v in a.boot.to_dict().items() if k != "replicate_scores"},
+            "sweep": a.fsa.to_dict(arrays, "sweep."),
+            "bootstrap": a.boot.to_dict(arrays, "bootstrap."),
             "ranks_by_method": {k: v.tolist() for k, v in a.comparison.ranks.items()},
             "kendall_tau": a.comparison.kendall_tau,
             "outlier": a.outlier.to_dict(),
@@ -96,8 +100,10 @@ def report(
 
     It writes into `out_dir` (made if needed; each file atomically, the figures first):
     seven PNG figures (risk_profile, expected_scores, survival, rank_heatmap, bootstrap,
-    bump, round_orders), `results.json` (`Report.to_dict`) and `report.md`, which embeds
-    each figure with a caption that gives its numbers.
+    bump, round_orders), `results.json` (`Report.to_dict`) with its large arrays (rank
+    distributions, survival, bootstrap replicates) in `results.npz` (`csd._src.sidecar`),
+    `results.csv` (the appendix table, every model) and `report.md`, which embeds each
+    figure with a caption that gives its numbers and shows the top 100 rows of the appendix.
 
     Args:
       table: the score table, columns in their given order.
@@ -165,7 +171,9 @@ def report(
         progress(f"figures: {analysis.timings['figures']:.1f} s")
     markdown = report_markdown(analysis, figures(analysis), command or "csd.report", time.perf_counter() - start)
     written = Report(analysis, markdown, ())
-    files = (*pictures, atomic_write(out / "results.json", to_json(written.to_dict())),
+    arrays: dict = {}
+    files = (*pictures, *sidecar.save(out / "results.json", written.to_dict(arrays), arrays),
+             atomic_write(out / "results.csv", appendix_table(analysis).csv()),
              atomic_write(out / "report.md", markdown))
     return dataclasses.replace(written, files=files)
 

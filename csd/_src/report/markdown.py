@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from csd._src.baselines import kendall_tau, places
-from csd._src.outputs import markdown_table
+from csd._src.outputs import REPORT_ROWS, markdown_table
 from csd._src.report.analysis import (
     BASELINES,
     PROFILES,
@@ -25,6 +25,7 @@ from csd._src.report.analysis import (
     order_tau,
 )
 from csd._src.report.figures import Figure
+from csd._src.results import ResultTable
 
 
 def f3(x) -> str:
@@ -200,10 +201,10 @@ def report_markdown(a: Analysis, figures: Sequence[Figure], command: str, elapse
     add("")
 
     # ---- full tables
-    add("## Appendix: every model")
+    add("## Appendix: every model" if M <= REPORT_ROWS else f"## Appendix: the top {REPORT_ROWS} models")
     add("")
     add("<details><summary>E[S] under T = 0, 1, 2, drops, risk profiles, bootstrap intervals and per-benchmark "
-        "rank spread, for all models</summary>")
+        f"rank spread, for {'all models' if M <= REPORT_ROWS else f'the top {REPORT_ROWS} by E[S]'}</summary>")
     add("")
     add(full_table(a))
     add("")
@@ -411,13 +412,16 @@ def bootstrap_text(a: Analysis) -> str:
             + (" The leaders cannot be separated by this table alone." if (boot.tiers == 1).sum() > 1 else ""))
 
 
-def tiers_table(a: Analysis, max_tiers: int = 5) -> str:
+def tiers_table(a: Analysis, max_tiers: int = 5, max_names: int = 20) -> str:
+    """The first `max_tiers` tiers, each with its first `max_names` members by E[S]."""
     boot, ranking = a.boot, a.ranking
     order = ranking.order()
     rows = []
     for tier in range(1, min(int(boot.tiers.max()), max_tiers) + 1):
         members = [m for m in order if boot.tiers[m] == tier]
-        rows.append([tier, len(members), ", ".join(ranking.models[m] for m in members)])
+        names = ", ".join(ranking.models[m] for m in members[:max_names])
+        rest = len(members) - max_names
+        rows.append([tier, len(members), names + (f", and {rest:,} more" if rest > 0 else "")])
     note = "" if boot.tiers.max() <= max_tiers else f"\n\n(The first {max_tiers} of {boot.tiers.max()} tiers.)"
     return markdown_table(["tier", "models", "members, by E[S]"], rows, align="rrl") + note
 
@@ -531,18 +535,34 @@ def precision_table(a: Analysis) -> str:
 
 
 def full_table(a: Analysis) -> str:
+    """The appendix: the first `REPORT_ROWS` rows of `appendix_table` (results.csv has all)."""
+    return appendix_table(a).markdown(REPORT_ROWS)
+
+
+def appendix_table(a: Analysis) -> ResultTable:
+    """Every model, best first: E[S] under T = 0, 1, 2, the drop, risk profile, bootstrap
+    intervals, per-benchmark rank spread and mean-score rank; formatted for report.md's
+    appendix and raw for results.csv."""
     fsa, boot, spread, ranking = a.fsa, a.boot, a.spread, a.ranking
     rank = places(ranking.expected_score)
-    rows = []
+    rows, values = [], []
     for m in ranking.order():
         rows.append([rank[m], ranking.models[m], pm(ranking.expected_score[m], ranking.stderr[m]),
                      *(f3(fsa.expected_score[i, m]) for i in (1, 2)),
                      pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m]), f"{fsa.risk_residual[m]:+.2f}", fsa.risk_profile[m],
                      f"[{boot.ci_low[m]:.2f}, {boot.ci_high[m]:.2f}]", f"{span(boot.rank_low[m], boot.rank_high[m])}",
                      boot.tiers[m], f"{spread.mean[m]:.1f}", f"{spread.sd[m]:.1f}", a.comparison.ranks["mean"][m]])
-    return markdown_table(["rank", "model", "E[S\\|T=0] ± SE", "E[S\\|T=1]", "E[S\\|T=2]", "drop T=2", "residual",
-                           "profile", "E[S] interval", "bootstrap rank", "tier", "mean bench. rank",
-                           "bench. rank SD", "mean-score rank"], rows, align="rlrrrrrlrrrrrr")
+        values.append([rank[m], ranking.models[m], ranking.expected_score[m], ranking.stderr[m],
+                       *(fsa.expected_score[i, m] for i in (1, 2)), fsa.drop[-1, m], fsa.drop_stderr[-1, m],
+                       fsa.risk_residual[m], fsa.risk_profile[m], boot.ci_low[m], boot.ci_high[m], boot.rank_low[m],
+                       boot.rank_high[m], boot.tiers[m], spread.mean[m], spread.sd[m], a.comparison.ranks["mean"][m]])
+    columns = ("rank", "model", "E[S\\|T=0] ± SE", "E[S\\|T=1]", "E[S\\|T=2]", "drop T=2", "residual", "profile",
+               "E[S] interval", "bootstrap rank", "tier", "mean bench. rank", "bench. rank SD", "mean-score rank")
+    header = ("rank", "model", "expected_score[T=0]", "stderr[T=0]", "expected_score[T=1]", "expected_score[T=2]",
+              "drop[T=2]", "drop_stderr[T=2]", "risk_residual", "risk_profile", "ci_low", "ci_high",
+              "bootstrap_rank_low", "bootstrap_rank_high", "tier", "mean_benchmark_rank", "benchmark_rank_sd",
+              "mean_score_rank")
+    return ResultTable(columns, "rlrrrrrlrrrrrr", rows, header, values)
 
 
 def figure_captions(a: Analysis) -> dict:
