@@ -192,7 +192,8 @@ def test_champion_prob_from_the_exact_last_round_agrees_with_the_enumerator(kind
     if kind == "groups":  # averaging over the last pairing: several times less variance
         assert np.nanmax(result.champion_variance_reduction) > 3, result.champion_variance_reduction
     plain = csd.simulate(played, n_runs=N_RUNS, elimination=schedule, seed=3, estimator="plain", **options)
-    np.testing.assert_array_equal(plain.champion_prob, plain.rank_probs[:, 0])
+    assert np.all(np.abs(plain.champion_prob - exact) <= Z_MAX * plain.champion_stderr + 1e-6), plain.champion_prob
+    assert np.all(plain.champion_prob >= plain.rank_probs[:, 0])  # ties for first count for every leader
     assert plain.champion_variance_reduction is None and plain.champion_stderr.shape == exact.shape
 
 

@@ -102,7 +102,9 @@ def test_outputs_are_consistent_distributions():
     table = random_table(12, 6, seed=4, ties=True)
     result = csd.simulate(table, n_runs=5000, elimination=[2, 1, 0, 3, 1, 1], min_active=3, seed=8, estimator="plain")
     assert np.allclose(result.rank_probs.sum(axis=1), 1)
-    assert np.array_equal(result.champion_prob, result.rank_probs[:, 0])
+    assert np.allclose(result.rank_probs.sum(axis=0), 1)  # each run is a strict ranking
+    assert np.all(result.champion_prob >= result.rank_probs[:, 0])  # tied leaders are all champions
+    assert result.champion_prob.sum() > 1  # this table's runs do end with tied leaders
     assert np.allclose(result.expected_score_by_round[:, -1], result.expected_score)
     active_after = result.survival.sum(axis=0)
     assert np.allclose(active_after, [10, 9, 9, 6, 5, 4])
