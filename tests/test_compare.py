@@ -46,8 +46,9 @@ def test_compare_kendall_tau_is_symmetric_with_unit_diagonal(livebench_compariso
 
 
 def test_compare_text_and_dict_outputs(livebench_comparison):
-    lines = livebench_comparison.format_table().splitlines()
+    *lines, legend = livebench_comparison.format_table().splitlines()
     assert len(lines) == 66 and lines[0].split() == ["model", *livebench_comparison.methods]
+    assert legend.startswith("Each method's place by its score (csd: by E[S]), 1 = best, tied scores share")
     csd_ranks = [int(line.split()[1]) for line in lines[1:]]
     assert csd_ranks == sorted(csd_ranks) and csd_ranks[0] == 1
     as_dict = livebench_comparison.to_dict()

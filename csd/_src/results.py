@@ -501,8 +501,8 @@ class BootstrapResult(_Plain):
             ("rank", "model", "expected_score", "stderr", "ci_low", "ci_high", "rank_low", "rank_high", "tier"),
             values,
             f"{percent} interval: the {self.interval} bootstrap interval of E[S] over {self.n_boot} tables resampled "
-            f"by {self.scheme}; rank: the same interval of the place by E[S] ({PLACES_LEGEND}).\n"
-            "tier: 1 = top; a tier takes the models whose rank interval overlaps its first model's.",
+            f"by {self.scheme}.\nrank: the same for the place by E[S], {PLACES_LEGEND}; tier: 1 = top, models whose "
+            "rank intervals overlap its first's.",
         )
 
     def format_table(self, top: int | None = None) -> str:
