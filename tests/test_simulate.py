@@ -222,3 +222,21 @@ def test_exact_fraction_values_are_reachable_in_ticks():
     result = csd.simulate(table, n_runs=3000, tie="draw", draw_points=1 / 3, bye_points=2 / 3, seed=1)
     # Each round: one draw (1/3 each) and one bye (2/3): 4/3 points per round.
     assert result.expected_score.sum() == pytest.approx(float(Fraction(4, 3) * 3))
+
+
+def test_displayed_ranks_lie_inside_their_intervals_on_a_table_with_many_ties():
+    """Four identical score rows, two near-identical ones, and eliminated models tied on
+    their final scores: the place by E[S] and the rank interval count ties by one rule
+    (tied models take the places they span in random order), so every place is inside its
+    interval (with ties sharing the better rank in the interval, places 8-10 were not),
+    and every place goes to one model per run."""
+    rows = [[4, 4, 4, 4, 4], [3, 3, 3, 3, 3], [3, 3, 3, 3, 3], [3, 3, 3, 3, 3], [3, 3, 3, 3, 3],
+            [2, 2, 2, 2, 2.5], [2, 2, 2, 2, 2], [1, 1, 1, 1, 1], [1, 0, 1, 0, 1], [0, 1, 0, 1, 0]]
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(len(rows))), tuple(f"b{k}" for k in range(5)),
+                           np.array(rows, dtype=float))
+    result = csd.simulate(table, n_runs=4000, seed=3, elimination=2)
+    assert np.allclose(result.rank_probs.sum(axis=0), 1) and np.allclose(result.rank_probs.sum(axis=1), 1)
+    shown = result.table()
+    place, low, high = (np.array([row[shown.header.index(name)] for row in shown.values])
+                        for name in ("rank", "rank_low", "rank_high"))
+    assert np.all((low <= place) & (place <= high)), np.c_[place, low, high]
