@@ -121,7 +121,10 @@ def test_outlier_moves_the_mean_rank_much_more_than_the_csd_rank():
     assert result.shift["mean"] > result.shift["csd"]
     for name, shift in result.shift.items():
         assert shift == result.rank_after[name] - result.rank_before[name]
-    assert result.format_table().splitlines()[0] == "star: b2, b6, b10 set to 0"
+    title, *_, legend_1, legend_2 = result.format_table().splitlines()
+    assert title == "star: b2, b6, b10 set to 0"
+    assert legend_1.startswith("before, after: star's place under each method (1 = best, tied scores share")
+    assert legend_2.startswith("shift: after - before (positive: it fell)")
     assert result.to_dict()["shift"] == result.shift
 
 

@@ -154,7 +154,10 @@ def test_target_se_adds_runs_until_every_standard_error_is_small_enough():
 def test_ranking_and_table_text_are_sorted_by_expected_score():
     result = csd.simulate(strict_table(4, 3), n_runs=1000, seed=0)
     assert [row["model"] for row in result.ranking()] == ["m0", "m1", "m2", "m3"]
-    assert result.format_table().splitlines()[1].split()[:3] == ["1", "m0", "2.000"]
+    lines = result.format_table().splitlines()
+    assert lines[1].split()[:3] == ["1", "m0", "2.000"]
+    assert lines[-2:] == result.table().legend.splitlines()  # under the table: how ties count
+    assert lines[-2].startswith("P(champion): P(top final score, alone or tied)") and "random order" in lines[-1]
     assert result.to_dict()["rank"] == [1, 1, 3, 4]
 
 

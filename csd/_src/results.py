@@ -647,8 +647,8 @@ class OutlierResult(_Plain):
             shown,
             ("method", "rank_before", "rank_after", "shift", "score_before", "score_after"),
             values,
-            f"before, after: {self.model}'s place under each method (1 = best, {PLACES_LEGEND}) on the table and "
-            "with the scores replaced; shift: after - before (positive: it fell); score: the method's (csd: E[S]).",
+            f"before, after: {self.model}'s place under each method (1 = best, {PLACES_LEGEND}), on the table and "
+            "on the changed one;\nshift: after - before (positive: it fell); score: the method's own score (csd: E[S]).",
         )
 
     def to_dataframe(self):
