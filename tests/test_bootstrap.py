@@ -49,7 +49,9 @@ def test_result_arrays_have_the_documented_shapes(results, scheme):
     assert (result.n_boot, result.n_runs, result.coverage) == (40, 200, 0.9)
     assert result.scheme == scheme
     json.dumps(result.to_dict())
-    assert len(result.format_table().splitlines()) == 7
+    lines = result.format_table().splitlines()
+    assert len(lines) == 1 + 6 + 2  # header, the models, a two-line legend
+    assert lines[-2].startswith(f"90% interval: the {result.interval} bootstrap interval of E[S] over 40 tables")
 
 
 @pytest.mark.parametrize("scheme", ["benchmarks", "noise"])

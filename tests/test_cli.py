@@ -133,6 +133,7 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     assert "policy 'loss'" in report
     best = results["models"][int(np.argmax(scores))]
     assert re.search(rf"^\s+1\s+{re.escape(best)}\s", proc.stdout, re.MULTILINE)  # the table on the terminal
+    assert "\nP(champion): P(top final score, alone or tied)" in proc.stdout  # and its legend under it
     assert proc.stderr == ""  # no progress bar when stderr is not a terminal
 
 

@@ -46,8 +46,9 @@ def test_compare_kendall_tau_is_symmetric_with_unit_diagonal(livebench_compariso
 
 
 def test_compare_text_and_dict_outputs(livebench_comparison):
-    lines = livebench_comparison.format_table().splitlines()
+    *lines, legend = livebench_comparison.format_table().splitlines()
     assert len(lines) == 66 and lines[0].split() == ["model", *livebench_comparison.methods]
+    assert legend.startswith("Each method's place by its score (csd: by E[S]), 1 = best, tied scores share")
     csd_ranks = [int(line.split()[1]) for line in lines[1:]]
     assert csd_ranks == sorted(csd_ranks) and csd_ranks[0] == 1
     as_dict = livebench_comparison.to_dict()
@@ -120,7 +121,10 @@ def test_outlier_moves_the_mean_rank_much_more_than_the_csd_rank():
     assert result.shift["mean"] > result.shift["csd"]
     for name, shift in result.shift.items():
         assert shift == result.rank_after[name] - result.rank_before[name]
-    assert result.format_table().splitlines()[0] == "star: b2, b6, b10 set to 0"
+    title, *_, legend_1, legend_2 = result.format_table().splitlines()
+    assert title == "star: b2, b6, b10 set to 0"
+    assert legend_1.startswith("before, after: star's place under each method (1 = best, tied scores share")
+    assert legend_2.startswith("shift: after - before (positive: it fell)")
     assert result.to_dict()["shift"] == result.shift
 
 

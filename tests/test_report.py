@@ -95,7 +95,7 @@ def test_captions_give_the_numbers_of_the_results(small):
     a = result.analysis
     caption = captions(result.markdown)
     first = a.ranking.order()[0]
-    share = f"{100 * a.ranking.rank_probs[first, 0]:.0f}%"
+    share = f"{100 * a.ranking.champion_prob[first]:.0f}%"
     assert f"finishes first (alone or tied) in {share}" in caption["rank_heatmap.png"]
     assert f"over {a.boot.n_boot} resampled tables" in caption["bootstrap.png"]
     tau = a.comparison.kendall_tau["csd T=0"]

@@ -74,8 +74,10 @@ def test_result_serializes_and_prints():
     result = csd.sweep(table, [0, 1], n_runs=1000)
     data = json.loads(json.dumps(result.to_dict()))
     assert data["labels"] == ["T=0", "T=1"] and len(data["drop_stderr"][1]) == 6
-    header = result.format_table().splitlines()[0]
+    header, *_, legend_1, legend_2 = result.format_table().splitlines()
     assert "E[S] T=0" in header and "drop T=1" in header and "profile" in header
+    assert "drop: E[S | schedule] - E[S | T=0] ± its SE (paired over shared random numbers)" in legend_1
+    assert legend_2.startswith("rank: place by E[S | T=0]")
 
 
 @pytest.mark.parametrize(

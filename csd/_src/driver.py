@@ -165,6 +165,7 @@ class Totals:
     score_sq_sum: np.ndarray
     diff_sq_sum: np.ndarray
     rank_count: np.ndarray
+    champion_count: np.ndarray
     survival_count: np.ndarray
     round_score_sum: np.ndarray
     round_games_count: np.ndarray
@@ -440,6 +441,7 @@ def _empty_totals(batch: tuple[int, ...], n_schedules: int, rules: engine.Rules)
         score_sq_sum=np.zeros(per_model, np.int64),
         diff_sq_sum=np.zeros(per_model, np.int64),
         rank_count=np.zeros(per_model + (rules.n_players,), np.int64),
+        champion_count=np.zeros(per_model, np.int64),
         survival_count=np.zeros(per_round, np.int64),
         round_score_sum=np.zeros(per_round, np.int64),
         round_games_count=np.zeros(batch + (n_schedules, rules.n_rounds), np.int64),

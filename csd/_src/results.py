@@ -26,9 +26,11 @@ Example:
   ({'sidecar': 'rank_probs', 'shape': [3, 3], 'dtype': '<f8'}, ['expected_score_by_round', 'rank_probs', 'survival'])
   >>> print(result.table().text())  # a alone in the top group gets a bye worth 0 in round 2
   rank  model   E[S]      SE  P(champion)  rank 90%
-     1  a      1.000  0.0000       1.0000       1-1
-     2  b      1.000  0.0000       1.0000       1-1
+     1  a      1.000  0.0000       1.0000       1-2
+     2  b      1.000  0.0000       1.0000       1-2
      3  c      0.000  0.0000       0.0000       3-3
+  P(champion): P(top final score, alone or tied); tied leaders all count, so the column can sum above 1.
+  rank: place by E[S]; rank 90%: central 90% of the simulated final place, tied models placed in random order.
 """
 
 from __future__ import annotations
@@ -50,6 +52,12 @@ from csd._src.spec import Tournament, schedule_label
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
 ACTIVE_ROUND_SHARE = 0.01  # a round "matters" if it plays a game in this share of tournaments
+CHAMPION_LEGEND = "P(champion): P(top final score, alone or tied); tied leaders all count, so the column can sum above 1"
+RANK_LEGEND = (
+    f"rank: place by E[S]; rank {RANK_COVERAGE:.0%}: central {RANK_COVERAGE:.0%} of the simulated final place, "
+    "tied models placed in random order"
+)
+PLACES_LEGEND = "tied scores share the better place"  # `baselines.places`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +68,8 @@ class ResultTable:
       columns: (C,) column names for people; align: C letters, `l` or `r`.
       shown: rows of C formatted cells (terminal and Markdown).
       header: the CSV column names; values: rows of raw values (CSV, full precision).
+      legend: one or two lines that say what the columns count (how ties are counted,
+        what an interval is), printed under the terminal table ("": none).
     """
 
     columns: tuple[str, ...]
@@ -67,10 +77,12 @@ class ResultTable:
     shown: list[list[str]]
     header: tuple[str, ...]
     values: list[list]
+    legend: str = ""
 
     def text(self, top: int | None = None) -> str:
-        """Aligned text for the terminal, the first `top` rows (default all)."""
-        return text_table(self.columns, self.shown[:top], self.align)
+        """Aligned text for the terminal, the first `top` rows (default all), then the legend."""
+        table = text_table(self.columns, self.shown[:top], self.align)
+        return f"{table}\n{self.legend}" if self.legend else table
 
     def markdown(self, top: int | None = None) -> str:
         """A GitHub Markdown table of the first `top` rows (default all), and a line that
@@ -208,12 +220,15 @@ class SimulationResult(_Plain):
       rounds: (K,) benchmark names, in round order.
       expected_score: (M,) E[S_m], mean final score over the runs.
       stderr: (M,) Monte Carlo standard error of `expected_score`, sd(S_m) / sqrt(N).
-      rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1); ties share the better
-        rank, so a row sums to 1 and column 0 can sum to more than 1.
-      champion_prob: (M,) P(rank 1), alone or tied: with `cv`, the mean over the runs of
-        P(rank 1 | everything before the last round's games), which the kernel computes
-        exactly (`engine._champion_before_last_round`); with `plain`, the share of runs
-        won. rank_probs stays the plain share, so its column 0 can differ within the SEs.
+      rank_probs: (M, M) [m, r] = P(model m finishes at place r + 1); models tied on the
+        final score take the places they span in a uniformly random order (a tie of g
+        models gives each 1/g of each place), so every row and every column sums to 1.
+      champion_prob: (M,) P(top final score, alone or tied), so the column can sum to
+        more than 1 (rank_probs[:, 0] splits a shared top instead): with `cv`, the mean
+        over the runs of P(top | everything before the last round's games), which the
+        kernel computes exactly (`engine._champion_before_last_round`), less control
+        terms, clipped to [0, 1] (docs/variance.md); with `plain`, the share of runs with
+        the top score.
       survival: (M, K) P(active after the elimination that follows round k).
       expected_score_by_round: (M, K) E[score after round k].
       n_runs: N.
@@ -313,10 +328,12 @@ class SimulationResult(_Plain):
             shown,
             ("rank", "model", "expected_score", "stderr", "champion_prob", "rank_low", "rank_high"),
             values,
+            f"{CHAMPION_LEGEND}.\n{RANK_LEGEND}.",
         )
 
     def format_table(self, top: int | None = None) -> str:
-        """The ranking as aligned text: rank, model, E[S], SE, P(champion), rank interval."""
+        """The ranking as aligned text: rank, model, E[S], SE, P(champion), rank interval;
+        then a legend: how tied leaders and tied places are counted."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -414,10 +431,21 @@ class SweepResult(_Plain):
             values.append(row + [self.risk_profile[m]])
             shown.append(cells + [self.risk_profile[m]])
         align = "rl" + "r" * (len(columns) - 2) + "l"
-        return ResultTable(tuple(columns + ["profile"]), align, shown, tuple(header + ["risk_profile"]), values)
+        return ResultTable(tuple(columns + ["profile"]), align, shown, tuple(header + ["risk_profile"]), values,
+                           self._legend())
+
+    def _legend(self) -> str:
+        """What the sweep table's cells are: E[S] and drops with their SEs, the rank, the profile."""
+        first, last = self.labels[0], self.labels[-1]
+        paired = "paired over shared random numbers" if self.coupling == "common" else "as for independent runs"
+        return (
+            f"E[S] ± its Monte Carlo SE per schedule; drop: E[S | schedule] - E[S | {first}] ± its SE ({paired}).\n"
+            f"rank: place by E[S | {first}]; profile: from the drop at {last} against the peers' trend."
+        )
 
     def format_table(self, top: int | None = None) -> str:
-        """Models by E[S | first schedule]: E[S] per schedule, the drops and the profile."""
+        """Models by E[S | first schedule]: E[S] per schedule, the drops and the profile;
+        then a legend."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -522,10 +550,13 @@ class BootstrapResult(_Plain):
             shown,
             ("rank", "model", "expected_score", "stderr", "ci_low", "ci_high", "rank_low", "rank_high", "tier"),
             values,
+            f"{percent} interval: the {self.interval} bootstrap interval of E[S] over {self.n_boot} tables resampled "
+            f"by {self.scheme}.\nrank: the same for the place by E[S], {PLACES_LEGEND}; tier: 1 = top, models whose "
+            "rank intervals overlap its first's.",
         )
 
     def format_table(self, top: int | None = None) -> str:
-        """Models by E[S]: tier, E[S], its interval and the rank interval."""
+        """Models by E[S]: tier, E[S], its interval and the rank interval; then a legend."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -585,7 +616,15 @@ class Comparison(_Plain):
             for m in order
         ]
         shown = [[self.models[m], *(self._rank_cell(method, m) for method in self.methods)] for m in order]
-        return ResultTable(("model", *self.methods), "l" + "r" * len(self.methods), shown, tuple(header), values)
+        return ResultTable(("model", *self.methods), "l" + "r" * len(self.methods), shown, tuple(header), values,
+                           self._legend())
+
+    def _legend(self) -> str:
+        """What a rank cell is: the place by the method's score (csd: E[S]) and its interval."""
+        legend = f"Each method's place by its score (csd: by E[S]), 1 = best, {PLACES_LEGEND}"
+        if self.intervals:
+            legend += f"; [a-b]: its {100 * self.coverage:g}% bootstrap rank interval over resampled tables"
+        return legend + "."
 
     def _rank_cell(self, method: str, m: int) -> str:
         """Model m's rank under `method`, with its rank interval (`3 [2-5]`) if known."""
@@ -596,7 +635,7 @@ class Comparison(_Plain):
 
     def format_table(self, top: int | None = None) -> str:
         """One row per model, one rank column per method, sorted by the `csd` rank (or
-        the first method's), ties in table order."""
+        the first method's), ties in table order; then a legend."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -658,6 +697,8 @@ class OutlierResult(_Plain):
             shown,
             ("method", "rank_before", "rank_after", "shift", "score_before", "score_after"),
             values,
+            f"before, after: {self.model}'s place under each method (1 = best, {PLACES_LEGEND}), on the table and "
+            "on the changed one;\nshift: after - before (positive: it fell); score: the method's own score (csd: E[S]).",
         )
 
     def to_dataframe(self):
@@ -670,7 +711,7 @@ class OutlierResult(_Plain):
         return f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
 
     def format_table(self, top: int | None = None) -> str:
-        """A title line, then one row per method."""
+        """A title line, then one row per method, then a legend."""
         return self.title() + "\n" + self.table().text(top)
 
 

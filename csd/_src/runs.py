@@ -52,13 +52,12 @@ DROP_SE_INDEPENDENT = (
     "together and gives the paired SE."
 )
 RANK_HEATMAP_CAPTION = (
-    "P(final rank) of each model, best first. Tied models share the better rank, so the rank just below a "
-    "frequent tie is rarely anyone's: that is what the pale stripes are"
+    "P(final rank) of each model, best first. Models tied on the final score take the places they span in a "
+    "random order, so every row and every column sums to 1"
 )
-SIMULATE_LEGEND = (
+SIMULATE_LEGEND = (  # before the table's own legend (`ResultTable.legend`), which the terminal shows too
     "E[S]: the Expected Win Score, the mean final score over N simulated tournaments; SE: its Monte "
-    "Carlo standard error sd(S)/sqrt(N); P(champion): P(top final score, alone or tied; shared tops "
-    "make the column sum above 1); rank 90%: the central 90% interval of the simulated final rank."
+    "Carlo standard error sd(S)/sqrt(N)."
 )
 
 
@@ -209,8 +208,9 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
-    legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
-    output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
+    table = result.table()
+    legend = f"{SIMULATE_LEGEND} {table.legend} The most a model can score is {len(result.rounds)}."
+    output = _output(config, ctx, prepared, result, table, line, legend, plots)
     return _with_round_order(output, config, prepared, result)
 
 

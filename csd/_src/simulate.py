@@ -14,6 +14,7 @@ from csd._src.errors import InputError, check_int
 from csd._src.estimator import (
     CHAMPION_SCALE,
     control_mean,
+    control_probability,
     control_stderr,
     fit_tables,
     mean_stderr,
@@ -88,7 +89,8 @@ def simulate(
         `random` pairing with a random bye and a fixed round order, elsewhere `plain` runs
         and `result.estimator_note` says why) or `plain` (the average final score). E[S]
         and its SE use it, and P(champion) takes the last round's exact conditional
-        probability and control terms of its own; rank_probs and survival are plain
+        probability and control terms of its own, clipped to [0, 1] (its SE is the
+        unclipped estimate's; docs/variance.md); rank_probs and survival are plain
         averages.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
@@ -167,8 +169,8 @@ def schedule_result(
         expected_score=totals.score_sum[schedule] / n / tick,
         stderr=_stderr(totals, prepared)[schedule],
         rank_probs=rank_probs,
-        champion_prob=rank_probs[:, 0].copy(),
-        champion_stderr=mean_stderr(totals.rank_count[schedule, :, 0], totals.rank_count[schedule, :, 0], n),
+        champion_prob=totals.champion_count[schedule] / n,
+        champion_stderr=mean_stderr(totals.champion_count[schedule], totals.champion_count[schedule], n),
         survival=(totals.survival_count[schedule] / n).T,
         expected_score_by_round=(totals.round_score_sum[schedule] / n / tick).T,
         n_runs=int(n),
@@ -185,7 +187,7 @@ def schedule_result(
         result,
         expected_score=control_mean(totals.control, int(n), tick)[schedule],
         stderr=stderr,
-        champion_prob=control_mean(totals.champion, int(n), CHAMPION_SCALE)[schedule],
+        champion_prob=control_probability(totals.champion, int(n))[schedule],
         champion_stderr=champion_stderr,
         estimator="cv",
         variance_reduction=variance_reduction(result.stderr, stderr),
