@@ -138,16 +138,19 @@ def with_se(value: float, se: float, *, decimals: int = 3, signed: bool = False)
 def value_range(low, high, fmt: str = "{}") -> str:
     """`low-high` for people, each end written with `fmt`; one number when both ends read
     the same (a rank interval `3-3`, a tau range `0.97-0.97`), and ` to ` between the ends
-    when either is negative (`-0.12 to 0.40`, not `-0.12-0.40`).
+    when either has a sign (`-0.12 to 0.40`, not `-0.12-0.40`).
 
     Example:
       >>> value_range(3, 7), value_range(3, 3), value_range(0.971, 0.968, "{:.2f}"), value_range(-0.1, 0.4, "{:.2f}")
       ('3-7', '3', '0.97', '-0.10 to 0.40')
+      >>> value_range(0.1, -1.2, "{:+.1f}")
+      '+0.1 to -1.2'
     """
     first, last = fmt.format(low), fmt.format(high)
     if first == last:
         return first
-    return f"{first} to {last}" if first.startswith("-") or last.startswith("-") else f"{first}-{last}"
+    signed = first[:1] in ("+", "-") or last[:1] in ("+", "-")
+    return f"{first} to {last}" if signed else f"{first}-{last}"
 
 
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:

@@ -331,8 +331,8 @@ def fsa_text(a: Analysis) -> str:
     move = t2 - t0
     fell, rose = int(np.argmax(move)), int(np.argmin(move))
     return (f"Elimination costs every model points (it plays fewer rounds), but not equally: under T = 2 the "
-            f"drop ranges from {fsa.drop[-1].max():+.2f} to {fsa.drop[-1].min():+.2f} "
-            f"(relative {100 * np.nanmax(fsa.relative_drop[-1]):.0f}% to {100 * np.nanmin(fsa.relative_drop[-1]):.0f}%). "
+            f"drop in E[S] is {value_range(fsa.drop[-1].max(), fsa.drop[-1].min(), '{:+.2f}')} "
+            f"(relative {value_range(100 * np.nanmax(fsa.relative_drop[-1]), 100 * np.nanmin(fsa.relative_drop[-1]), '{:.0f}%')}). "
             f"The largest fall in rank is {fsa.models[fell]} ({t0[fell]} -> {t2[fell]}), the largest rise "
             f"{fsa.models[rose]} ({t0[rose]} -> {t2[rose]}); Kendall tau between the T = 0 and T = 2 rankings "
             f"is {kendall_tau(fsa.expected_score[0], fsa.expected_score[-1]):.3f}.")
