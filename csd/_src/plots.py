@@ -167,7 +167,8 @@ def plot_risk_profile(
     if trend is not None:
         trend = _array("trend", trend, (len(names),))
         handles += axes.plot(*_smoothed(base_score, trend), color="black", linewidth=1.0, alpha=0.7, zorder=1,
-                             label="peers' trend, smoothed (what the profiles are measured against)")
+                             label="peers' trend, smoothed" + ("" if profiles is None else
+                                                               " (what the profiles are measured against)"))
     handles.append(axes.axhline(0.0, color="grey", linewidth=0.8, linestyle="--", label="no drop"))
     shown = [m for m, name in enumerate(names) if name in named]
     offsets = _label_offsets(axes, base_score, drop, shown, [names[m] for m in shown])
