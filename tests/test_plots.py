@@ -294,7 +294,8 @@ def test_cjk_names_give_at_most_one_warning_and_other_warnings_pass(tmp_path):
     names = ["通义千问-Max", "文心一言-4", "豆包-Pro", "月之暗面-Kimi", "a", "b"]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        plots.plot_bump(names, {"x": np.arange(1, 7), "y": np.arange(6, 0, -1)}, tmp_path / "cjk", formats=["png", "svg"])
+        plots.plot_bump(names, {"x": np.arange(1, 7), "y": np.arange(6, 0, -1)}, tmp_path / "cjk",
+                        formats=["png", "svg"])
     messages = [str(w.message) for w in caught]
     assert not any("missing from font" in m for m in messages)  # matplotlib's one-per-character warnings
     ours = [m for m in messages if "no installed font" in m]

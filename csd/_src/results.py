@@ -138,7 +138,8 @@ class OrderSensitivity(_Plain):
         changed = f" (to {', '.join(others)})" if others else ""
         return (
             f"order sensitivity: {tried}, Kendall tau "
-            f"{value_range(self.kendall_tau.min(), self.kendall_tau.max(), '{:.2f}')} against the reported order; the leader "
+            f"{value_range(self.kendall_tau.min(), self.kendall_tau.max(), '{:.2f}')} against the reported order; "
+            "the leader "
             f"changes in {self.leader_changes()}/{len(self.orders)}{changed}"
         )
 
@@ -258,7 +259,8 @@ class SimulationResult(_Plain):
             [place, self.models[m], self.expected_score[m], self.stderr[m], self.champion_prob[m], low[m], high[m]]
             for place, m in enumerate(order, start=1)
         ]
-        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", f"{v[3]:.4f}", f"{v[4]:.4f}", value_range(v[5], v[6])] for v in values]
+        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", f"{v[3]:.4f}", f"{v[4]:.4f}", value_range(v[5], v[6])]
+                 for v in values]
         return ResultTable(
             ("rank", "model", "E[S]", "SE", "P(champion)", f"rank {RANK_COVERAGE:.0%}"),
             "rlrrrr",

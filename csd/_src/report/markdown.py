@@ -294,15 +294,17 @@ def headline(a: Analysis) -> list[str]:
         text += (f"the risk profiles flag {plural(counts['aggressive specialist'], 'aggressive specialist')} and "
                  f"{plural(counts['robust generalist'], 'robust generalist')} (a model's drop against its peers').")
     if spec is not None:
-        text += (f" The sharpest specialist is {models[spec]}: E[S] = {pm(fsa.expected_score[0, spec], fsa.stderr[0, spec])} "
-                 f"at T=0 and a drop of {pm(fsa.drop[-1, spec], fsa.drop_stderr[-1, spec], signed=True)} under T=2.")
+        text += (f" The sharpest specialist is {models[spec]}: E[S] = "
+                 f"{pm(fsa.expected_score[0, spec], fsa.stderr[0, spec])} at T=0 and a drop of "
+                 f"{pm(fsa.drop[-1, spec], fsa.drop_stderr[-1, spec], signed=True)} under T=2.")
     if gen is not None:
         text += f" The clearest generalist is {models[gen]} (drop {fsa.drop[-1, gen]:+.2f})."
     bullets.append(text)
     taus = {x: a.comparison.kendall_tau["csd T=0"][x] for x in BASELINES}
     static = min(a.comparison.kendall_tau[x][y] for x in BASELINES for y in BASELINES)
+    baseline_taus = value_range(min(taus.values()), max(taus.values()), "{:.2f}")
     bullets.append(
-        f"Kendall tau between CSD (T = 0) and the static baselines: {value_range(min(taus.values()), max(taus.values()), '{:.2f}')} "
+        f"Kendall tau between CSD (T = 0) and the static baselines: {baseline_taus} "
         f"(mean score {taus['mean']:.2f}, Elo {taus['elo']:.2f}); between CSD at T = 0 and "
         f"at T = 2: {a.comparison.kendall_tau['csd T=0']['csd T=2']:.2f}; among the static methods: "
         f"{value_range(static, 1.0, '{:.2f}')}.")
@@ -330,9 +332,10 @@ def fsa_text(a: Analysis) -> str:
     t0 = places(fsa.expected_score[0])
     move = t2 - t0
     fell, rose = int(np.argmax(move)), int(np.argmin(move))
+    percent = 100 * fsa.relative_drop[-1]
     return (f"Elimination costs every model points (it plays fewer rounds), but not equally: under T = 2 the "
             f"drop in E[S] is {value_range(fsa.drop[-1].max(), fsa.drop[-1].min(), '{:+.2f}')} "
-            f"(relative {value_range(100 * np.nanmax(fsa.relative_drop[-1]), 100 * np.nanmin(fsa.relative_drop[-1]), '{:.0f}%')}). "
+            f"(relative {value_range(np.nanmax(percent), np.nanmin(percent), '{:.0f}%')}). "
             f"The largest fall in rank is {fsa.models[fell]} ({t0[fell]} -> {t2[fell]}), the largest rise "
             f"{fsa.models[rose]} ({t0[rose]} -> {t2[rose]}); Kendall tau between the T = 0 and T = 2 rankings "
             f"is {kendall_tau(fsa.expected_score[0], fsa.expected_score[-1]):.3f}.")
@@ -391,7 +394,8 @@ def profiles_table(a: Analysis, per_profile: int = 6) -> str:
     for profile in ("robust generalist", "aggressive specialist"):
         for m in flagged_models(a, profile, per_profile):
             half = np.flatnonzero(survival[m] < 0.5)
-            rows.append([fsa.models[m], profile, f3(fsa.expected_score[0, m]), pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m], signed=True),
+            rows.append([fsa.models[m], profile, f3(fsa.expected_score[0, m]),
+                         pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m], signed=True),
                          f"{fsa.risk_residual[m]:+.2f}", f"{spread.mean[m]:.1f}", f"{spread.early[m]:+.1f}",
                          f"{spread.sd[m]:.1f}",
                          f"{spread.worst_benchmark[m]} ({spread.worst[m]:.0f})",
