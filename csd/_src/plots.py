@@ -628,7 +628,7 @@ def plot_bump(
     shown_names = [names[m] for m in shown]
     # Room for the names on both sides, so the axes keep their width for any name length.
     names_inches = 2 * _text_inches([f"{name}  {deepest}" for name in shown_names], fontsize)
-    width = max(5 + 1.6 * len(methods), names_inches + 1.5 + len(methods))  # axes: 1.5 in + 1 in a column
+    width = max(5 + 1.6 * len(methods), names_inches + 1.0 + 1.5 * len(methods))  # axes: 1 in + 1.5 in a column
     figure = Figure(figsize=(width, _models_height(rows)), layout="constrained")
     axes = figure.add_subplot()
     for m in order[len(shown):]:
