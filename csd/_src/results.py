@@ -19,10 +19,10 @@ Example:
   >>> again.tournament == result.tournament and np.array_equal(again.rank_probs, result.rank_probs)
   True
   >>> print(result.table().text())  # a alone in the top group gets a bye worth 0 in round 2
-  rank  model   E[S]      SE  P(champion)  rank 90%
-     1  a      1.000  0.0000       1.0000         1
-     2  b      1.000  0.0000       1.0000         1
-     3  c      0.000  0.0000       0.0000         3
+  rank  model   E[S]  SE  P(champion)  rank 90%
+     1  a      1.000   0       1.0000         1
+     2  b      1.000   0       1.0000         1
+     3  c      0.000   0       0.0000         3
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from csd._src.baselines import places
-from csd._src.outputs import markdown_table, text_table, to_csv, value_range, with_se
+from csd._src.outputs import markdown_table, stderr_text, text_table, to_csv, value_range, with_se
 from csd._src.spec import Tournament, schedule_label
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
@@ -259,7 +259,7 @@ class SimulationResult(_Plain):
             [place, self.models[m], self.expected_score[m], self.stderr[m], self.champion_prob[m], low[m], high[m]]
             for place, m in enumerate(order, start=1)
         ]
-        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", f"{v[3]:.4f}", f"{v[4]:.4f}", value_range(v[5], v[6])]
+        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", stderr_text(v[3]), f"{v[4]:.4f}", value_range(v[5], v[6])]
                  for v in values]
         return ResultTable(
             ("rank", "model", "E[S]", "SE", "P(champion)", f"rank {RANK_COVERAGE:.0%}"),
