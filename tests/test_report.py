@@ -108,6 +108,36 @@ def test_captions_give_the_numbers_of_the_results(small):
 
 
 @pytest.mark.slow
+def test_prose_shows_non_zero_ses_single_numbers_and_labelled_drops(small):
+    text = small[1].markdown
+    assert not re.search(r"± 0\.0+\b", text)  # an SE written as zero (`10.19 ± 0.00`)
+    collapsed = r"(?<![\d.])(-?\d+(?:\.\d+)?)-\1(?![\d.])"  # a range whose ends read the same: `0.97-0.97`, `3-3`
+    assert not re.search(collapsed, text)
+    a = small[1].analysis
+    headline = text.split("## Headline")[1].split("## 1.")[0]
+    assert f"the mean drop in E[S] is {a.fsa.drop[-1].mean():.2f}" in headline
+    if "sharpest specialist" in headline:
+        assert "at T=0 and a drop of " in headline
+
+
+@pytest.mark.slow
+def test_a_report_on_few_models_names_no_risk_profile_and_says_why(tmp_path):
+    from csd._src.sweep import MIN_PROFILE_MODELS
+
+    scores = np.random.default_rng(2).random((5, 4)) * 100
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(5)), tuple(f"b{k}" for k in range(4)), scores)
+    result = csd.report(table, out_dir=tmp_path / "few", name="few", seed=1, **SMALL)
+    text = result.markdown
+    assert MIN_PROFILE_MODELS > 5
+    assert text.lower().count("risk profiles are omitted") >= 3  # headline, section text, risk caption
+    assert f"at least {MIN_PROFILE_MODELS} models (this table has 5)" in text
+    for claim in ("sharpest specialist", "clearest generalist", "aggressive specialist", "robust generalist",
+                  "coloured by risk profile"):
+        assert claim not in text, claim
+    assert set(result.analysis.fsa.risk_profile) == {"in between"}
+
+
+@pytest.mark.slow
 def test_results_json_round_trips_and_agrees_with_the_analysis(small):
     out, result, _ = small
     stored, stored_arrays = sidecar.load(out / "results.json")

@@ -98,6 +98,17 @@ def test_order_and_tiers_are_checked_and_round_trip():
         csd.simulate(small_tensor(0), n_runs=10, order="easy-first")
 
 
+def test_order_sensitivity_line_gives_one_tau_when_the_range_collapses():
+    def line(taus):
+        return csd.OrderSensitivity(orders=(("x", "y"),) * len(taus), expected_score=np.zeros((len(taus), 2)),
+                                    kendall_tau=np.array(taus), leaders=("a",) * len(taus), reported_leader="a",
+                                    n_runs=10).line()
+
+    assert "Kendall tau 0.97 against" in line([0.9712, 0.9688])  # was `0.97-0.97`
+    assert "Kendall tau 0.51-0.97 against" in line([0.51, 0.97])
+    assert "Kendall tau -0.20 to 0.40 against" in line([0.4, -0.2])
+
+
 def test_order_sensitivity_shuffles_inside_tiers_and_round_trips():
     scores = np.random.default_rng(7).normal(size=(6, 5))
     table = csd.ScoreTable(tuple(f"m{i}" for i in range(6)), tuple(f"b{k}" for k in range(5)), scores)

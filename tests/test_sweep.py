@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import csd
-from csd._src.sweep import risk_profiles
+from csd._src.sweep import MIN_PROFILE_MODELS, risk_profiles
 
 
 def random_table(n_models, n_rounds, seed):
@@ -67,6 +67,20 @@ def test_risk_profiles_flag_models_that_differ_from_their_peers():
     assert profiles[12] == "robust generalist"
     assert residual[5] < -2.5 and residual[12] > 1.5
     assert sum(p != "in between" for p in profiles) == 2
+
+
+def test_risk_profiles_flag_nobody_below_the_stated_number_of_models():
+    # A model that loses 3 points more than the others: flagged among 8 models, not among 7
+    # (a trend through a handful of peers says nothing about the field).
+    def profiles_of(n_models):
+        base = np.linspace(10, 1, n_models)
+        drop = -0.2 * base
+        drop[3] -= 3.0
+        return risk_profiles(base, drop, np.full(n_models, 0.01), z=3.0, spread=1.0)
+
+    profiles, residual = profiles_of(MIN_PROFILE_MODELS - 1)
+    assert set(profiles) == {"in between"} and residual[3] < -2.9  # the residual is still there
+    assert profiles_of(MIN_PROFILE_MODELS)[0][3] == "aggressive specialist"
 
 
 def test_result_serializes_and_prints():

@@ -25,10 +25,10 @@ Example:
   >>> result.to_dict(arrays)["rank_probs"], sorted(arrays)
   ({'sidecar': 'rank_probs', 'shape': [3, 3], 'dtype': '<f8'}, ['expected_score_by_round', 'rank_probs', 'survival'])
   >>> print(result.table().text())  # a alone in the top group gets a bye worth 0 in round 2
-  rank  model   E[S]      SE  P(champion)  rank 90%
-     1  a      1.000  0.0000       1.0000       1-2
-     2  b      1.000  0.0000       1.0000       1-2
-     3  c      0.000  0.0000       0.0000       3-3
+  rank  model   E[S]  SE  P(champion)  rank 90%
+     1  a      1.000   0       1.0000       1-2
+     2  b      1.000   0       1.0000       1-2
+     3  c      0.000   0       0.0000         3
   P(champion): P(top final score, alone or tied); tied leaders all count, so the column can sum above 1.
   rank: place by E[S]; rank 90%: central 90% of the simulated final place, tied models placed in random order.
 """
@@ -47,7 +47,7 @@ import numpy as np
 
 from csd._src import sidecar
 from csd._src.baselines import places
-from csd._src.outputs import markdown_table, markdown_top, text_table, to_csv
+from csd._src.outputs import markdown_table, markdown_top, stderr_text, text_table, to_csv, value_range, with_se
 from csd._src.spec import Tournament, schedule_label
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
@@ -196,7 +196,8 @@ class OrderSensitivity(_Plain):
         changed = f" (to {', '.join(others)})" if others else ""
         return (
             f"order sensitivity: {tried}, Kendall tau "
-            f"{self.kendall_tau.min():.2f}-{self.kendall_tau.max():.2f} against the reported order; the leader "
+            f"{value_range(self.kendall_tau.min(), self.kendall_tau.max(), '{:.2f}')} against the reported order; "
+            "the leader "
             f"changes in {self.leader_changes()}/{len(self.orders)}{changed}"
         )
 
@@ -321,7 +322,8 @@ class SimulationResult(_Plain):
             [place, self.models[m], self.expected_score[m], self.stderr[m], self.champion_prob[m], low[m], high[m]]
             for place, m in enumerate(order, start=1)
         ]
-        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", f"{v[3]:.4f}", f"{v[4]:.4f}", f"{v[5]}-{v[6]}"] for v in values]
+        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", stderr_text(v[3]), f"{v[4]:.4f}", value_range(v[5], v[6])]
+                 for v in values]
         return ResultTable(
             ("rank", "model", "E[S]", "SE", "P(champion)", f"rank {RANK_COVERAGE:.0%}"),
             "rlrrrr",
@@ -424,10 +426,10 @@ class SweepResult(_Plain):
             row, cells = [place, self.models[m]], [str(place), self.models[m]]
             for s in range(len(self.labels)):
                 row += [self.expected_score[s, m], self.stderr[s, m]]
-                cells.append(f"{self.expected_score[s, m]:.3f} ± {self.stderr[s, m]:.3f}")
+                cells.append(with_se(self.expected_score[s, m], self.stderr[s, m]))
                 if s:
                     row += [self.drop[s, m], self.relative_drop[s, m], self.drop_stderr[s, m]]
-                    cells.append(f"{self.drop[s, m]:+.3f} ± {self.drop_stderr[s, m]:.3f}")
+                    cells.append(with_se(self.drop[s, m], self.drop_stderr[s, m], signed=True))
             values.append(row + [self.risk_profile[m]])
             shown.append(cells + [self.risk_profile[m]])
         align = "rl" + "r" * (len(columns) - 2) + "l"
@@ -541,7 +543,7 @@ class BootstrapResult(_Plain):
             for m in order
         ]
         shown = [
-            [str(v[8]), v[1], f"{v[2]:.3f}", f"[{v[4]:.3f}, {v[5]:.3f}]", f"{v[6]}-{v[7]}"] for v in values
+            [str(v[8]), v[1], f"{v[2]:.3f}", f"[{v[4]:.3f}, {v[5]:.3f}]", value_range(v[6], v[7])] for v in values
         ]
         percent = f"{100 * self.coverage:g}%"
         return ResultTable(
@@ -631,7 +633,7 @@ class Comparison(_Plain):
         if method not in self.intervals:
             return str(self.ranks[method][m])
         low, high = self.intervals[method]["rank_low"][m], self.intervals[method]["rank_high"][m]
-        return f"{self.ranks[method][m]} [{low}-{high}]"
+        return f"{self.ranks[method][m]} [{value_range(low, high)}]"
 
     def format_table(self, top: int | None = None) -> str:
         """One row per model, one rank column per method, sorted by the `csd` rank (or

@@ -40,7 +40,7 @@ from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.report.analysis import order_line
-from csd._src.sweep import sweep_result
+from csd._src.sweep import MIN_PROFILE_MODELS, sweep_result
 from csd._src.table import ScoreTable
 
 WIN_PROBABILITY_TOP = 30  # models in mode=simulate's win-probability heatmap
@@ -195,7 +195,8 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     names = [result.models[m] for m in order]
     plots = [
         Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
-             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top, formats=formats)),
+             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top,
+                                                     scores=result.expected_score[order], formats=formats)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
              lambda p: _plot_win_probabilities(result, prepared.table, p, formats)),
     ]
@@ -498,14 +499,17 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
     table = sweep.table()
     labels = sweep.labels
     named, named_what = _risk_labels(sweep)
+    profiled = len(sweep.models) >= MIN_PROFILE_MODELS
     plots = [
         Plot(
             "risk_profile.png",
-            f"Drop at {labels[-1]} against E[S] at {labels[0]}, coloured by risk profile"
+            f"Drop at {labels[-1]} against E[S] at {labels[0]}, "
+            + ("coloured by risk profile" if profiled else
+               f"without risk profiles (they take at least {MIN_PROFILE_MODELS} models)")
             + ("" if named is None else f"; named: {named_what}"),
             lambda p: plot_module.plot_risk_profile(
-                list(sweep.models), sweep.expected_score[0], sweep.drop[-1], p,
-                drop_stderr=sweep.drop_stderr[-1], labels=named, profiles=sweep.risk_profile, schedule=labels[-1],
+                list(sweep.models), sweep.expected_score[0], sweep.drop[-1], p, drop_stderr=sweep.drop_stderr[-1],
+                labels=named, profiles=sweep.risk_profile if profiled else None, schedule=labels[-1],
                 trend=sweep.risk_trend, formats=formats,
             ),
         ),

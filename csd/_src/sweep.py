@@ -34,6 +34,7 @@ from csd._src.spec import Tournament, as_tournament
 
 COUPLINGS = ("common", "independent")
 RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
+MIN_PROFILE_MODELS = 8  # fewer models have too few peers for a trend: nobody is flagged
 
 
 def sweep(
@@ -169,6 +170,8 @@ def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z
     noise) and |residual| > spread * the field's robust residual spread (1.4826 * MAD; not
     a negligible difference). A positive residual (it loses less than its peers) is a
     `robust generalist`, a negative one an `aggressive specialist`, the rest `in between`.
+    With fewer than `MIN_PROFILE_MODELS` models every model is `in between`: a trend through
+    a handful of peers says nothing about the field (the residuals are still returned).
 
     Args:
       base, drop, drop_stderr: (M,) arrays.
@@ -178,6 +181,7 @@ def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z
     residual = drop - peer_trend(base, drop)
     field_spread = 1.4826 * np.median(np.abs(residual - np.median(residual)))
     differs = (np.abs(residual) > z * drop_stderr) & (np.abs(residual) > spread * field_spread)
+    differs &= len(base) >= MIN_PROFILE_MODELS
     labels = np.where(differs & (residual > 0), RISK_PROFILES[0], RISK_PROFILES[1])
     labels = np.where(differs & (residual < 0), RISK_PROFILES[2], labels)
     return tuple(labels.tolist()), residual

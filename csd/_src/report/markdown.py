@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from csd._src.baselines import kendall_tau, places
-from csd._src.outputs import REPORT_ROWS, markdown_table
+from csd._src.outputs import REPORT_ROWS, markdown_table, stderr_text, value_range, with_se
 from csd._src.report.analysis import (
     BASELINES,
     PROFILES,
@@ -26,6 +26,7 @@ from csd._src.report.analysis import (
 )
 from csd._src.report.figures import Figure
 from csd._src.results import ResultTable
+from csd._src.sweep import MIN_PROFILE_MODELS
 
 
 def f3(x) -> str:
@@ -37,16 +38,33 @@ def g4(x) -> str:
 
 
 def span(low, high) -> str:
-    """A rank interval: `3-7`, or `3` when it is one place."""
-    return f"{low}" if low == high else f"{low}-{high}"
+    """A rank interval: `3-7`, or `3` when it is one place (`value_range`)."""
+    return value_range(low, high)
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def pm(x, se, digits: int = 3) -> str:
-    return f"{x:.{digits}f} ± {se:.{digits}f}"
+def pm(x, se, digits: int = 3, signed: bool = False) -> str:
+    """`x ± se` with the SE's two significant digits (`with_se`); `digits` decimals where
+    the SE is 0."""
+    return with_se(x, se, decimals=digits, signed=signed)
+
+
+def profile_cell(a: Analysis, m: int) -> str:
+    """Model m's risk profile for a table, `-` where profiles are omitted."""
+    return a.fsa.risk_profile[m] if profiles_omitted(a) is None else "-"
+
+
+def profiles_omitted(a: Analysis) -> str | None:
+    """The sentence that says why no model has a risk profile, or None when the table is
+    large enough for them (`MIN_PROFILE_MODELS`)."""
+    M = len(a.models)
+    if M >= MIN_PROFILE_MODELS:
+        return None
+    return (f"Risk profiles are omitted: they compare a model with its peers in the field, which takes at least "
+            f"{MIN_PROFILE_MODELS} models (this table has {M}).")
 
 
 def report_markdown(a: Analysis, figures: Sequence[Figure], command: str, elapsed: float) -> str:
@@ -115,8 +133,8 @@ def report_markdown(a: Analysis, figures: Sequence[Figure], command: str, elapse
     add("")
     add(f"N = {fsa.n_runs:,} tournaments per schedule; the three schedules share their random numbers, "
         "so the drop E[S|T] - E[S|T=0] is estimated from per-run differences and its SE is paired: "
-        f"median {np.median(fsa.drop_stderr[-1]):.3f} under T=2, against "
-        f"{np.median(fsa.independent_drop_stderr[-1]):.3f} had the schedules been run independently "
+        f"median {stderr_text(np.median(fsa.drop_stderr[-1]))} under T=2, against "
+        f"{stderr_text(np.median(fsa.independent_drop_stderr[-1]))} had the schedules been run independently "
         "(elimination soon sends a tournament down another path, so the shared random numbers gain little "
         "here). "
         f"With T = 2, {2 * (K - 1)} of the {M} models are eliminated before the last round."
@@ -128,8 +146,8 @@ def report_markdown(a: Analysis, figures: Sequence[Figure], command: str, elapse
     rows = []
     for m in order[:10]:
         rows.append([rank[m], models[m], *(pm(fsa.expected_score[i, m], fsa.stderr[i, m]) for i in range(3)),
-                     pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m]),
-                     f"{100 * fsa.relative_drop[-1, m]:.1f}%", fsa.risk_profile[m]])
+                     pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m], signed=True),
+                     f"{100 * fsa.relative_drop[-1, m]:.1f}%", profile_cell(a, m)])
     add(markdown_table(["rank", "model", *(f"E[S\\|{label}]" for label in fsa.labels), "drop T=2", "relative",
                         "profile"], rows, align="rlrrrrrl"))
     add("")
@@ -269,21 +287,28 @@ def headline(a: Analysis) -> list[str]:
     counts = {p: fsa.risk_profile.count(p) for p in PROFILES}
     spec = extreme(a, "aggressive specialist")
     gen = extreme(a, "robust generalist")
-    text = (f"Under T = 2 the mean drop is {fsa.drop[-1].mean():.2f} points; "
-            f"the risk profiles flag {plural(counts['aggressive specialist'], 'aggressive specialist')} and "
-            f"{plural(counts['robust generalist'], 'robust generalist')} (a model's drop against its peers').")
+    text = f"Under T = 2 the mean drop in E[S] is {fsa.drop[-1].mean():.2f} points; "
+    omitted = profiles_omitted(a)
+    if omitted is not None:
+        text += omitted[0].lower() + omitted[1:]
+    else:
+        text += (f"the risk profiles flag {plural(counts['aggressive specialist'], 'aggressive specialist')} and "
+                 f"{plural(counts['robust generalist'], 'robust generalist')} (a model's drop against its peers').")
     if spec is not None:
-        text += (f" The sharpest specialist is {models[spec]}: {pm(fsa.expected_score[0, spec], fsa.stderr[0, spec], 2)} "
-                 f"at T=0 but {fsa.drop[-1, spec]:+.2f} under T=2.")
+        text += (f" The sharpest specialist is {models[spec]}: E[S] = "
+                 f"{pm(fsa.expected_score[0, spec], fsa.stderr[0, spec])} at T=0 and a drop of "
+                 f"{pm(fsa.drop[-1, spec], fsa.drop_stderr[-1, spec], signed=True)} under T=2.")
     if gen is not None:
-        text += f" The clearest generalist is {models[gen]} ({fsa.drop[-1, gen]:+.2f})."
+        text += f" The clearest generalist is {models[gen]} (drop {fsa.drop[-1, gen]:+.2f})."
     bullets.append(text)
     taus = {x: a.comparison.kendall_tau["csd T=0"][x] for x in BASELINES}
+    static = min(a.comparison.kendall_tau[x][y] for x in BASELINES for y in BASELINES)
+    baseline_taus = value_range(min(taus.values()), max(taus.values()), "{:.2f}")
     bullets.append(
-        f"Kendall tau between CSD (T = 0) and the static baselines: {min(taus.values()):.2f}-"
-        f"{max(taus.values()):.2f} (mean score {taus['mean']:.2f}, Elo {taus['elo']:.2f}); between CSD at T = 0 and "
+        f"Kendall tau between CSD (T = 0) and the static baselines: {baseline_taus} "
+        f"(mean score {taus['mean']:.2f}, Elo {taus['elo']:.2f}); between CSD at T = 0 and "
         f"at T = 2: {a.comparison.kendall_tau['csd T=0']['csd T=2']:.2f}; among the static methods: "
-        f"{min(a.comparison.kendall_tau[x][y] for x in BASELINES for y in BASELINES):.2f}-1.")
+        f"{value_range(static, 1.0, '{:.2f}')}.")
     o = a.outlier
     bullets.append(
         f"Zeroing {len(o.benchmarks)} of {o.model}'s best scores moves it {o.rank_before['csd']} -> "
@@ -295,7 +320,7 @@ def headline(a: Analysis) -> list[str]:
         bullets.append(
             f"The round order matters{' as much as the choice of method' if min(taus_order) <= taus['mean'] else ''}: "
             "other orders of the same benchmarks give "
-            f"Kendall tau {min(taus_order):.2f}-{max(taus_order):.2f} against this ranking at T = 0 (CSD against "
+            f"Kendall tau {value_range(min(taus_order), max(taus_order), '{:.2f}')} against this ranking at T = 0 (CSD against "
             f"the mean score: {taus['mean']:.2f}), and change the leader in "
             f"{sum(order_leader(a, n) != a.ranking.models[first] for n in a.orders)} of "
             f"{len(taus_order)} orders (section 6).")
@@ -308,9 +333,10 @@ def fsa_text(a: Analysis) -> str:
     t0 = places(fsa.expected_score[0])
     move = t2 - t0
     fell, rose = int(np.argmax(move)), int(np.argmin(move))
+    percent = 100 * fsa.relative_drop[-1]
     return (f"Elimination costs every model points (it plays fewer rounds), but not equally: under T = 2 the "
-            f"drop ranges from {fsa.drop[-1].max():+.2f} to {fsa.drop[-1].min():+.2f} "
-            f"(relative {100 * np.nanmax(fsa.relative_drop[-1]):.0f}% to {100 * np.nanmin(fsa.relative_drop[-1]):.0f}%). "
+            f"drop in E[S] is {value_range(fsa.drop[-1].max(), fsa.drop[-1].min(), '{:+.2f}')} "
+            f"(relative {value_range(np.nanmax(percent), np.nanmin(percent), '{:.0f}%')}). "
             f"The largest fall in rank is {fsa.models[fell]} ({t0[fell]} -> {t2[fell]}), the largest rise "
             f"{fsa.models[rose]} ({t0[rose]} -> {t2[rose]}); Kendall tau between the T = 0 and T = 2 rankings "
             f"is {kendall_tau(fsa.expected_score[0], fsa.expected_score[-1]):.3f}.")
@@ -327,6 +353,8 @@ def profiles_text(a: Analysis) -> str:
     def mean_of(key, profile):
         return float(np.mean(getattr(spread, key)[by[profile]])) if by[profile] else float("nan")
 
+    if profiles_omitted(a) is not None:
+        return profiles_omitted(a)
     text = ("A model's risk profile compares its drop under T = 2 with the drops of its peers, the models "
             "closest to it in E[S | T=0] (`csd.sweep`'s risk profiles: a robust Theil-Sen trend through "
             "the peers; a model is flagged only when its residual exceeds both 3 drop SEs and the field's "
@@ -367,11 +395,14 @@ def profiles_table(a: Analysis, per_profile: int = 6) -> str:
     for profile in ("robust generalist", "aggressive specialist"):
         for m in flagged_models(a, profile, per_profile):
             half = np.flatnonzero(survival[m] < 0.5)
-            rows.append([fsa.models[m], profile, f3(fsa.expected_score[0, m]), pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m], 2),
+            rows.append([fsa.models[m], profile, f3(fsa.expected_score[0, m]),
+                         pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m], signed=True),
                          f"{fsa.risk_residual[m]:+.2f}", f"{spread.mean[m]:.1f}", f"{spread.early[m]:+.1f}",
                          f"{spread.sd[m]:.1f}",
                          f"{spread.worst_benchmark[m]} ({spread.worst[m]:.0f})",
                          f"{half[0] + 1}" if half.size else "never"])
+    if profiles_omitted(a) is not None:
+        return ""
     if not rows:
         return "No model differs from its peers by more than the thresholds."
     return (f"The {per_profile} most extreme models of each profile. Rank statistics are over the "
@@ -403,7 +434,7 @@ def bootstrap_text(a: Analysis) -> str:
            if a.rounds.tiers else "benchmarks resampled with replacement, kept in round order")
     return (f"{boot.n_boot} replicate tables ({how}), N = {boot.n_runs:,} tournaments each; intervals are "
             f"{100 * boot.coverage:g}% {INTERVAL_KINDS[boot.interval]}. The Monte Carlo SE inside a replicate is "
-            f"{np.median(boot.mc_stderr):.3f} (median), small next to the median E[S] interval width of "
+            f"{stderr_text(np.median(boot.mc_stderr))} (median), small next to the median E[S] interval width of "
             f"{np.median(boot.ci_high - boot.ci_low):.2f}, so the intervals measure the choice of benchmarks, "
             f"not simulation noise. Rank intervals are wide: {np.median(widths[top]):.0f} places (median) for the "
             f"top {len(top)}, and {n_tiers} tiers of overlapping rank intervals cover the {len(widths)} models (a tier "
@@ -461,7 +492,7 @@ def outlier_text(a: Analysis) -> str:
             "(plus what the lower score group changes), while a mean score loses the full size of the "
             f"outlier. Both tables are simulated with N = {a.settings.n_runs:,} and the same seed (the table as "
             "it is by the ranking of section 1), so the CSD shift is not Monte Carlo noise (SE of E[S] about "
-            f"{np.median(a.ranking.stderr):.3f}). "
+            f"{stderr_text(np.median(a.ranking.stderr))}). "
             f"CSD moves it {o.shift['csd']:+d}, the static methods {min(o.shift[x] for x in o.shift if x != 'csd'):+d} "
             f"to {o.shift[worst]:+d} (the most under {worst})." + bye_note(a))
 
@@ -491,7 +522,7 @@ def order_text(a: Analysis) -> str:
     m = int(np.argmax(shifts[biggest]))
     se = max(np.median(a.orders[n].stderr) for n in names)
     return (f"The same table, T = 0, N = {a.settings.order_runs:,} tournaments per order (SE of E[S] about "
-            f"{se:.3f}), with the benchmarks played in other orders (without tiers). Kendall tau against the "
+            f"{stderr_text(se)}), with the benchmarks played in other orders (without tiers). Kendall tau against the "
             f"ranking above and the largest change of place: the order alone moves {a.ranking.models[m]} by "
             f"{shifts[biggest][m]} places ({biggest}). CSD is a ranking *for a given sequence of benchmarks*: "
             "report the order with the ranking, and choose it on purpose (the paper goes from foundational to "
@@ -549,7 +580,8 @@ def appendix_table(a: Analysis) -> ResultTable:
     for m in ranking.order():
         rows.append([rank[m], ranking.models[m], pm(ranking.expected_score[m], ranking.stderr[m]),
                      *(f3(fsa.expected_score[i, m]) for i in (1, 2)),
-                     pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m]), f"{fsa.risk_residual[m]:+.2f}", fsa.risk_profile[m],
+                     pm(fsa.drop[-1, m], fsa.drop_stderr[-1, m], signed=True), f"{fsa.risk_residual[m]:+.2f}",
+                     profile_cell(a, m),
                      f"[{boot.ci_low[m]:.2f}, {boot.ci_high[m]:.2f}]", f"{span(boot.rank_low[m], boot.rank_high[m])}",
                      boot.tiers[m], f"{spread.mean[m]:.1f}", f"{spread.sd[m]:.1f}", a.comparison.ranks["mean"][m]])
         values.append([rank[m], ranking.models[m], ranking.expected_score[m], ranking.stderr[m],
@@ -576,16 +608,18 @@ def figure_captions(a: Analysis) -> dict:
     thirds = np.array_split(order, 3)  # best third first
     by_third = " / ".join(f"{fsa.drop[-1, part].mean():+.2f}" for part in thirds)
     deepest = int(np.argmin(fsa.drop[-1]))
-    risk = (f"Each point is a model: x its E[S] without elimination, y how much it loses when the two lowest "
-            f"models are eliminated after every round ({label}), with ±1 paired SE, coloured by risk profile. What "
+    coloured = ", coloured by risk profile" if profiles_omitted(a) is None else ""
+    risk = (f"Each point is a model: x its E[S] without elimination, y its drop, how much E[S] falls when the two "
+            f"lowest models are eliminated after every round ({label}), with ±1 paired SE{coloured}. What "
             "a model can lose depends on where it stands (a weak model has little to lose, a strong one is "
             "rarely cut), so compare a model with its neighbours on the x axis, not with the whole field: the "
             f"mean drop of the best, middle and worst third is {by_third}, and the deepest drop is "
             f"{models[deepest]}'s ({fsa.drop[-1, deepest]:+.2f} at x = {fsa.expected_score[0, deepest]:.2f}). "
-            "Named: the top 3, the outlier model and the most extreme generalists and specialists.")
+            "Named: the top 3, the outlier model and the most extreme generalists and specialists."
+            + ("" if profiles_omitted(a) is None else " " + profiles_omitted(a)))
     if spec is not None:
         risk += (f" {models[spec]} (x = {fsa.expected_score[0, spec]:.2f}, y = {fsa.drop[-1, spec]:+.2f}) falls far "
-                 "below its neighbours: an aggressive specialist.")
+                 "below its neighbours (y is its drop): an aggressive specialist.")
     if gen is not None:
         risk += (f" {models[gen]} (x = {fsa.expected_score[0, gen]:.2f}, y = {fsa.drop[-1, gen]:+.2f}) sits above "
                  "its neighbours: a robust generalist.")
@@ -593,10 +627,10 @@ def figure_captions(a: Analysis) -> dict:
     scores = ("E[S] of every model under T = 0, 1, 2 (±1 SE), sorted by T = 0. Specialists "
               f"stand out as rows whose {label} point falls far left of their neighbours'; the mean gap between "
               f"T = 0 and {label} is {by_third} for the best, middle and worst third. "
-              + (f"{models[first]} stays first under {label} ({fsa.expected_score[-1, first]:.2f})."
+              + (f"{models[first]} stays first under {label} (E[S] = {fsa.expected_score[-1, first]:.2f})."
                  if t2[first] == 1 else
                  f"Under {label} the leader is {models[int(np.argmax(fsa.expected_score[-1]))]} "
-                 f"({fsa.expected_score[-1].max():.2f}); {models[first]} is {t2[first]}."))
+                 f"(E[S] = {fsa.expected_score[-1].max():.2f}); {models[first]} is {t2[first]}."))
     survival = fsa.results[-1].survival
     shown = [models.index(n) for n in notable_models(a)]
     early_out = min(shown, key=lambda m: survival[m].sum())
@@ -606,11 +640,13 @@ def figure_captions(a: Analysis) -> dict:
         members = [m for m in shown if fsa.risk_profile[m] == profile]
         return f"{np.mean(survival[members].sum(axis=1)):.1f}" if members else "-"
 
+    survived = ("" if profiles_omitted(a) is not None else
+                f"Expected rounds survived (of {survival.shape[1]}): the named aggressive specialists "
+                f"{rounds_survived('aggressive specialist')}, the named robust generalists "
+                f"{rounds_survived('robust generalist')}. ")
     surv = (f"P(still playing after round k) under {label}, for the named models of the risk plot. A curve "
-            "drops at the rounds where the model is weak while it is still near the cut. Expected rounds "
-            f"survived (of {survival.shape[1]}): the named aggressive specialists "
-            f"{rounds_survived('aggressive specialist')}, the named robust generalists "
-            f"{rounds_survived('robust generalist')}. {models[early_out]} is still active after round {k5 + 1} in "
+            "drops at the rounds where the model is weak while it is still near the cut. "
+            f"{survived}{models[early_out]} is still active after round {k5 + 1} in "
             f"{100 * survival[early_out, k5]:.0f}% of the tournaments.")
     if spec is not None:
         fall = -np.diff(np.concatenate([[1.0], survival[spec]]))  # (K,) share cut after each round
