@@ -213,6 +213,64 @@ def test_the_memory_preflight_refuses_before_allocating(monkeypatch):
         csd.simulate(probs, n_runs=10)
 
 
+@pytest.fixture
+def no_kernels(monkeypatch):
+    """Any call of the engine's kernels (the cv pilot's or the runs') fails the test."""
+    def kernel_ran(*args):
+        raise AssertionError("a kernel ran before the checks")
+
+    monkeypatch.setattr(driver, "_compiled_pilot", kernel_ran)
+    monkeypatch.setattr(driver, "_compiled_kernel", kernel_ran)
+
+
+CHECKED_FIRST = {
+    "simulate seed=1.5": (lambda: csd.simulate(TABLE, n_runs=100, seed=1.5), "seed=1.5 must be an integer"),
+    "simulate seed='abc'": (lambda: csd.simulate(TABLE, n_runs=100, seed="abc"), "seed='abc'"),
+    "simulate seed=None": (lambda: csd.simulate(TABLE, n_runs=100, seed=None), "seed=None"),
+    "simulate seed=2**64": (lambda: csd.simulate(TABLE, n_runs=100, seed=2**64), "must be < 2\\*\\*64"),
+    "sweep seed='abc'": (lambda: csd.sweep(TABLE, [0, 1], n_runs=100, seed="abc"), "seed='abc'"),
+    "bootstrap seed=None": (lambda: csd.bootstrap(TABLE, n_boot=4, n_runs=100, seed=None), "seed=None"),
+    "outlier_test seed=2.5": (lambda: csd.outlier_test(TABLE, "a", value=0, n_runs=100, seed=2.5), "seed=2.5"),
+    "order_sensitivity=-1": (lambda: csd.simulate(TABLE, n_runs=100, order_sensitivity=-1), "order_sensitivity"),
+    "chunk_size=0": (lambda: csd.simulate(TABLE, n_runs=100, chunk_size=0), "chunk_size=0"),
+    "bootstrap chunk_size=0": (lambda: csd.bootstrap(TABLE, n_boot=4, n_runs=100, chunk_size=0), "chunk_size=0"),
+    "target_se='x'": (lambda: csd.simulate(TABLE, n_runs=100, target_se="x"), "target_se='x'"),
+}
+
+
+@pytest.mark.parametrize("case", CHECKED_FIRST)
+def test_every_argument_is_checked_before_any_kernel_runs(case, no_kernels):
+    call, named = CHECKED_FIRST[case]
+    with pytest.raises(csd.InputError, match=named) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
+def test_an_integral_float_seed_is_the_integer_seed():
+    assert np.array_equal(csd.simulate(TABLE, n_runs=100, seed=3.0).expected_score,
+                          csd.simulate(TABLE, n_runs=100, seed=3).expected_score)
+
+
+def test_a_table_of_60000_models_is_refused_before_the_pilot(monkeypatch, no_kernels):
+    monkeypatch.setattr(driver, "available_memory", lambda: 16 * 2**30)
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(60_000)), ("x",), np.arange(60_000.0)[:, None])
+    with pytest.raises(csd.InputError, match=r"full rank distribution of 60000 models"):
+        csd.simulate(table, n_runs=100)
+
+
+def test_cv_tables_that_cannot_fit_are_refused_before_the_pilot_and_plain_is_not(monkeypatch, no_kernels):
+    # cv's tables hold K x M x V cells, V = K + 1 score values: 400 benchmarks, 8 slots: 1.3M cells.
+    table = csd.ScoreTable(("a", "b", "c"), tuple(f"b{k}" for k in range(400)),
+                           np.random.default_rng(0).random((3, 400)))
+    monkeypatch.setattr(driver, "available_memory", lambda: 200 * 2**20)
+    with pytest.raises(csd.InputError, match=r"estimator='cv' needs about .* use estimator='plain'"):
+        csd.simulate(table, n_runs=100)
+    with pytest.raises(csd.InputError, match=r"estimator='cv' needs about"):
+        csd.bootstrap(table, n_boot=4, n_runs=100)
+    rules = driver.prepare(table, csd.Tournament()).rules
+    driver.check_memory(rules, 1, 1, cv=False)  # plain's memory does not grow with the rounds
+
+
 def test_a_chunk_is_never_larger_than_the_runs_or_the_memory(monkeypatch):
     prepared = driver.prepare(TABLE, csd.Tournament())
     assert driver._chunk_size(prepared.rules, 1, 1000, 10**9) == 1000
