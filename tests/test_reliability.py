@@ -167,8 +167,61 @@ def test_the_lock_of_a_dead_pid_is_taken_over(tmp_path):
     dead.wait()
     (tmp_path / rundir.LOCK).write_text(f"{dead.pid}\n")
     with rundir.locked(tmp_path):
-        assert (tmp_path / rundir.LOCK).read_text() == f"{os.getpid()}\n"
+        assert (tmp_path / rundir.LOCK).read_text().split() == [str(os.getpid()), rundir._process_start(os.getpid())]
     assert not (tmp_path / rundir.LOCK).exists()
+
+
+def test_a_lock_naming_a_live_pid_started_at_another_time_is_taken_over(tmp_path):
+    # The holder died and its pid now names another process: not a writer.
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        started = rundir._process_start(other.pid)
+        assert started is not None, "no /proc: the process start cannot be told"
+        (tmp_path / rundir.LOCK).write_text(f"{other.pid} {started}\n")
+        with pytest.raises(RunFolderError, match=f"pid {other.pid}"):
+            with rundir.locked(tmp_path):
+                pass
+        (tmp_path / rundir.LOCK).write_text(f"{other.pid} {started.split(':')[0]}:1\n")
+        with rundir.locked(tmp_path):
+            assert (tmp_path / rundir.LOCK).read_text().split()[0] == str(os.getpid())
+    finally:
+        other.kill()
+        other.wait()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MiB tmpfs at tmp_path / "disk" (root only), unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs for a real full or read-only disk needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(disk: Path) -> None:
+    """Fills `disk` to its last byte."""
+    with open(disk / "ballast", "wb", buffering=0) as out:
+        with contextlib.suppress(OSError):
+            while True:
+                out.write(b"x" * 4096)
+        with contextlib.suppress(OSError):
+            while True:
+                out.write(b"x")
+
+
+def test_a_full_disk_leaves_no_empty_lock(small_disk):
+    folder = small_disk / "run"
+    folder.mkdir()
+    fill(small_disk)
+    with pytest.raises(RunFolderError, match="No space left on device"):
+        with rundir.locked(folder):
+            pass
+    assert list(folder.iterdir()) == []
 
 
 # ----------------------------------------------------------------------- large tables
@@ -422,7 +475,7 @@ def earlier_run(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("trial", range(4))
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_a_signal_at_a_random_moment_leaves_a_whole_set(earlier_run, how, trial):
     before = snapshot(earlier_run)
     proc = start_cli(earlier_run, f"seed={10 + trial}")
@@ -432,11 +485,28 @@ def test_a_signal_at_a_random_moment_leaves_a_whole_set(earlier_run, how, trial)
     time.sleep(random.Random(trial).uniform(0.0, 8.0))
     proc.send_signal(how)
     _, stderr = proc.communicate(timeout=300)
-    if how == signal.SIGINT and proc.returncode != 0:
-        assert proc.returncode == 130, stderr
-        assert stderr.strip().splitlines()[-1] == "csd-run: interrupted"
+    if how != signal.SIGKILL and proc.returncode != 0:
+        assert (proc.returncode, stderr.strip().splitlines()[-1]) == STOPPED[how], stderr
         assert "Traceback" not in stderr
+        assert not list(earlier_run.glob(".csd-run.lock*")) and not list(earlier_run.glob(".staging-*"))
     assert consistent(earlier_run, before)
+
+
+STOPPED = {signal.SIGINT: (130, "csd-run: interrupted"), signal.SIGTERM: (143, "csd-run: terminated")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_and_sigterm_while_running_are_one_line_and_leave_no_lock_or_staging(tmp_path, how):
+    out = tmp_path / "run"
+    proc = start_cli(out)
+    while not (out / rundir.LOCK).exists() and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(how)
+    _, stderr = proc.communicate(timeout=300)
+    assert (proc.returncode, stderr.strip().splitlines()) == (STOPPED[how][0], [STOPPED[how][1]])
+    assert not list(out.glob(".csd-run.lock*")) and not list(out.glob(".staging-*"))
 
 
 @pytest.mark.slow
@@ -496,14 +566,23 @@ def test_concurrent_writers_one_runs_the_others_stop_at_once(tmp_path):
     rundir.check_manifest(out)
 
 
-def test_sigint_waits_until_a_publish_is_done():
+class Stopped(Exception):
+    pass
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_and_sigterm_wait_until_a_publish_is_done(how):
     steps = []
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # an xdist worker ignores SIGINT
+    previous = signal.signal(how, _stop)  # an xdist worker ignores SIGINT
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(Stopped):
             with rundir._sigint_deferred():
-                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(how)
                 steps.append("published")
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(how, previous)
     assert steps == ["published"]
