@@ -21,6 +21,7 @@ published in one step after the computation succeeded, under a lock naming the j
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -86,17 +87,53 @@ def run(cfg: DictConfig) -> list[Path]:
     job_num = hydra_cfg.job.get("num") if hydra_cfg.mode.name == "MULTIRUN" else None
     folder = Path(hydra_cfg.runtime.output_dir)
     _INTERRUPTED_FOLDER[:] = [folder]
+    summary = []
     with rundir.locked(folder):
         stage = rundir.staging_folder(folder)
-        ctx = Context(out_dir=stage, overrides=tuple(hydra_cfg.overrides.task), job_num=job_num)
-        output = run_mode(config, ctx)
-        print(printable(output.terminal), flush=True)
-        written = write_outputs(output, folder, stage, extra=_hydra_files(cfg, hydra_cfg))
-    names = sorted({p.name for p in written if p.parent == folder})
-    done = f"wrote {', '.join(names)} to {folder}"
-    print(f"\n{done}", flush=True)
-    logging.getLogger(SUMMARY_LOGGER).info("%s\n%s\n\n%s", ctx.command(), output.terminal, done)  # csd-run.log only
+        with _log_into(stage, folder) as end_log:
+            ctx = Context(out_dir=stage, overrides=tuple(hydra_cfg.overrides.task), job_num=job_num)
+            output = run_mode(config, ctx)
+            print(printable(output.terminal), flush=True)
+
+            def log_summary(names: list[str]) -> None:  # into the staged csd-run.log, published with the rest
+                summary.append(f"wrote {', '.join(sorted({*names, LOG}))} to {folder}")
+                logging.getLogger(SUMMARY_LOGGER).info("%s\n%s\n\n%s", ctx.command(), output.terminal, summary[0])
+                end_log()
+
+            written = write_outputs(output, folder, stage, extra=_hydra_files(cfg, hydra_cfg), before_publish=log_summary)
+    print(f"\n{printable(summary[0])}", flush=True)
     return written
+
+
+LOG = "csd-run.log"  # Hydra's job log (`hydra.job.name` in config.yaml), opened only when first written
+
+
+def _log_handlers(folder: Path) -> list[logging.FileHandler]:
+    """The file handlers of the job's log in `folder` (the root logger's and csd.summary's)."""
+    handlers = {*logging.getLogger().handlers, *logging.getLogger(SUMMARY_LOGGER).handlers}
+    log = os.path.abspath(folder / LOG)
+    return [h for h in handlers if isinstance(h, logging.FileHandler) and h.baseFilename == log]
+
+
+def _point_log(handlers: list[logging.FileHandler], path) -> None:
+    """Closes `handlers`; they open `path` when next written."""
+    for handler in handlers:
+        handler.close()
+        handler.baseFilename = str(path)
+
+
+@contextlib.contextmanager
+def _log_into(stage: Path, folder: Path):
+    """The job's log is written into the staging folder while the block runs, so that it
+    is published with the outputs (in the manifest) and a failed run leaves none; yields
+    the function that ends it, after which (and after the block) lines go nowhere: they
+    have no published set to go with."""
+    handlers = _log_handlers(folder)
+    _point_log(handlers, stage / LOG)
+    try:
+        yield lambda: _point_log(handlers, os.devnull)
+    finally:
+        _point_log(handlers, os.devnull)
 
 
 def _hydra_files(cfg: DictConfig, hydra_cfg: DictConfig) -> dict[str, str]:

@@ -214,6 +214,70 @@ def fill(disk: Path) -> None:
                 out.write(b"x")
 
 
+def test_the_whole_set_is_published_once_with_the_figures_drawn_into_staging(tmp_path, monkeypatch):
+    staged = []
+    real = rundir.publish
+
+    def publish(folder, stage):
+        staged.append(sorted(rundir._files(stage)))
+        return real(folder, stage)
+
+    monkeypatch.setattr(rundir, "publish", publish)
+    publish_run(tmp_path, "one", plots=[Plot("fig.png", "fig", lambda p: Path(p).write_bytes(b"png"))])
+    assert staged == [[".hydra/config.yaml", "fig.png", "report.md", "results.csv", "results.json"]]
+    assert "fig.png" in (tmp_path / "report.md").read_text()
+
+
+def test_a_disk_that_fills_while_the_figures_are_drawn_publishes_nothing(small_disk):
+    folder = small_disk / "run"
+    draw = lambda p: Path(p).write_bytes(b"p" * 200_000)  # noqa: E731
+    publish_run(folder, "one", plots=[Plot("fig.png", "fig", draw)])
+    before = snapshot(folder)
+    fill(small_disk)
+    ballast = small_disk / "ballast"
+    os.truncate(ballast, ballast.stat().st_size - 64 * 1024)  # room for the lock and a few small files
+    lines = []
+    with pytest.raises(RunFolderError, match="No space left on device"):
+        publish_run(folder, "two", plots=[Plot("fig.png", "fig", draw)], warn=lines.append)
+    assert lines == [] and snapshot(folder) == before
+    assert not list(folder.glob(".staging-*")) and not (folder / rundir.LOCK).exists()
+
+
+def run_small_cli(folder: Path, *args: str):
+    """csd-run in-process on a 5 x 3 table into `folder` (a few seconds)."""
+    from csd.testing.cli import run_cli_in_process
+
+    table = folder.parent / "t.csv"
+    if not table.exists():
+        table.write_text("model,x,y,z\na,5,1,4\nb,4,5,3\nc,3,2,5\nd,2,4,1\ne,1,3,2\n")
+    return run_cli_in_process("data.path=t.csv", "n_runs=200", "order_sensitivity=0", "estimator=plain",
+                              f"hydra.run.dir={folder}", *args, cwd=folder.parent)
+
+
+@pytest.mark.slow  # csd-run in-process, three times
+def test_csd_run_on_a_read_only_or_full_disk_exits_1_in_one_line_leaving_no_lock_or_log(small_disk, tmp_path):
+    earlier = run_small_cli(small_disk / "run")
+    assert earlier.returncode == 0, earlier.stderr
+    assert "csd-run.log" in rundir.check_manifest(small_disk / "run")
+    before = snapshot(small_disk / "run")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        for proc in (run_small_cli(small_disk / "run", "seed=2"),
+                     run_small_cli(small_disk / "run", "mode=collect", f"dir={small_disk}")):
+            assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0, proc.stderr
+            assert "Read-only file system" in proc.stderr
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert snapshot(small_disk / "run") == before
+    fill(small_disk)
+    for folder in (small_disk / "run", small_disk / "new"):
+        proc = run_small_cli(folder, "seed=3")
+        assert proc.returncode == 1 and "No space left on device" in proc.stderr, proc.stderr
+        assert proc.stderr.strip().count("\n") == 0
+        assert not (folder / rundir.LOCK).exists() and not list(folder.glob(".staging-*"))
+    assert snapshot(small_disk / "run") == before and not list((small_disk / "new").iterdir())
+
+
 def test_a_full_disk_leaves_no_empty_lock(small_disk):
     folder = small_disk / "run"
     folder.mkdir()

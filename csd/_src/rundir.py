@@ -79,18 +79,14 @@ def staging_folder(folder: Path) -> Path:
     return stage
 
 
-def publish(folder: Path, stage: Path, keep: bool = False) -> list[Path]:
-    """Makes the files of `stage` the run folder's outputs, in one committing rename;
-    returns their final paths. With `keep`, the outputs of the current manifest that
-    `stage` does not replace stay part of the set (a second publish of the same job);
-    otherwise the previous set's other files are removed. SIGINT and SIGTERM wait until it
-    is done.
+def publish(folder: Path, stage: Path) -> list[Path]:
+    """Makes the files of `stage` the run folder's whole output set, in one committing
+    rename; returns their final paths. The previous set's other files are removed. SIGINT
+    and SIGTERM wait until it is done.
     """
     folder = Path(folder)
     with os_errors(folder):
         files = {rel: _sha256(stage / rel) for rel in _files(stage)}
-        if keep:
-            files = {**_manifest(folder), **files}
         (stage / MANIFEST).write_text(json.dumps({"files": files}, indent=1, sort_keys=True) + "\n")
         with _sigint_deferred():
             os.rename(stage, folder / PUBLISHING)  # the commit

@@ -4,9 +4,9 @@ A mode is a function `(RunConfig, Context) -> RunOutput`: it builds the `csd.Tou
 (`RunConfig.tournament`), reads the table, calls the library and describes the outputs
 in memory: results.json is the result's own `to_dict()` with the run's facts, and the
 terminal, Markdown and CSV tables all come from its `table()` (`csd._src.results`).
-`write_outputs` then publishes the files all or nothing (`csd._src.rundir`): the results
-first, the figures after them, so a failed run leaves the files of an earlier run untouched
-and a failing figure costs nothing else.
+`write_outputs` then stages every file, figures drawn, and publishes the whole set in one
+step, all or nothing (`csd._src.rundir`), so a failed or interrupted run leaves the files of
+an earlier run untouched and a failing figure costs nothing else.
 """
 
 from __future__ import annotations
@@ -133,12 +133,17 @@ def write_outputs(
     stage: Path,
     extra: dict[str, str] | None = None,
     warn: Callable[[str], None] | None = None,
+    before_publish: Callable[[list[str]], None] | None = None,
 ) -> list[Path]:
-    """Publishes the run's outputs into `folder`, all or nothing (`rundir.publish`): first
-    the results (results.json, results.csv, report.md and `extra`, {relative path: text},
-    e.g. Hydra's .hydra files) from the staging folder `stage`, then the figures with a
-    report.md that embeds them. A figure that fails is reported through `warn` in one line
-    and left out. Returns the paths published.
+    """Publishes the run's whole output set into `folder` in one step, all or nothing
+    (`rundir.publish`): everything the staging folder `stage` holds once results.json,
+    results.csv, `extra` ({relative path: text}, e.g. Hydra's .hydra files), the figures
+    and report.md (embedding the figures drawn) are written into it, with whatever else a
+    mode or the caller put there (mode=report's own files, the run's log, ...). A figure
+    that fails is reported through `warn` in one line and left out; a disk that fails
+    while they are drawn fails the run, and nothing is published. `before_publish` is
+    called with the names staged (top level, sorted) just before the publish, e.g. to
+    write the log that goes with them. Returns the paths published.
 
     Raises:
       RunFolderError: when the folder cannot be written (full, read-only, ...), naming it.
@@ -147,23 +152,30 @@ def write_outputs(
         for relative, text in (extra or {}).items():
             atomic_write(stage / relative, text)
         if not output.written:  # a mode that wrote its own files (mode=report) wrote them into `stage`
+            drawn = _draw_figures(output.plots, stage, warn or _stderr_line)
             atomic_write(stage / "results.csv", output.csv)
-            atomic_write(stage / "report.md", output.report([]))
+            atomic_write(stage / "report.md", output.report(drawn))
             atomic_write(stage / "results.json", to_json(output.results))
-    published = rundir.publish(folder, stage)
-    if output.written or not output.plots:
-        return published
-    figures = rundir.staging_folder(folder)
+        if before_publish is not None:
+            before_publish(sorted(path.name for path in stage.iterdir() if path.is_file()))
+    return rundir.publish(folder, stage)
+
+
+def _draw_figures(plots: Sequence[Plot], stage: Path, warn: Callable[[str], None]) -> list[tuple[str, str]]:
+    """Draws `plots` into `stage`; returns the (filename, caption) of those drawn. A figure
+    that fails is one `warn` line; an OSError (a full or read-only disk) propagates."""
     drawn = []
-    for plot in output.plots:
+    for plot in plots:
         try:
-            plot.draw(figures / plot.filename)
+            plot.draw(stage / plot.filename)
             drawn.append((plot.filename, plot.caption))
+        except OSError as err:
+            if err.errno is not None:  # the disk's failure, not the figure's
+                raise
+            warn(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
         except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
-            (warn or _stderr_line)(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
-    with rundir.os_errors(folder):
-        atomic_write(figures / "report.md", output.report(drawn))
-    return rundir.publish(folder, figures, keep=True)
+            warn(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
+    return drawn
 
 
 def _stderr_line(line: str) -> None:
