@@ -515,3 +515,13 @@ def test_every_command_a_hint_prints_is_accepted(tmp_path, case):
             args = [f"data.path={tmp_path / 'lat.csv'}", *args]
         for job in jobs_of(args):
             accepted(job)
+def test_control_characters_in_model_names_are_escaped_on_the_terminal(tmp_path):
+    names = ["plain", "red\x1b[31m", "back\rspace", "bidi\u202eevil"]
+    rows = [f"\"{name}\",{4 - i},{i % 3},{(2 * i) % 4}" for i, name in enumerate(names)]
+    (tmp_path / "t.csv").write_text("model,x,y,z\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    proc = run_cli("data.path=t.csv", "n_runs=200", "order_sensitivity=0", "estimator=plain",
+                   f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", proc.stdout + proc.stderr)
+    assert "red\\x1b[31m" in proc.stdout and "back\\rspace" in proc.stdout and "bidi\\u202eevil" in proc.stdout
+    assert "red\x1b[31m" in read_results(tmp_path / "run")["models"]  # the results keep the names as they are

@@ -208,6 +208,23 @@ def test_bad_options_are_input_errors_and_write_nothing(tmp_path, options, messa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_an_out_dir_that_is_a_file_is_refused_before_the_analyses(tmp_path, below):
+    existing = tmp_path / "good.csv"
+    existing.write_text("model,x\n")
+    with pytest.raises(csd.InputError, match="out_dir=.*good.csv.* is a file, not a folder"):
+        csd.report(small_table(), out_dir=existing / below, **SMALL)
+    assert existing.read_text() == "model,x\n"
+
+
+@pytest.mark.slow  # a whole report: about 20 s on 2 cores
+def test_a_report_of_two_models_every_method_ranks_alike(tmp_path):
+    table = csd.ScoreTable(("a", "b"), ("x", "y", "z"), np.array([[4.0, 4, 4], [3, 1, 3]]))
+    result = csd.report(table, out_dir=tmp_path, **SMALL)
+    bump = captions((tmp_path / "report.md").read_text())["bump.png"]
+    assert "Every method ranks the models alike" in bump and result.files
+
+
 def test_report_config_sizes_are_checked_by_the_library_and_named_by_key(tmp_path):
     assert RunConfig.from_dict({"mode": "report", "report": {"quick": True, "n_boot": 4}}).report == ReportConfig(
         n_boot=4, quick=True)

@@ -118,20 +118,22 @@ def test_collect_reads_runs_with_a_sidecar_and_older_ones_inline(tmp_path):
                            "missing_report": "0 missing"}}
         result = runs[t] = dataclasses.replace(result, tournament=csd.Tournament(elimination=t))
         (tmp_path / str(t)).mkdir()
+        stage = rundir.staging_folder(tmp_path / str(t))
         arrays: dict = {} if t == 0 else None  # run 0 with a sidecar, run 1 as older files were
         data = {**facts, **result.to_dict(arrays)}
         if arrays is None:
-            (tmp_path / "1" / "results.json").write_text(to_json(data))
+            (stage / "results.json").write_text(to_json(data))
         else:
-            sidecar.save(tmp_path / "0" / "results.json", data, arrays)
+            sidecar.save(stage / "results.json", data, arrays)
+        rundir.publish(tmp_path / str(t), stage)  # collect merges published sets only
     output = run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
     assert output.results["labels"] == ["T=0", "T=1"]
     assert sorted(output.arrays) == [f"results.{s}.{name}" for s in (0, 1)
                                      for name in ("expected_score_by_round", "rank_probs", "survival")]
     for s, result in runs.items():
         assert np.array_equal(output.arrays[f"results.{s}.rank_probs"], result.rank_probs)
-    (tmp_path / "0" / "results.npz").write_bytes(b"not an npz")
-    with pytest.raises(csd.InputError, match="0/results.npz: cannot read it as the sidecar of results.json"):
+    (tmp_path / "0" / "results.npz").write_bytes(b"not an npz")  # caught by the run's manifest
+    with pytest.raises(csd.InputError, match=r"0/results.json \(.*results.npz: does not match manifest.json"):
         run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
 
 

@@ -8,6 +8,7 @@ studies/bootstrap_coverage/bootstrap_coverage.py.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from statistics import NormalDist
 from typing import Callable, Sequence
@@ -17,11 +18,11 @@ import numpy as np
 
 from csd._src import streams
 from csd._src.baselines import places
-from csd._src.driver import prepare, replicate, run_engine
+from csd._src.driver import check_run, prepare, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
 from csd._src.results import BootstrapResult
-from csd._src.estimator import control_mean, control_stderr, mean_stderr, variance_reduction
+from csd._src.estimator import control_mean, control_stderr, mean_stderr, resolve, variance_reduction
 from csd._src.simulate import estimation, simulate
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -156,6 +157,10 @@ def bootstrap(
     round_order = np.concatenate(tier_columns)
     noise = _noise_stderr(table, score_stderr, n_items)[:, round_order] if scheme == "noise" else None
     table = table.with_benchmarks([table.benchmarks[k] for k in round_order])
+    prepared = prepare(table, tournament)
+    # The replicates' options and memory, checked before the point estimate runs a kernel.
+    check_run(dataclasses.replace(prepared, n_replicates=n_boot), 1, n_runs=n_runs, seed=seed, chunk_size=chunk_size,
+              progress=progress, cv=resolve(estimator, prepared.rules)[0] == "cv")
     point = simulate(table, tournament=tournament, n_runs=n_runs, seed=seed, chunk_size=chunk_size, estimator=estimator)
     generator = streams.host_generator(seed, streams.BOOTSTRAP_RESAMPLE)
     if scheme == "benchmarks":
@@ -163,11 +168,10 @@ def bootstrap(
         replicate_scores = table.scores[:, columns].transpose(1, 0, 2)  # (B, M, K)
     else:
         replicate_scores = table.scores[None] + noise[None] * generator.standard_normal((n_boot,) + table.shape)
-    prepared = prepare(table, tournament)
     schedules = prepared.schedules()
     outcomes, random_games = _replicate_outcomes(replicate_scores, tournament.tie, prepared.rules.n_models)
     replicated = replicate(prepared, outcomes, random_games or prepared.rules.random_games)
-    how = estimation(replicated, schedules, estimator, n_boot * n_runs, seed)  # n_runs checked by `simulate`
+    how = estimation(replicated, schedules, estimator, n_runs, seed, chunk_size=chunk_size, progress=progress)
     totals = run_engine(
         replicated, schedules, n_runs=n_runs, seed=seed, stream=streams.replicate_streams(n_boot),
         chunk_size=chunk_size, progress=progress, tables=how.tables,

@@ -189,6 +189,14 @@ class OutlierConfig:
 
 
 @dataclasses.dataclass
+class CollectConfig:
+    """mode=collect: `skip_broken` merges the whole runs and names each broken one in a
+    warning; False (the default) refuses, naming them."""
+
+    skip_broken: bool = False
+
+
+@dataclasses.dataclass
 class ReportConfig:
     """mode=report: the sizes of `csd.report` (None: its defaults, or its quick ones with
     `quick`); the top-level n_runs is not used. The outlier test zeroes the `outlier_count`
@@ -229,6 +237,7 @@ class RunConfig:
     bootstrap: BootstrapConfig = dataclasses.field(default_factory=BootstrapConfig)
     compare: CompareConfig = dataclasses.field(default_factory=CompareConfig)
     outlier: OutlierConfig = dataclasses.field(default_factory=OutlierConfig)
+    collect: CollectConfig = dataclasses.field(default_factory=CollectConfig)
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     plots: PlotsConfig = dataclasses.field(default_factory=PlotsConfig)
 

@@ -224,19 +224,11 @@ def run_engine(
     Raises:
       InputError: for a bad option, or a call whose rank counts would not fit in memory.
     """
-    n_runs = check_int("n_runs", n_runs, 1)
-    seed = check_int("seed", seed, 0)
-    if progress is not None and not callable(progress):
-        raise InputError(f"progress={progress!r} must be a function (runs done, runs planned) or None", "progress")
-    if seed >= 1 << 64:
-        raise InputError(f"seed={seed} must be < 2**64")
-    limit = n_runs if stop is None else check_int("max_runs", 100 * n_runs if max_runs is None else max_runs, n_runs)
-    if limit >= 1 << 32:
-        raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
+    n_runs, seed, limit = check_run(
+        tournament, len(schedules), n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress,
+        stopping=stop is not None, max_runs=max_runs, cv=tables is not None,
+    )
     batch = () if tournament.n_replicates is None else (tournament.n_replicates,)
-    # The schedules of a chunk are played one after another (`engine.chunk_stats`), the
-    # replicates side by side: only the replicates multiply the memory of a chunk.
-    check_memory(tournament.rules, math.prod(batch), len(schedules))
     # Sized by the runs before `stop` is first asked: later checkpoints are multiples of it.
     chunk = _chunk_size(tournament.rules, math.prod(batch), n_runs, chunk_size)
     # The kernel's input shapes, checked on the host before it traces or runs.
@@ -269,6 +261,42 @@ def run_engine(
     return totals
 
 
+def check_run(
+    tournament: Prepared,
+    n_schedules: int,
+    *,
+    n_runs,
+    seed,
+    chunk_size=None,
+    progress=None,
+    stopping: bool = False,
+    max_runs=None,
+    cv: bool = False,
+) -> tuple[int, int, int]:
+    """Checks the options of `run_engine` and the memory its calls need (with `cv`, that
+    of the pilot and the weight tables too), before any kernel runs; `stopping`: a
+    stopping rule is given. Returns (n_runs, seed, the most runs it may play) as ints.
+
+    Raises:
+      InputError: for a bad option, or a call that would not fit in memory.
+    """
+    n_runs = check_int("n_runs", n_runs, 1)
+    seed = check_int("seed", seed, 0)
+    if seed >= 1 << 64:
+        raise InputError(f"seed={seed} must be < 2**64", "seed")
+    if chunk_size is not None:
+        check_int("chunk_size", chunk_size, 1)
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress={progress!r} must be a function (runs done, runs planned) or None", "progress")
+    limit = n_runs if not stopping else check_int("max_runs", 100 * n_runs if max_runs is None else max_runs, n_runs)
+    if limit >= 1 << 32:
+        raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
+    # The schedules of a chunk are played one after another (`engine.chunk_stats`), the
+    # replicates side by side: only the replicates multiply the memory of a chunk.
+    check_memory(tournament.rules, tournament.n_replicates or 1, n_schedules, cv)
+    return n_runs, seed, limit
+
+
 def stop_checkpoints(n_runs: int, max_runs: int) -> list[int]:
     """The run counts at which a stopping rule is asked: n_runs, 2 n_runs, 4 n_runs, ...,
     and max_runs last.
@@ -287,10 +315,27 @@ BYTES_PER_RUN_AND_MODEL = 64  # device state of one run's model in a chunk (scor
 MEMORY_FRACTION = 0.5  # of the memory available, what one call may plan to use
 
 
-def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> None:
+# Bytes per cell of cv's (S, K, M, V) pilot sums and weight tables, V = K * max(win, bye) + 1
+# score values: the pilot's int32 scatters and their stack on the device, their int64 sum
+# on the host, the float64 fit and the float32 tables (measured on XLA:CPU: a 3 x 1,000
+# table of scores, 8 model slots, peaked 0.93 GiB above plain's, 122 bytes a cell, as did
+# the campaign's 3 x 2,000 and 3 x 5,000 tables in issue 24); and per replicate
+# played side by side, its pilot's int32 sums before they are added (`_compiled_pilot`).
+CV_BYTES_PER_CELL = 128
+CV_BYTES_PER_REPLICATE_CELL = 48
+
+
+def score_values(rules: engine.Rules) -> int:
+    """V, the score values 0 .. V - 1 ticks that cv's tables hold (`engine.pilot_stats`)."""
+    return rules.n_rounds * max(rules.win_ticks, rules.bye_ticks) + 1
+
+
+def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int, cv: bool = False) -> None:
     """Refuses, before anything is allocated, a call whose rank counts cannot fit: the
     (S, M, M) int64 totals on the host, about three copies while a chunk is added, and
-    the (S, M, M) int32 counts of a chunk on the device.
+    the (S, M, M) int32 counts of a chunk on the device; with `cv`, also one whose pilot
+    sums and weight tables cannot: (S, K, M, V) cells, which grow with the square of the
+    rounds (V = K * max(win, bye) + 1), where plain's memory does not grow with them.
 
     Raises:
       InputError: saying how much is needed and what lowers it.
@@ -306,6 +351,16 @@ def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> 
             f"this call needs about {_gib(host + device)} of memory for the full rank distribution of "
             f"{players} models ({cells} x {players} x {players} counts), more than the {_gib(budget)} it may "
             f"use; use a table with fewer models (about {fits} fit), fewer schedules or fewer replicates"
+        )
+    cv_cells = n_schedules * rules.n_rounds * slots * score_values(rules) if cv else 0
+    tables = cv_cells * (CV_BYTES_PER_CELL + CV_BYTES_PER_REPLICATE_CELL * (n_side_by_side - 1))
+    if host + device + tables > budget:
+        raise InputError(
+            f"estimator='cv' needs about {_gib(host + device + tables)} of memory for its weight tables "
+            f"({n_schedules} x {rules.n_rounds} rounds x {slots} models x {score_values(rules)} score values), "
+            f"more than the {_gib(budget)} it may use; use estimator='plain' (its memory does not grow with "
+            "the rounds), or fewer benchmarks or schedules",
+            "estimator",
         )
 
 

@@ -4,16 +4,18 @@ A mode is a function `(RunConfig, Context) -> RunOutput`: it builds the `csd.Tou
 (`RunConfig.tournament`), reads the table, calls the library and describes the outputs
 in memory: results.json is the result's own `to_dict()` with the run's facts, and the
 terminal, Markdown and CSV tables all come from its `table()` (`csd._src.results`).
-`write_outputs` then publishes the files all or nothing (`csd._src.rundir`): the results
-first, the figures after them, so a failed run leaves the files of an earlier run untouched
-and a failing figure costs nothing else.
+`write_outputs` then stages every file, figures drawn, and publishes the whole set in one
+step, all or nothing (`csd._src.rundir`), so a failed or interrupted run leaves the files of
+an earlier run untouched and a failing figure costs nothing else.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -38,6 +40,7 @@ from csd._src.config import (
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
+from csd._src.rundir import RunFolderError
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.report.analysis import order_line
 from csd._src.sweep import MIN_PROFILE_MODELS, sweep_result
@@ -132,13 +135,18 @@ def write_outputs(
     stage: Path,
     extra: dict[str, str] | None = None,
     warn: Callable[[str], None] | None = None,
+    before_publish: Callable[[list[str]], None] | None = None,
 ) -> list[Path]:
-    """Publishes the run's outputs into `folder`, all or nothing (`rundir.publish`): first
-    the results (results.json, its sidecar results.npz where it has large arrays,
-    results.csv, report.md and `extra`, {relative path: text},
-    e.g. Hydra's .hydra files) from the staging folder `stage`, then the figures with a
-    report.md that embeds them. A figure that fails is reported through `warn` in one line
-    and left out. Returns the paths published.
+    """Publishes the run's whole output set into `folder` in one step, all or nothing
+    (`rundir.publish`): everything the staging folder `stage` holds once results.json (with
+    its sidecar results.npz where it has large arrays),
+    results.csv, `extra` ({relative path: text}, e.g. Hydra's .hydra files), the figures
+    and report.md (embedding the figures drawn) are written into it, with whatever else a
+    mode or the caller put there (mode=report's own files, the run's log, ...). A figure
+    that fails is reported through `warn` in one line and left out; a disk that fails
+    while they are drawn fails the run, and nothing is published. `before_publish` is
+    called with the names staged (top level, sorted) just before the publish, e.g. to
+    write the log that goes with them. Returns the paths published.
 
     Raises:
       RunFolderError: when the folder cannot be written (full, read-only, ...), naming it.
@@ -147,25 +155,32 @@ def write_outputs(
         for relative, text in (extra or {}).items():
             atomic_write(stage / relative, text)
         if not output.written:  # a mode that wrote its own files (mode=report) wrote them into `stage`
+            drawn = _draw_figures(output.plots, stage, warn or _stderr_line)
             atomic_write(stage / "results.csv", output.csv)
-            atomic_write(stage / "report.md", output.report([]))
+            atomic_write(stage / "report.md", output.report(drawn))
             atomic_write(stage / "results.json", to_json(sidecar.describe(output.results, output.arrays)))
             if output.arrays:
                 atomic_write(stage / sidecar.FILE, sidecar.pack(output.arrays))
-    published = rundir.publish(folder, stage)
-    if output.written or not output.plots:
-        return published
-    figures = rundir.staging_folder(folder)
+        if before_publish is not None:
+            before_publish(sorted(path.name for path in stage.iterdir() if path.is_file()))
+    return rundir.publish(folder, stage)
+
+
+def _draw_figures(plots: Sequence[Plot], stage: Path, warn: Callable[[str], None]) -> list[tuple[str, str]]:
+    """Draws `plots` into `stage`; returns the (filename, caption) of those drawn. A figure
+    that fails is one `warn` line; an OSError (a full or read-only disk) propagates."""
     drawn = []
-    for plot in output.plots:
+    for plot in plots:
         try:
-            plot.draw(figures / plot.filename)
+            plot.draw(stage / plot.filename)
             drawn.append((plot.filename, plot.caption))
+        except OSError as err:
+            if err.errno is not None:  # the disk's failure, not the figure's
+                raise
+            warn(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
         except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
-            (warn or _stderr_line)(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
-    with rundir.os_errors(folder):
-        atomic_write(figures / "report.md", output.report(drawn))
-    return rundir.publish(folder, figures, keep=True)
+            warn(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
+    return drawn
 
 
 def _stderr_line(line: str) -> None:
@@ -385,7 +400,16 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     root = Path(config.dir).expanduser().resolve()
     if not root.is_dir():
         raise InputError(f"dir={config.dir!r}: no such folder", "dir")
-    runs = sorted(_collected_runs(root), key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
+    found, broken = _collected_runs(root)
+    runs = sorted(found, key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
+    skipped = [f"{path.relative_to(root)} ({reason})" for path, reason in broken]
+    if skipped and not config.collect.skip_broken:
+        raise InputError(
+            f"dir={config.dir!r}: {len(skipped)} run(s) cannot be merged: {'; '.join(skipped)}; repair or remove "
+            "them, or set collect.skip_broken=true to merge the others", "dir",
+        )
+    for line in skipped:
+        warnings.warn(f"collect: skipped {line}", RuntimeWarning, stacklevel=2)
     if not runs:
         raise InputError(f"dir={config.dir!r}: no results.json of a mode=simulate run under {root}", "dir")
     results = [result for _, _, result in runs]
@@ -393,13 +417,14 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     sweep = sweep_result(results, "collected")
     table_info = runs[0][1]["table"]
     merged = ", ".join(f"{label} ({path.parent.name})" for (path, _, _), label in zip(runs, sweep.labels))
-    extra = [f"merged {len(runs)} run(s) from `{root}`: {merged}"]
+    extra = [f"merged {len(runs)} run(s) from `{root}`: {merged}"] + [f"skipped {line}" for line in skipped]
     differing = _differing_options([data["config"] for _, data, _ in runs])
     if differing:
         extra.append("the runs also differ in: " + ", ".join(differing))
     output = _sweep_output(config, ctx, table_info, sweep, DROP_SE_INDEPENDENT, extra + ["rules: as recorded by each run"])
     output = _with_round_order(output, config, None, sweep.results[0], table_info)  # as the first run recorded it
-    output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing)
+    output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing,
+                          skipped=[{"run": str(path.relative_to(root)), "reason": reason} for path, reason in broken])
     return output
 
 
@@ -551,31 +576,78 @@ def _risk_labels(sweep: SweepResult) -> tuple[list[str] | None, str]:
     return list(dict.fromkeys(named)), what
 
 
-def _collected_runs(root: Path):
-    """(path, data, SimulationResult) of every mode=simulate results.json under `root`,
-    with the arrays of its sidecar (or inline, in a file written before the sidecar).
-
-    Raises:
-      InputError: naming a results.json (or sidecar) that cannot be read or is not a whole
-      result.
-    """
-    for path in sorted(root.rglob("results.json")):
-        if any(part.startswith(".") for part in path.relative_to(root).parts[:-1]):
-            continue  # a run's staging or publishing folder (csd._src.rundir), not a result
+def _collected_runs(root: Path) -> tuple[list, list]:
+    """([(path, data, SimulationResult)] of the whole mode=simulate runs under `root`,
+    [(path, reason)] of the broken ones): every results.json outside the runs' dot folders
+    (their staging and publishing folders, `csd._src.rundir`) whose run folder has a
+    manifest that matches its files, no publish left half done, and a whole simulate
+    result. A whole run of another mode (e.g. an earlier collect) is neither."""
+    found, broken = [], []
+    for path in _results_files(root):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            raise InputError(f"{path}: cannot read it as JSON: {err}") from None
-        if not isinstance(data, dict) or data.get("mode") != "simulate":
+            broken.append((path, f"cannot read it as JSON: {_one_line(err)}"))
             continue
-        try:
-            arrays = sidecar.arrays_of(path, data)
-        except (OSError, ValueError) as err:
-            raise InputError(str(err)) from None
-        try:
-            yield path, data, SimulationResult.from_dict(data, arrays)
-        except (KeyError, TypeError, ValueError) as err:
-            raise InputError(f"{path}: not a whole csd-run simulate result ({type(err).__name__}: {err})") from None
+        if not isinstance(data, dict):
+            broken.append((path, f"holds a JSON {type(data).__name__}, not a csd-run result"))
+            continue
+        mode = data.get("mode")
+        if mode != "simulate" and mode in MODES:
+            continue
+        reason = _run_folder_problem(path.parent) if mode == "simulate" else f"mode={mode!r}: not a csd-run result"
+        if reason is None:
+            try:
+                result = SimulationResult.from_dict(data, sidecar.arrays_of(path, data))
+                reason = _shape_problem(result)
+            except (OSError, KeyError, TypeError, ValueError) as err:
+                reason = f"not a whole csd-run simulate result ({type(err).__name__}: {_one_line(err)})"
+        if reason is None:
+            found.append((path, data, result))
+        else:
+            broken.append((path, reason))
+    return found, broken
+
+
+def _results_files(root: Path) -> list[Path]:
+    """Every entry named results.json under `root`, outside dot folders, whatever it is (a
+    broken or looping symlink too: `Path.rglob` leaves those out)."""
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        found += [Path(folder) / name for name in files if name == "results.json"]
+    return sorted(found)
+
+
+def _run_folder_problem(folder: Path) -> str | None:
+    """Why the outputs in `folder` are not one published set (`rundir.check_manifest`), or None."""
+    if (folder / rundir.PUBLISHING).exists():
+        return f"a publish was interrupted ({rundir.PUBLISHING} left over); run csd-run on the folder again"
+    try:
+        files = rundir.check_manifest(folder)
+    except RunFolderError as err:
+        return str(err).replace(f"{folder}: ", "").replace(f"{folder}/", "")
+    except (OSError, ValueError) as err:
+        return f"cannot check its {rundir.MANIFEST}: {_one_line(err)}"
+    return None if "results.json" in files else f"results.json is not in its {rundir.MANIFEST}"
+
+
+# The per-model arrays a collected result must hold, by their axes (M models, K rounds).
+_RESULT_AXES = {"expected_score": "M", "stderr": "M", "champion_prob": "M", "rank_probs": "MM", "survival": "MK",
+                "expected_score_by_round": "MK"}
+
+
+def _shape_problem(result: SimulationResult) -> str | None:
+    """What is wrong with a result's arrays (a cut-short or non-numeric field), or None."""
+    sizes = {"M": len(result.models), "K": len(result.rounds)}
+    for name, axes in _RESULT_AXES.items():
+        value = np.asarray(getattr(result, name))
+        shape = tuple(sizes[axis] for axis in axes)
+        if value.dtype.kind not in "fiu":
+            return f"{name} holds {value.dtype} values, not numbers"
+        if value.shape != shape:
+            return f"{name} has shape {value.shape}, not {shape} for {sizes['M']} models and {sizes['K']} rounds"
+    return None
 
 
 def _check_mergeable(runs) -> None:

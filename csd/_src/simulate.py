@@ -9,7 +9,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from csd._src.control import Tables
-from csd._src.driver import Prepared, Totals, prepare, run_engine, run_pilot
+from csd._src.driver import Prepared, Totals, check_run, prepare, run_engine, run_pilot
 from csd._src.errors import InputError, check_int
 from csd._src.estimator import (
     CHAMPION_SCALE,
@@ -36,17 +36,24 @@ class Estimation(NamedTuple):
     pilot_runs: int = 0
 
 
-def estimation(prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs: int, seed: int) -> Estimation:
+def estimation(
+    prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs: int, seed: int, **run_options
+) -> Estimation:
     """The `Estimation` of `estimator` (`cv` or `plain`) for these schedules: cv fits its
     tables on a pilot of its own random stream (`streams.CV_PILOT`), where it applies.
 
+    Before the pilot, the runs to come are checked (`driver.check_run`: `n_runs` per
+    schedule and replicate, `seed`, and `run_options` as `run_engine` takes them) with the
+    memory they need, cv's tables included: a bad call is refused before any kernel runs.
+
     Raises:
-      InputError: for an unknown estimator.
+      InputError: for an unknown estimator, a bad option, or a call that would not fit.
     """
     used, note = resolve(estimator, prepared.rules)
+    n_runs, seed, _ = check_run(prepared, len(schedules), n_runs=n_runs, seed=seed, cv=used == "cv", **run_options)
     if used != "cv":
         return Estimation(note=note)
-    n_pilot = pilot_size(check_int("n_runs", n_runs, 1))
+    n_pilot = pilot_size(n_runs * (prepared.n_replicates or 1))
     if prepared.n_replicates is not None:  # the same pilot runs for every replicate
         n_pilot = -(-n_pilot // prepared.n_replicates) * prepared.n_replicates
     return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
@@ -111,7 +118,6 @@ def simulate(
     """
     prepared = prepare(table_or_probs, as_tournament(tournament, rules))
     schedules = prepared.schedules()
-    how = estimation(prepared, schedules, estimator, n_runs, seed)
     stop = None
     if target_se is not None:
         target = _positive("target_se", target_se)
@@ -120,6 +126,9 @@ def simulate(
         raise InputError(
             f"max_runs={max_runs!r} is the cap for target_se; give target_se too, or leave it out", "max_runs"
         )
+    n_orders = check_int("order_sensitivity", order_sensitivity, 0)
+    how = estimation(prepared, schedules, estimator, n_runs, seed, chunk_size=chunk_size, progress=progress,
+                     stopping=stop is not None, max_runs=max_runs)
     totals = run_engine(
         prepared,
         schedules,
@@ -140,10 +149,10 @@ def simulate(
             stacklevel=2,
         )
     result = schedule_result(prepared, totals, 0, how=how, seed=seed, target_se=target_se, target_met=met)
-    if check_int("order_sensitivity", order_sensitivity, 0):
+    if n_orders:
         from csd._src.orders import order_sensitivity as measure
 
-        sensitivity = measure(table_or_probs, prepared.spec, n_orders=order_sensitivity, seed=seed,
+        sensitivity = measure(table_or_probs, prepared.spec, n_orders=n_orders, seed=seed,
                               reference=result, chunk_size=chunk_size)
         result = dataclasses.replace(result, order_sensitivity=sensitivity)
     return result

@@ -88,8 +88,8 @@ def sweep(
     risk_z, risk_spread = (_threshold(name, value) for name, value in (("risk_z", risk_z), ("risk_spread", risk_spread)))
     prepared = prepare(table_or_probs, as_tournament(tournament, rules))
     matrix = prepared.schedules(list(schedules))
-    how = estimation(prepared, matrix, estimator, n_runs, seed)
     options = dict(n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress)
+    how = estimation(prepared, matrix, estimator, **options)
     if coupling == "common":
         totals = run_engine(prepared, matrix, tables=how.tables, **options)
     else:

@@ -161,6 +161,7 @@ def report(
                          n_boot=n_boot, boot_runs=boot_runs, order_runs=order_runs,
                          n_random_orders=n_random_orders)
     rounds = arrange_rounds(table, order, tiers, tier_order, settings.seed)
+    _check_folder(Path(out_dir))
     analysis = run_analyses(name or _name_of(table), rounds, settings, outlier_model, tournament, chunk_size, progress)
     out = Path(out_dir)
     drawing = time.perf_counter()
@@ -176,6 +177,15 @@ def report(
              atomic_write(out / "results.csv", appendix_table(analysis).csv()),
              atomic_write(out / "report.md", markdown))
     return dataclasses.replace(written, files=files)
+
+
+def _check_folder(out: Path) -> None:
+    """InputError, before the analyses run, when `out` or a folder above it is a file."""
+    for path in (out, *out.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise InputError(f"out_dir={str(out)!r}: {str(path)!r} is a file, not a folder", "out_dir")
+            return
 
 
 def _settings(quick: bool, seed: int, outlier_rank: int, outlier_count: int, **sizes) -> Settings:

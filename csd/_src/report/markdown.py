@@ -606,7 +606,7 @@ def figure_captions(a: Analysis) -> dict:
     models = ranking.models
     label = fsa.labels[-1]
     thirds = np.array_split(order, 3)  # best third first
-    by_third = " / ".join(f"{fsa.drop[-1, part].mean():+.2f}" for part in thirds)
+    by_third = " / ".join(f"{fsa.drop[-1, part].mean():+.2f}" if len(part) else "-" for part in thirds)  # M < 3: "-"
     deepest = int(np.argmin(fsa.drop[-1]))
     coloured = ", coloured by risk profile" if profiles_omitted(a) is None else ""
     risk = (f"Each point is a model: x its E[S] without elimination, y its drop, how much E[S] falls when the two "
@@ -672,15 +672,19 @@ def figure_captions(a: Analysis) -> dict:
     columns = [name.replace("\n", " ") for name in merged]
     values = list(merged.values())
     moves = [np.abs(x - y) for x, y in zip(values, values[1:])]  # between adjacent columns
-    steep = int(np.argmax([move.mean() for move in moves]))
-    mover = int(np.argmax(moves[steep]))
     bump = ("Each line is a model: its rank (1 at the top) under CSD at T = 0, CSD at T = 2 and each static "
             f"method (identical rankings share a column); names on the left by {columns[0]} rank, on the right "
             f"by {columns[-1]} rank. Flat lines mean agreement. "
             f"Kendall tau of CSD (T = 0) with mean score {taus['mean']:.2f}, with Bradley-Terry "
-            f"{taus['bradley_terry']:.2f}, with Elo {taus['elo']:.2f}. The lines are steepest between "
-            f"{columns[steep]} and {columns[steep + 1]} (mean move {moves[steep].mean():.1f} places; "
-            f"{models[mover]} {values[steep][mover]} -> {values[steep + 1][mover]}).")
+            f"{taus['bradley_terry']:.2f}, with Elo {taus['elo']:.2f}. ")
+    if moves:
+        steep = int(np.argmax([move.mean() for move in moves]))
+        mover = int(np.argmax(moves[steep]))
+        bump += (f"The lines are steepest between {columns[steep]} and {columns[steep + 1]} (mean move "
+                 f"{moves[steep].mean():.1f} places; {models[mover]} {values[steep][mover]} -> "
+                 f"{values[steep + 1][mover]}).")
+    else:  # every method ranks the models alike (e.g. two models): one column
+        bump += "Every method ranks the models alike: one column, no line moves."
     names = list(a.orders)
     orders = ("Each line is a model: its rank at T = 0 with the rounds in the order used here (left) and in "
               f"the other orders; names on the right by the last order. Kendall tau against the used order: "
