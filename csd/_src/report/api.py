@@ -8,8 +8,9 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from csd._src.frozen import record, warns_frozen
 from csd._src.outputs import atomic_write, to_json
-from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
+from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, frozen_in, run_analyses
 from csd._src.report.figures import draw_figures, figures
 from csd._src.report.markdown import report_markdown
 from csd._src.errors import InputError
@@ -55,9 +56,11 @@ class Report:
                              for name, o in a.orders.items()},
             "rank_spread": a.spread.to_dict(),
             "timings_s": a.timings,
+            "frozen_rounds": record(frozen_in(a)),
         }
 
 
+@warns_frozen(lambda written: frozen_in(written.analysis))
 def report(
     table: ScoreTable,
     *,
