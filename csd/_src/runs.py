@@ -409,9 +409,10 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
         )
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
-                + order_line(report.analysis) + "\n" + report.analysis.ranking.format_table(top=config.top))
+                + report.analysis.ranking.format_table(top=config.top))
     output = RunOutput(report.to_dict(), "", "csd-run: report", [], report.markdown, terminal, written=report.files)
-    return _with_frozen(output, frozen_in(report.analysis))
+    output = _with_frozen(output, frozen_in(report.analysis))
+    return dataclasses.replace(output, terminal=_with_notes(output.terminal, [order_line(report.analysis)]))
 
 
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
