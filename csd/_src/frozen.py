@@ -3,8 +3,8 @@ text that says which, why, and what makes them count (`message`).
 
 A round plays no game when nobody can be paired, for one of two reasons:
   - under `random` pairing, which pairs only inside a score group, every active model is
-    alone in its group (the scores all differ, as soon as they do on a table whose first
-    benchmarks share one order). Each model gets a bye, all of the same `bye_points`, so
+    alone in its group: the scores all differ, as they soon do when the first benchmarks
+    share one order. Each model gets a bye, all of the same `bye_points`, so
     no score moves against another and the tournament stays frozen to its end. A larger
     `bye_points` does not help (1 freezes the same rounds as 0; 0.5 can freeze earlier, by
     splitting ties); `float`, `fold`, `slide` and `adjacent` pair across groups and play
@@ -17,8 +17,9 @@ tournaments) is the last round that counts.
 Every public entry point (`simulate`, `sweep`, `bootstrap`, `compare`, `outlier_test`,
 `report`) is wrapped by `warns_frozen`: it raises one `csd.FrozenRoundsWarning` per call,
 with the `message` of the results that call stands on (`found_in`); an entry point called
-by another one stays quiet, and so do calls inside `quiet()` (csd-run, whose terminal
-output, report.md and results.json carry the same words: `record`).
+by another one stays quiet (so does `order_sensitivity`, whose other orders are what-ifs),
+and so do calls inside `quiet()` (csd-run, whose terminal output, report.md and
+results.json carry the same words: `record`).
 
 Example:
   >>> import warnings
