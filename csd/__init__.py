@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 _HOMES = {
     "BootstrapResult": "csd._src.results",
     "Comparison": "csd._src.results",
+    "FrozenRoundsWarning": "csd._src.errors",
     "InputError": "csd._src.errors",
     "OrderSensitivity": "csd._src.results",
     "OutlierResult": "csd._src.results",
@@ -63,7 +64,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from csd._src.bootstrap import bootstrap
     from csd._src.compare import baseline_intervals, compare, outlier_test
     from csd._src.datasets import shipped_table, shipped_tiers
-    from csd._src.errors import InputError
+    from csd._src.errors import FrozenRoundsWarning, InputError
     from csd._src.orders import order_sensitivity
     from csd._src.outcomes import win_probabilities
     from csd._src.report.api import Report, report

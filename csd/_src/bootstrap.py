@@ -23,6 +23,7 @@ from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
 from csd._src.results import BootstrapResult
 from csd._src.estimator import control_mean, control_stderr, mean_stderr, resolve, variance_reduction
+from csd._src.frozen import warns_frozen
 from csd._src.simulate import estimation, simulate
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -33,6 +34,7 @@ INTERVALS = ("percentile", "shifted", "expanded")
 DEFAULT_INTERVAL = {"benchmarks": "expanded", "noise": "shifted"}
 
 
+@warns_frozen()
 def bootstrap(
     table: ScoreTable,
     n_boot: int = 200,

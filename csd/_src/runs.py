@@ -38,11 +38,12 @@ from csd._src.config import (
     prepare_table,
 )
 from csd._src.errors import InputError, check_choice, check_int
+from csd._src.frozen import FrozenRounds, found_in, message, quiet, record
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
 from csd._src.rundir import RunFolderError
 from csd._src.results import ResultTable, SimulationResult, SweepResult
-from csd._src.report.analysis import order_line
+from csd._src.report.analysis import frozen_in, order_line
 from csd._src.sweep import MIN_PROFILE_MODELS, sweep_result
 from csd._src.table import ScoreTable
 
@@ -268,10 +269,11 @@ def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTa
                       reference: SimulationResult, recorded: dict | None = None) -> RunOutput:
     """`output` with what its CSD ranking (`reference`) can claim about the round order:
     the order played, its sensitivity over `config.order_sensitivity` random orders
-    (measured here unless `reference` carries it; with a `prepared` table only) and the
-    frozen-rounds warning, as lines under the headline and a section of report.md. The
-    sensitivity also goes into results.json. Without `prepared`, the order is described
-    from the table facts the runs `recorded` (`_table_info`), if given."""
+    (measured here unless `reference` carries it; with a `prepared` table only), as lines
+    under the headline and a section of report.md (with each round's share of tournaments
+    that played a game; the frozen rounds' warning is `_with_frozen`'s). The sensitivity
+    also goes into results.json. Without `prepared`, the order is described from the table
+    facts the runs `recorded` (`_table_info`), if given."""
     if reference.order_sensitivity is None and config.order_sensitivity and prepared is not None:
         with prefixed(TOURNAMENT_KEYS):
             sensitivity = csd.order_sensitivity(
@@ -448,10 +450,12 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
         )
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
-                + order_line(report.analysis) + "\n" + report.analysis.ranking.format_table(top=config.top))
+                + report.analysis.ranking.format_table(top=config.top))
     arrays: dict = {}
-    return RunOutput(report.to_dict(arrays), "", "csd-run: report", [], report.markdown, terminal,
-                     written=report.files, arrays=arrays)
+    output = RunOutput(report.to_dict(arrays), "", "csd-run: report", [], report.markdown, terminal,
+                       written=report.files, arrays=arrays)
+    output = _with_frozen(output, frozen_in(report.analysis))
+    return dataclasses.replace(output, terminal=_with_notes(output.terminal, [order_line(report.analysis)]))
 
 
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
@@ -474,7 +478,8 @@ def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
     check_choice("mode", config.mode, MODES)
     if config.top is not None and config.top < 1:
         raise InputError(f"top={config.top} must be >= 1 (the rows printed; top=null prints every row)", "top")
-    return MODES[config.mode](config, ctx)
+    with quiet():  # the outputs say where the tournaments froze (`_with_frozen`), not a Python warning
+        return MODES[config.mode](config, ctx)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -513,8 +518,21 @@ def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, li
     summary = _summary(ctx, info, prepared.tiers, config) + [line]
     body = "## Result\n\n" + table.markdown(REPORT_ROWS) + (f"\n\n{legend}" if legend else "")
     terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
-                     arrays=arrays)
+    output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
+                       arrays=arrays)
+    return _with_frozen(output, found_in(result))
+
+
+def _with_frozen(output: RunOutput, found: Sequence[FrozenRounds]) -> RunOutput:
+    """`output` with the frozen rounds of its result (`csd._src.frozen`): `frozen_rounds`
+    in results.json (None when nothing froze), and the message as a warning under the
+    terminal's headline and in report.md's summary."""
+    results = {**output.results, "frozen_rounds": record(found)}
+    text = message(found)
+    if text is None:
+        return dataclasses.replace(output, results=results)
+    return dataclasses.replace(output, results=results, summary=[*output.summary, f"**warning:** {text}"],
+                               terminal=_with_notes(output.terminal, [f"warning: {text}"]))
 
 
 def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: str, extra: Sequence[str]) -> RunOutput:
@@ -552,8 +570,9 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
     )
     terminal = _headline(config.mode, table_info) + f"; N={sweep.n_runs:,}, " + ", ".join(labels)
     terminal += "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots,
-                     arrays=arrays)
+    output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots,
+                       arrays=arrays)
+    return _with_frozen(output, found_in(sweep))
 
 
 RISK_LABELS_ALL = 25  # up to this many models, the risk plot names them all

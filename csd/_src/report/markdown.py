@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from csd._src.baselines import kendall_tau, places
+from csd._src.frozen import message
 from csd._src.outputs import REPORT_ROWS, markdown_table, stderr_text, value_range, with_se
 from csd._src.report.analysis import (
     BASELINES,
@@ -19,6 +20,7 @@ from csd._src.report.analysis import (
     Analysis,
     extreme,
     flagged_models,
+    frozen_in,
     merged_ranks,
     notable_models,
     order_leader,
@@ -103,6 +105,9 @@ def report_markdown(a: Analysis, figures: Sequence[Figure], command: str, elapse
     # ---- headline
     add("## Headline")
     add("")
+    frozen = message(frozen_in(a))
+    if frozen:
+        add(f"- **Frozen rounds:** {frozen}")
     for bullet in headline(a):
         add(f"- {bullet}")
     add("")
