@@ -8,6 +8,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from csd._src import shards
 from csd._src.control import Tables
 from csd._src.driver import Prepared, Totals, prepare, run_engine, run_pilot
 from csd._src.errors import InputError, check_int
@@ -51,6 +52,7 @@ def estimation(prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs
     return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
 
 
+@shards.shardable
 def simulate(
     table_or_probs,
     *,
@@ -90,6 +92,11 @@ def simulate(
         and its SE use it, and P(champion) takes the last round's exact conditional
         probability and control terms of its own; rank_probs and survival are plain
         averages.
+      shard: (i, S) plays only shard i of S, the global runs [i N / S, (i + 1) N / S)
+        (order sensitivity's too), and returns their result; a `csd._src.shards.Shard`
+        also keeps their exact totals, which `shards.merged` adds back into the single
+        job's result bit for bit (`csd-run shard.index=i shard.count=S`, docs/cluster.md).
+        Not with target_se.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 
