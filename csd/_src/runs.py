@@ -21,7 +21,7 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
-from csd._src import rundir
+from csd._src import rundir, shards
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
@@ -369,6 +369,9 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     root = Path(config.dir).expanduser().resolve()
     if not root.is_dir():
         raise InputError(f"dir={config.dir!r}: no such folder", "dir")
+    found = shards.find(root)
+    if found:
+        return _collect_shards(ctx, root, found)
     runs = sorted(_collected_runs(root), key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
     if not runs:
         raise InputError(f"dir={config.dir!r}: no results.json of a mode=simulate run under {root}", "dir")
@@ -385,6 +388,19 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     output = _with_round_order(output, config, None, sweep.results[0])  # as the first run recorded it
     output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing)
     return output
+
+
+def _collect_shards(ctx: Context, root: Path, found: list[tuple[Path, dict]]) -> RunOutput:
+    """mode=collect over the shards of one run: the run's own mode, replayed on the
+    shards' added totals (`shards.merged`), so its outputs are the single job's."""
+    original = RunConfig.from_dict(shards.whole_config(root, found))
+    recordings = [shards.Shard.load(shards.sidecar(path.parent)) for path, _ in found]
+    with shards.merged(recordings):
+        output = MODES[original.mode](original, ctx)
+    output.results["shards"] = {"dir": str(root), "count": len(found),
+                                "runs": [str(path.parent.relative_to(root)) for path, _ in found]}
+    summary = output.summary + [f"merged {len(found)} shards from `{root}`"]
+    return dataclasses.replace(output, summary=summary)
 
 
 def run_report(config: RunConfig, ctx: Context) -> RunOutput:
@@ -429,7 +445,28 @@ def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
       InputError: for an unknown mode, or bad input to the mode, naming the key.
     """
     check_choice("mode", config.mode, MODES)
-    return MODES[config.mode](config, ctx)
+    shard = _shard(config)
+    if shard is None:
+        return MODES[config.mode](config, ctx)
+    with shards.playing(shard):
+        output = MODES[config.mode](config, ctx)
+    shard.save(shards.sidecar(ctx.out_dir))  # the exact totals collect adds, beside results.json
+    return output
+
+
+SHARDED_MODES = ("simulate", "sweep", "bootstrap")
+
+
+def _shard(config: RunConfig) -> shards.Shard | None:
+    """The `Shard` this job plays (None: the whole run)."""
+    count, index = check_int("shard.count", config.shard.count, 1), config.shard.index
+    if count == 1 and index in (None, 0):
+        return None
+    if index is None:
+        raise InputError(f"shard.count={count} needs shard.index=0..{count - 1}: the shard this job plays", "shard.index")
+    if config.mode not in SHARDED_MODES:
+        raise InputError(f"mode={config.mode} cannot be split into shards; modes {', '.join(SHARDED_MODES)} can", "shard.count")
+    return shards.Shard(index, count)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import json
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -290,3 +291,43 @@ def record_pilot(sums: np.ndarray) -> None:
 
 def sidecar(folder) -> Path:
     return Path(folder) / SIDECAR
+
+
+def find(root: Path) -> list[tuple[Path, dict]]:
+    """(results.json path, its content) of every csd-run shard (shard.count > 1) under
+    `root`, by shard index; staging folders (names starting with a dot) are skipped.
+
+    Raises:
+      InputError: naming a results.json that is not JSON.
+    """
+    found = []
+    for path in sorted(Path(root).rglob("results.json")):
+        if any(part.startswith(".") for part in path.relative_to(root).parts[:-1]):
+            continue
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise InputError(f"{path}: cannot read it as JSON: {err}") from None
+        shard = data.get("config", {}).get("shard") if isinstance(data, dict) else None
+        if isinstance(shard, dict) and (shard.get("count") or 1) > 1:
+            found.append((path, data))
+    return sorted(found, key=lambda item: (item[1]["config"]["shard"]["index"], str(item[0])))
+
+
+def whole_config(root: Path, found: list[tuple[Path, dict]]) -> dict:
+    """The config of the run the shards `found` split (their config with shard.index and
+    shard.count unset), after checking that they are exactly its shards 0 .. S - 1.
+
+    Raises:
+      InputError: naming shards that are missing, duplicated, or of another run.
+    """
+    check_complete([(data["config"]["shard"]["index"], data["config"]["shard"]["count"],
+                     str(path.parent.relative_to(root))) for path, data in found])
+    whole = [{**data["config"], "shard": {"index": None, "count": 1}} for _, data in found]
+    first_path = found[0][0]
+    for (path, _), config in zip(found[1:], whole[1:]):
+        differing = sorted(key for key in set(config) | set(whole[0])
+                           if key not in ("progress", "top") and config.get(key) != whole[0].get(key))
+        if differing:
+            raise InputError(f"{path} and {first_path} are not shards of one run: they differ in {', '.join(differing)}")
+    return whole[0]
