@@ -6,7 +6,6 @@ are not installed or the suite does not run as root (.ci/run installs them as ro
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from csd.testing.cli import run_cli_in_process as run_cli
 from slurm_cluster import SlurmCluster, missing
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,3 +73,34 @@ def test_paper_experiment_through_the_slurm_launcher_then_collect(slurm_cluster,
     assert collected["labels"] == ["T=0", "T=1", "T=2"]
     single = json.loads((sweep_dir / "0" / "results.json").read_text())
     np.testing.assert_array_equal(collected["expected_score"][0], single["expected_score"])
+
+
+CSV = "model,b1,b2,b3,b4\na,9,1,5,7\nb,8,2,6,3\nc,7,3,4,6\nd,6,4,3,5\ne,5,5,2,4\n"
+
+
+@pytest.mark.slow
+def test_shards_on_cpu_nodes_a_lost_one_rerun_alone_then_collect(slurm_cluster, tmp_path):
+    (tmp_path / "my.csv").write_text(CSV)
+    run = ["data.path=my.csv", "n_runs=1500", "seed=4", "elimination.t=1", "order_sensitivity=0", "plots.format=[svg]"]
+    parent = tmp_path / "multirun"
+    cpu_only = launcher("hydra.launcher.gpus_per_node=null")
+    # shard 1 of 3 is left out, as if its task had been killed
+    proc = csd_run(slurm_cluster, "-m", *cpu_only, *run, "shard.index=0,2", "shard.count=3",
+                   f"hydra.sweep.dir={parent}", cwd=tmp_path)
+    assert proc.returncode == 0, f"{proc.stderr}\n{slurm_cluster.logs()}"
+    submission = next((parent / ".submitit").rglob("*_submission.sh")).read_text()
+    assert "--gpus-per-node" not in submission and "#SBATCH --array=0-1" in submission
+    proc = csd_run(slurm_cluster, "mode=collect", f"dir={parent}", cwd=tmp_path)
+    assert proc.returncode != 0 and "shard(s) 1 of 3 missing" in proc.stderr
+    proc = csd_run(slurm_cluster, "-m", *cpu_only, *run, "shard.index=1", "shard.count=3",
+                   f"hydra.sweep.dir={parent}", "hydra.sweep.subdir=rerun1", cwd=tmp_path)
+    assert proc.returncode == 0, f"{proc.stderr}\n{slurm_cluster.logs()}"
+    proc = csd_run(slurm_cluster, "mode=collect", f"dir={parent}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    merged = json.loads((parent / "collect" / "results.json").read_text())
+    assert merged["shards"]["runs"] == ["0", "rerun1", "1"] and merged["n_runs"] == 1500
+    single = run_cli(*run, f"hydra.run.dir={tmp_path / 'single'}", cwd=tmp_path)
+    assert single.returncode == 0, single.stderr
+    expected = json.loads((tmp_path / "single" / "results.json").read_text())
+    for key in ("expected_score", "stderr", "champion_prob", "rank_probs", "survival"):
+        assert merged[key] == expected[key], key
