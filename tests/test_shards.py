@@ -24,7 +24,7 @@ def as_json(result) -> str:
     return json.dumps(result.to_dict(), sort_keys=True)
 
 
-def merged_shards(function, count: int, *args, tmp_path: Path, **options):
+def played_in_shards(function, count: int, *args, tmp_path: Path, **options):
     """`function(TABLE, *args, **options)` played as `count` shards, each saved to and
     loaded from disk, and merged in reverse order."""
     paths = []
@@ -33,7 +33,7 @@ def merged_shards(function, count: int, *args, tmp_path: Path, **options):
         function(TABLE, *args, shard=shard, **options)
         paths.append(tmp_path / f"shard{index}.npz")
         shard.save(paths[-1])
-    with shards.merged([shards.Shard.load(path) for path in reversed(paths)]):
+    with shards.merged_shards([shards.Shard.load(path) for path in reversed(paths)]):
         return function(TABLE, *args, **options)
 
 
@@ -43,17 +43,17 @@ def test_simulate_shards_merge_to_the_single_job_bit_for_bit(tmp_path, estimator
     single = csd.simulate(TABLE, **options)
     one_shard = csd.simulate(TABLE, shard=(1, 3), **options)
     assert one_shard.n_runs == 733 - 366 and not np.array_equal(one_shard.expected_score, single.expected_score)
-    assert as_json(merged_shards(csd.simulate, 3, tmp_path=tmp_path, **options)) == as_json(single)
+    assert as_json(played_in_shards(csd.simulate, 3, tmp_path=tmp_path, **options)) == as_json(single)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("estimator", ["plain", "cv"])
 def test_sweep_and_bootstrap_shards_merge_to_the_single_job_bit_for_bit(tmp_path, estimator):
     options = dict(n_runs=700, seed=5, estimator=estimator)
-    assert as_json(merged_shards(csd.sweep, 2, [0, 1, 2], tmp_path=tmp_path, **options)) == as_json(
+    assert as_json(played_in_shards(csd.sweep, 2, [0, 1, 2], tmp_path=tmp_path, **options)) == as_json(
         csd.sweep(TABLE, [0, 1, 2], **options))
     options = dict(n_runs=300, n_boot=4, seed=5, estimator=estimator)
-    assert as_json(merged_shards(csd.bootstrap, 3, tmp_path=tmp_path, **options)) == as_json(
+    assert as_json(played_in_shards(csd.bootstrap, 3, tmp_path=tmp_path, **options)) == as_json(
         csd.bootstrap(TABLE, **options))
 
 

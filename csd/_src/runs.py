@@ -392,10 +392,10 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
 
 def _collect_shards(ctx: Context, root: Path, found: list[tuple[Path, dict]]) -> RunOutput:
     """mode=collect over the shards of one run: the run's own mode, replayed on the
-    shards' added totals (`shards.merged`), so its outputs are the single job's."""
+    shards' added totals (`shards.merged_shards`), so its outputs are the single job's."""
     original = RunConfig.from_dict(shards.whole_config(root, found))
     recordings = [shards.Shard.load(shards.sidecar(path.parent)) for path, _ in found]
-    with shards.merged(recordings):
+    with shards.merged_shards(recordings):
         output = MODES[original.mode](original, ctx)
     output.results["shards"] = {"dir": str(root), "count": len(found),
                                 "runs": [str(path.parent.relative_to(root)) for path, _ in found]}

@@ -9,7 +9,7 @@ whole range in any order. Shard i of S plays runs [i N / S, (i + 1) N / S) of ea
 replicate), and records the totals of each call, with the pilot sums of the cv
 estimator, which every shard computes whole (they come from a stream of their own).
 
-Merging replays the job: inside `merged(recordings)` each `run_engine` call returns the
+Merging replays the job: inside `merged_shards(recordings)` each `run_engine` call returns the
 added totals of that call and each `run_pilot` call the recorded pilot, so the same code
 that made the single job's result makes the merged one, from the same integers:
 E[S], SE, P(champion), the rank distribution, survival, order sensitivity, everything.
@@ -18,7 +18,7 @@ E[S], SE, P(champion), the rank distribution, survival, order sensitivity, every
     with playing(shard):
         simulate(table, n_runs=100_000, seed=0)   # plays runs 25,000 .. 49,999
     shard.save("shard.npz")
-    with merged([Shard.load(p) for p in paths]):
+    with merged_shards([Shard.load(p) for p in paths]):
         result = simulate(table, n_runs=100_000, seed=0)   # plays nothing
 
 A stopping rule (`target_se`) cannot be split: it decides from all the runs so far.
@@ -175,7 +175,7 @@ def playing(shard: Shard | None):
 
 
 @contextlib.contextmanager
-def merged(shards: Sequence[Shard]):
+def merged_shards(shards: Sequence[Shard]):
     """Inside it, the k-th `run_engine` call returns the k-th calls' totals of `shards`
     added, and the k-th `run_pilot` call their pilot: the single job's, exactly.
 
@@ -183,6 +183,8 @@ def merged(shards: Sequence[Shard]):
       InputError: when the shards are not exactly 0 .. S - 1 of one S, or the job that
         replays them makes other calls than they recorded.
     """
+    if not shards:
+        raise InputError("no shards to merge")
     check_complete([(shard.index, shard.count, str(shard.index)) for shard in shards])
     first = shards[0]
     if any(len(s.engine) != len(first.engine) or len(s.pilot) != len(first.pilot) for s in shards):

@@ -93,8 +93,8 @@ def simulate(
         probability and control terms of its own; rank_probs and survival are plain
         averages.
       shard: (i, S) plays only shard i of S, the global runs [i N / S, (i + 1) N / S)
-        (order sensitivity's too), and returns their result; a `csd._src.shards.Shard`
-        also keeps their exact totals, which `shards.merged` adds back into the single
+        (order sensitivity's too), and returns their result; a `csd.Shard(i, S)` also
+        keeps their exact totals, which `csd.merged_shards` adds back into the single
         job's result bit for bit (`csd-run shard.index=i shard.count=S`, docs/cluster.md).
         Not with target_se.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
