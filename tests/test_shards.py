@@ -4,6 +4,10 @@ result bit for bit, through the library and through `csd-run shard.* ` + `mode=c
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +114,30 @@ def test_csd_run_collect_names_a_duplicated_shard(tmp_path):
         assert proc.returncode == 0, proc.stderr
     proc = run_cli("mode=collect", f"dir={tmp_path}/parent", cwd=tmp_path)
     assert proc.returncode != 0 and "shard 0 (a, b)" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_killed_shard_rerun_in_its_own_folder_then_collect(tmp_path):
+    """A shard's process killed mid-run (SIGKILL: no cleanup) leaves a stale lock and
+    staging folder; the same command run again takes the folder over and collect completes."""
+    (tmp_path / "my.csv").write_text(CSV)
+    parent = tmp_path / "parent"
+    args = ["data.path=my.csv", "n_runs=400000", "seed=2", "estimator=plain", "order_sensitivity=0",
+            "plots.format=[svg]", "shard.count=2", "progress=false"]
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    killed = subprocess.Popen([sys.executable, "-m", "csd", *args, "shard.index=1", f"hydra.run.dir={parent}/1"],
+                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((parent / "1").glob(".staging-*")):
+        assert killed.poll() is None and time.monotonic() < deadline, "the shard ended before it could be killed"
+        time.sleep(0.05)
+    killed.kill()
+    killed.wait()
+    assert not (parent / "1" / "results.json").exists()
+    for index in (0, 1):
+        proc = run_cli(*args, f"shard.index={index}", f"hydra.run.dir={parent}/{index}", cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+    proc = run_cli("mode=collect", f"dir={parent}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    merged = json.loads((parent / "collect" / "results.json").read_text())
+    assert merged["n_runs"] == 400000 and merged["shards"]["runs"] == ["0", "1"]

@@ -65,6 +65,7 @@ def test_paper_experiment_through_the_slurm_launcher_then_collect(slurm_cluster,
     # submitit's sbatch file asked for the launcher's GPU (the test node advertises one)
     submissions = list((sweep_dir / ".submitit").rglob("*_submission.sh"))
     assert submissions and "#SBATCH --gpus-per-node=1" in submissions[0].read_text()
+    assert f"{sys.executable} -u -m submitit.core._submit" in submissions[0].read_text()  # this venv's Python
     tasks = sorted(json.loads((sweep_dir / str(num) / "results.json").read_text())["tournament"]["elimination"] for num in range(3))
     assert tasks == [0, 1, 2]
     proc = csd_run(slurm_cluster, "mode=collect", f"dir={sweep_dir}", cwd=tmp_path)
