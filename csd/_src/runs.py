@@ -363,7 +363,8 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
 def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=collect: merges the simulate runs of a multirun folder (one schedule each) into
     one sweep (`SweepResult`, coupling `collected`): E[S] per schedule and the drop
-    against the first job's schedule, with independent SEs."""
+    against the first job's schedule, with independent SEs. When `dir` holds the shards of
+    one run (shard.count > 1), it merges them instead (`_collect_shards`)."""
     if config.dir is None:
         raise InputError("mode=collect needs dir=FOLDER: the multirun folder to merge", "dir")
     root = Path(config.dir).expanduser().resolve()
@@ -451,7 +452,9 @@ def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
     with shards.playing(shard):
         output = MODES[config.mode](config, ctx)
     shard.save(shards.sidecar(ctx.out_dir))  # the exact totals collect adds, beside results.json
-    return output
+    note = (f"shard {shard.index} of {shard.count}: this result is of its share of the runs only; "
+            f"`csd-run mode=collect dir=PARENT` merges the {shard.count} shards into the whole run's")
+    return dataclasses.replace(output, summary=output.summary + [note], terminal=f"{output.terminal}\n{note}")
 
 
 SHARDED_MODES = ("simulate", "sweep", "bootstrap")
