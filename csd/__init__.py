@@ -20,6 +20,7 @@ _HOMES = {
     "OutlierResult": "csd._src.results",
     "Report": "csd._src.report.api",
     "ScoreTable": "csd._src.table",
+    "Shard": "csd._src.shards",
     "SimulationResult": "csd._src.results",
     "SweepResult": "csd._src.results",
     "Tournament": "csd._src.spec",
@@ -27,6 +28,7 @@ _HOMES = {
     "bootstrap": "csd._src.bootstrap",
     "compare": "csd._src.compare",
     "load_table": "csd._src.table",
+    "merged_shards": "csd._src.shards",
     "order_rounds": "csd._src.rounds",
     "order_sensitivity": "csd._src.orders",
     "outlier_test": "csd._src.compare",
@@ -77,6 +79,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         SweepResult,
     )
     from csd._src.rounds import order_rounds
+    from csd._src.shards import Shard, merged_shards
     from csd._src.simulate import simulate
     from csd._src.spec import Tournament
     from csd._src.sweep import sweep

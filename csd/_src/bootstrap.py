@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.baselines import places
 from csd._src.driver import check_run, prepare, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
@@ -35,6 +35,7 @@ DEFAULT_INTERVAL = {"benchmarks": "expanded", "noise": "shifted"}
 
 
 @warns_frozen()
+@shards.shardable
 def bootstrap(
     table: ScoreTable,
     n_boot: int = 200,
@@ -125,6 +126,8 @@ def bootstrap(
         fixed before the replicates' runs, and one pilot instead of one per replicate.
         `result.variance_reduction` says what it gained; `mc_stderr` is then cv's.
       tournament, **rules: the rules every replicate plays, as in `simulate`.
+      shard: (i, S) plays shard i of S of the runs of every replicate (and of the point
+        estimate), as `simulate` does.
       The other options are those of `simulate`.
 
     Returns:

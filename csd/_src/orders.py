@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.baselines import kendall_tau
 from csd._src.errors import check_int
 from csd._src.estimator import pilot_size
@@ -80,7 +80,7 @@ def order_sensitivity(
     if reference is None:
         reference = simulate(table_or_probs, tournament=tournament, n_runs=n_runs or 10_000, seed=seed,
                              chunk_size=chunk_size)
-    runs = n_runs or max(200, reference.n_runs // n_orders)
+    runs = n_runs or max(200, shards.whole_runs(reference.n_runs) // n_orders)
     fixed = tournament.replace(order="given", tiers=None)
     orders = random_orders(reference.rounds, tournament.tiers, n_orders, seed)
     # cv's pilot is at least 1,024 runs: below that many runs per order it would cost more

@@ -23,7 +23,7 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
-from csd._src import rundir, sidecar
+from csd._src import rundir, shards, sidecar
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
@@ -396,12 +396,16 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
 def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=collect: merges the simulate runs of a multirun folder (one schedule each) into
     one sweep (`SweepResult`, coupling `collected`): E[S] per schedule and the drop
-    against the first job's schedule, with independent SEs."""
+    against the first job's schedule, with independent SEs. When `dir` holds the shards of
+    one run (shard.count > 1), it merges them instead (`_collect_shards`)."""
     if config.dir is None:
         raise InputError("mode=collect needs dir=FOLDER: the multirun folder to merge", "dir")
     root = Path(config.dir).expanduser().resolve()
     if not root.is_dir():
         raise InputError(f"dir={config.dir!r}: no such folder", "dir")
+    found = shards.find(root)
+    if found:
+        return _collect_shards(ctx, root, found)
     found, broken = _collected_runs(root)
     runs = sorted(found, key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
     skipped = [f"{path.relative_to(root)} ({reason})" for path, reason in broken]
@@ -428,6 +432,19 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing,
                           skipped=[{"run": str(path.relative_to(root)), "reason": reason} for path, reason in broken])
     return output
+
+
+def _collect_shards(ctx: Context, root: Path, found: list[tuple[Path, dict]]) -> RunOutput:
+    """mode=collect over the shards of one run: the run's own mode, replayed on the
+    shards' added totals (`shards.merged_shards`), so its outputs are the single job's."""
+    original = RunConfig.from_dict(shards.whole_config(root, found))
+    recordings = [shards.Shard.load(shards.sidecar(path.parent)) for path, _ in found]
+    with shards.merged_shards(recordings):
+        output = MODES[original.mode](original, ctx)
+    output.results["shards"] = {"dir": str(root), "count": len(found),
+                                "runs": [str(path.parent.relative_to(root)) for path, _ in found]}
+    summary = output.summary + [f"merged {len(found)} shards from `{root}`"]
+    return dataclasses.replace(output, summary=summary)
 
 
 def run_report(config: RunConfig, ctx: Context) -> RunOutput:
@@ -478,8 +495,31 @@ def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
     check_choice("mode", config.mode, MODES)
     if config.top is not None and config.top < 1:
         raise InputError(f"top={config.top} must be >= 1 (the rows printed; top=null prints every row)", "top")
+    shard = _shard(config)
     with quiet():  # the outputs say where the tournaments froze (`_with_frozen`), not a Python warning
-        return MODES[config.mode](config, ctx)
+        if shard is None:
+            return MODES[config.mode](config, ctx)
+        with shards.playing(shard):
+            output = MODES[config.mode](config, ctx)
+    shard.save(shards.sidecar(ctx.out_dir))  # the exact totals collect adds, beside results.json
+    note = (f"shard {shard.index} of {shard.count}: this result is of its share of the runs only; "
+            f"`csd-run mode=collect dir=PARENT` merges the {shard.count} shards into the whole run's")
+    return dataclasses.replace(output, summary=output.summary + [note], terminal=f"{output.terminal}\n{note}")
+
+
+SHARDED_MODES = ("simulate", "sweep", "bootstrap")
+
+
+def _shard(config: RunConfig) -> shards.Shard | None:
+    """The `Shard` this job plays (None: the whole run)."""
+    count, index = check_int("shard.count", config.shard.count, 1), config.shard.index
+    if count == 1 and index in (None, 0):
+        return None
+    if index is None:
+        raise InputError(f"shard.count={count} needs shard.index=0..{count - 1}: the shard this job plays", "shard.index")
+    if config.mode not in SHARDED_MODES:
+        raise InputError(f"mode={config.mode} cannot be split into shards; modes {', '.join(SHARDED_MODES)} can", "shard.count")
+    return shards.Shard(index, count)
 
 
 # ---------------------------------------------------------------------------- helpers

@@ -8,6 +8,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from csd._src import shards
 from csd._src.control import Tables
 from csd._src.driver import Prepared, Totals, check_run, prepare, run_engine, run_pilot
 from csd._src.errors import InputError, check_int
@@ -61,6 +62,7 @@ def estimation(
 
 
 @warns_frozen()
+@shards.shardable
 def simulate(
     table_or_probs,
     *,
@@ -101,6 +103,11 @@ def simulate(
         probability and control terms of its own, clipped to [0, 1] (its SE is the
         unclipped estimate's; docs/variance.md); rank_probs and survival are plain
         averages.
+      shard: (i, S) plays only shard i of S, the global runs [i N / S, (i + 1) N / S)
+        (order sensitivity's too), and returns their result; a `csd.Shard(i, S)` also
+        keeps their exact totals, which `csd.merged_shards` adds back into the single
+        job's result bit for bit (`csd-run shard.index=i shard.count=S`, docs/cluster.md).
+        Not with target_se.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 

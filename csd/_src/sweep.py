@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.driver import PER_RUN_SUMS, Totals, prepare, run_engine
 from csd._src.errors import InputError, check_choice
 from csd._src.results import SimulationResult, SweepResult
@@ -39,6 +39,7 @@ MIN_PROFILE_MODELS = 8  # fewer models have too few peers for a trend: nobody is
 
 
 @warns_frozen()
+@shards.shardable
 def sweep(
     table_or_probs,
     schedules: Sequence = (0, 1, 2),
@@ -69,7 +70,7 @@ def sweep(
         number >= 0 each.
       estimator: as in `simulate`; with `cv` the drops, their SEs and the risk profiles
         come from the per-run control-variate scores (tables fitted per schedule).
-      The other options are those of `simulate`.
+      The other options (shard too) are those of `simulate`.
 
     Returns:
       A `SweepResult`.
