@@ -48,7 +48,8 @@ def small_table() -> csd.ScoreTable:
     """12 models x 7 benchmarks of distinct random scores, one missing."""
     scores = np.random.default_rng(11).random((12, 7)) * 100
     scores[4, 2] = np.nan
-    return csd.ScoreTable(tuple(f"m{i:02d}" for i in range(12)), tuple(f"b{k}" for k in range(7)), scores)
+    return csd.ScoreTable(tuple(f"m{i:02d}" for i in range(12)), tuple(f"b{k}" for k in range(7)), scores,
+                          notes=("b6: lower is better, flipped",))
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +67,12 @@ def captions(report_md: str) -> dict[str, str]:
     """{figure file: its caption} from report.md."""
     found = re.findall(r"!\[[^\]]+\]\(([a-z_]+\.png)\)\n\n\*[^*]+\*\s+(\S[^\n]*)", report_md)
     return dict(found)
+
+
+@pytest.mark.slow
+def test_report_says_what_reading_the_table_changed(small):
+    out, _, _ = small
+    assert "**Table notes.** b6: lower is better, flipped." in (out / "report.md").read_text()
 
 
 @pytest.mark.slow
