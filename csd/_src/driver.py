@@ -165,7 +165,7 @@ class Totals:
     score_sq_sum: np.ndarray
     diff_sq_sum: np.ndarray
     rank_count: np.ndarray
-    champion_count: np.ndarray
+    worst_rank_count: np.ndarray
     survival_count: np.ndarray
     round_score_sum: np.ndarray
     round_games_count: np.ndarray
@@ -181,7 +181,7 @@ class Totals:
             if field.name in PER_RUN_SUMS:
                 continue
             value = np.asarray(getattr(stats, field.name), dtype=np.int64)
-            if field.name == "rank_count":
+            if field.name in ("rank_count", "worst_rank_count"):
                 value = value[..., :n_players, :n_players]
             elif field.name not in ("n_runs", "round_games_count"):
                 value = value[..., :n_players]
@@ -505,7 +505,7 @@ def _empty_totals(batch: tuple[int, ...], n_schedules: int, rules: engine.Rules)
         score_sq_sum=np.zeros(per_model, np.int64),
         diff_sq_sum=np.zeros(per_model, np.int64),
         rank_count=np.zeros(per_model + (rules.n_players,), np.int64),
-        champion_count=np.zeros(per_model, np.int64),
+        worst_rank_count=np.zeros(per_model + (rules.n_players,), np.int64),
         survival_count=np.zeros(per_round, np.int64),
         round_score_sum=np.zeros(per_round, np.int64),
         round_games_count=np.zeros(batch + (n_schedules, rules.n_rounds), np.int64),

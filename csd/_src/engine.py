@@ -94,10 +94,13 @@ class ChunkStats(NamedTuple):
       score_sum: (S, M) sum of final scores (ticks).
       score_sq_sum: (S, M) sum of squared final scores.
       diff_sq_sum: (S, M) sum of (score under schedule s - score under schedule 0)^2.
-      rank_count: (S, M, M) [s, m, r] = runs where model m finished at place r (0 =
-        first); models tied on the final score take the places they span in a uniformly
-        random order (the run's tie keys, `rng.tie_key`), so every run is a strict ranking.
-      champion_count: (S, M) runs where model m finished with the top score, alone or tied.
+      rank_count: (S, M, M) [s, m, r] = runs where model m's best place was r (0 =
+        first): r = the number of models with a strictly higher final score, so models
+        tied on the final score share the better place (place 0 = the top score, alone
+        or tied).
+      worst_rank_count: (S, M, M) [s, m, r] = runs where model m's worst place was r:
+        r + 1 = the number of models with a final score >= its own (itself included), so
+        tied models share the worse place. A tie block spans best .. worst.
       survival_count: (S, K, M) runs where the model was active after round k's elimination.
       round_score_sum: (S, K, M) sum of scores after round k.
       round_games_count: (S, K) runs in which round k had at least one game.
@@ -114,7 +117,7 @@ class ChunkStats(NamedTuple):
     score_sq_sum: jnp.ndarray
     diff_sq_sum: jnp.ndarray
     rank_count: jnp.ndarray
-    champion_count: jnp.ndarray
+    worst_rank_count: jnp.ndarray
     survival_count: jnp.ndarray
     round_score_sum: jnp.ndarray
     round_games_count: jnp.ndarray
@@ -142,7 +145,7 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
     final, survival, round_score, round_games, control_score, champion_score = lax.map(
         lambda args: _play_tournament(rules, outcomes, args[0], seed_key, (keys, valid), args[1]), (schedules, tables)
     )
-    summary = _summarize(rules, final, survival, round_score, round_games, keys, valid)
+    summary = _summarize(rules, final, survival, round_score, round_games, valid)
     return summary._replace(control_score=control_score, champion_score=champion_score)
 
 
@@ -513,37 +516,39 @@ def _game_result(u, p_win, p_loss, is_low):
     return jnp.where(is_low, low_wins, high_wins), jnp.where(is_low, high_wins, low_wins)
 
 
-def _summarize(rules: Rules, final: State, survival, round_score, round_games, keys, valid) -> ChunkStats:
-    """Sums over the runs of a chunk; final: State of (S, C, M) arrays; keys: (C, 2) run keys."""
+def _summarize(rules: Rules, final: State, survival, round_score, round_games, valid) -> ChunkStats:
+    """Sums over the runs of a chunk; final: State of (S, C, M) arrays."""
     score = final.score  # padding runs score 0
     baseline_gap = score - score[:1]
-    rank = jax.vmap(jax.vmap(_final_rank, in_axes=(None, 0, 0)), in_axes=(None, 0, None))(rules, score, keys)
+    best, worst = jax.vmap(jax.vmap(_final_places, in_axes=(None, 0)), in_axes=(None, 0))(rules, score)
     in_valid_runs = jnp.broadcast_to(valid[:, None], score.shape[1:]).astype(jnp.int32)  # (C, M)
-    top = score == score.max(axis=-1, keepdims=True)  # padding slots score 0, never above a real model
+    count_places = jax.vmap(_per_model_counts, in_axes=(0, None, None))
     return ChunkStats(
         n_runs=valid.sum(dtype=jnp.int32),
         score_sum=score.sum(1),
         score_sq_sum=(score * score).sum(1),
         diff_sq_sum=(baseline_gap * baseline_gap).sum(1),
-        rank_count=jax.vmap(_per_model_counts, in_axes=(0, None, None))(rank, rules.n_models, in_valid_runs),
-        champion_count=(top & valid[:, None]).sum(1, dtype=jnp.int32),
+        rank_count=count_places(best, rules.n_models, in_valid_runs),
+        worst_rank_count=count_places(worst, rules.n_models, in_valid_runs),
         survival_count=survival,
         round_score_sum=round_score,
         round_games_count=round_games,
     )
 
 
-def _final_rank(rules: Rules, score, run_key) -> jnp.ndarray:
-    """(M,) int32: 0-based place by final score, one run; models with equal scores take
-    the places they span in a uniformly random order (`rng.tie_key` of the run's key,
-    (2,) uint32), as a coin decides a tied game, and padding slots come last.
+def _final_places(rules: Rules, score) -> tuple[jnp.ndarray, jnp.ndarray]:
+    """(best, worst), each (M,) int32: the 0-based places a model's final score spans in
+    one run. best = #{models scoring strictly higher}; worst = #{models scoring >= it} - 1
+    (itself included), so a tie block of g models spans best .. best + g - 1.
 
-    Every place goes to exactly one model, so over the runs a tie of g models gives each
-    of them each place of its span with probability 1/g."""
+    One sort and two binary searches (O(M log M)); padding slots score -1 here, below
+    every real model, so they never count (their own places are dropped later)."""
     real = jnp.arange(rules.n_models) < rules.n_players
-    tie_key = rng.tie_key(run_key[0])
-    rand = rng.model_keys(tie_key, rules.n_models)
-    return order_models(rules.layout, jnp.where(real, score, -1), rand, rng.tag_mask(tie_key)).rank
+    level = jnp.where(real, score, -1)
+    ascending = jnp.sort(level)
+    best = rules.n_models - jnp.searchsorted(ascending, level, side="right")
+    worst = rules.n_models - 1 - jnp.searchsorted(ascending, level, side="left")
+    return best.astype(jnp.int32), worst.astype(jnp.int32)
 
 
 def _per_model_counts(values, n_bins: int, weight=1) -> jnp.ndarray:

@@ -22,8 +22,10 @@ Example:
   >>> again.tournament == result.tournament and np.array_equal(again.rank_probs, result.rank_probs)
   True
   >>> arrays = {}
-  >>> result.to_dict(arrays)["rank_probs"], sorted(arrays)
-  ({'sidecar': 'rank_probs', 'shape': [3, 3], 'dtype': '<f8'}, ['expected_score_by_round', 'rank_probs', 'survival'])
+  >>> result.to_dict(arrays)["rank_probs"]
+  {'sidecar': 'rank_probs', 'shape': [3, 3], 'dtype': '<f8'}
+  >>> sorted(arrays)
+  ['expected_score_by_round', 'rank_probs', 'survival', 'worst_rank_probs']
   >>> # a, alone in its score group in one of the two rounds, gets a bye worth 0 there and b ties
   >>> # it; both rounds play a game, so nothing froze (no csd.FrozenRoundsWarning)
   >>> print(result.table().text())
@@ -32,7 +34,7 @@ Example:
      2  b      1.000   0       1.0000       1-2
      3  c      0.000   0       0.0000         3
   P(champion): P(top final score, alone or tied); tied leaders all count, so the column can sum above 1.
-  rank: place by E[S]; rank 90%: central 90% of the simulated final place, tied models placed in random order.
+  rank: place by E[S]; rank 90%: central 90% of the simulated final place, a tie counting as every place it spans.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ ACTIVE_ROUND_SHARE = 0.01  # a round "matters" if it plays a game in this share 
 CHAMPION_LEGEND = "P(champion): P(top final score, alone or tied); tied leaders all count, so the column can sum above 1"
 RANK_LEGEND = (
     f"rank: place by E[S]; rank {RANK_COVERAGE:.0%}: central {RANK_COVERAGE:.0%} of the simulated final place, "
-    "tied models placed in random order"
+    "a tie counting as every place it spans"
 )
 PLACES_LEGEND = "tied scores share the better place"  # `baselines.places`
 
@@ -230,15 +232,16 @@ class SimulationResult(_Plain):
       rounds: (K,) benchmark names, in round order.
       expected_score: (M,) E[S_m], mean final score over the runs.
       stderr: (M,) Monte Carlo standard error of `expected_score`, sd(S_m) / sqrt(N).
-      rank_probs: (M, M) [m, r] = P(model m finishes at place r + 1); models tied on the
-        final score take the places they span in a uniformly random order (a tie of g
-        models gives each 1/g of each place), so every row and every column sums to 1.
+      rank_probs: (M, M) [m, r] = P(model m's best place is r + 1), its best place being
+        1 + the number of models with a strictly higher final score: models tied on the
+        final score share the better place, so every row sums to 1 and a column can sum
+        above 1 (column 0: the top score, alone or tied).
       champion_prob: (M,) P(top final score, alone or tied), so the column can sum to
-        more than 1 (rank_probs[:, 0] splits a shared top instead): with `cv`, the mean
+        more than 1: with `cv`, the mean
         over the runs of P(top | everything before the last round's games), which the
         kernel computes exactly (`engine._champion_before_last_round`), less control
-        terms, clipped to [0, 1] (docs/variance.md); with `plain`, the share of runs with
-        the top score.
+        terms, clipped to [0, 1] (docs/variance.md); with `plain`, rank_probs[:, 0], the
+        share of runs with the top score.
       survival: (M, K) P(active after the elimination that follows round k).
       expected_score_by_round: (M, K) E[score after round k].
       n_runs: N.
@@ -262,9 +265,13 @@ class SimulationResult(_Plain):
       champion_variance_reduction: (M,) Var(won or not) / Var(P(won | before the last
         round)) on the same runs (None for `plain`; NaN where neither varies).
       pilot_runs: the runs that fitted the cv tables (not among the N; 0 for `plain`).
+      worst_rank_probs: (M, M) [m, r] = P(model m's worst place is r + 1), its worst place
+        being the number of models with a final score >= its own (itself included): tied
+        models share the worse place. A tie block spans best .. worst place; None in
+        results written before it existed.
     """
 
-    SIDECAR = ("rank_probs", "survival", "expected_score_by_round")
+    SIDECAR = ("rank_probs", "worst_rank_probs", "survival", "expected_score_by_round")
 
     models: tuple[str, ...]
     rounds: tuple[str, ...]
@@ -288,6 +295,7 @@ class SimulationResult(_Plain):
     pilot_runs: int = 0
     champion_stderr: np.ndarray | None = None
     champion_variance_reduction: np.ndarray | None = None
+    worst_rank_probs: np.ndarray | None = None
 
     def last_active_round(self, share: float = ACTIVE_ROUND_SHARE) -> int | None:
         """The last round position (0-based) that played a game in at least `share` of the
@@ -316,11 +324,13 @@ class SimulationResult(_Plain):
 
     def rank_interval(self, coverage: float = RANK_COVERAGE) -> tuple[np.ndarray, np.ndarray]:
         """(low, high), each (M,) int: the central `coverage` interval of each model's
-        simulated final rank (1 = best)."""
-        cumulative = np.cumsum(self.rank_probs, axis=1)
+        simulated final place (1 = best), a tie counting as every place it spans: low is
+        the lower quantile of the best place (`rank_probs`), high the upper quantile of the
+        worst place (`worst_rank_probs`; `rank_probs` in results written without it)."""
+        worst = self.rank_probs if self.worst_rank_probs is None else self.worst_rank_probs
         tail = (1.0 - coverage) / 2
-        low = (cumulative < tail - 1e-12).sum(axis=1) + 1
-        high = (cumulative < 1.0 - tail - 1e-12).sum(axis=1) + 1
+        low = (np.cumsum(self.rank_probs, axis=1) < tail - 1e-12).sum(axis=1) + 1
+        high = (np.cumsum(worst, axis=1) < 1.0 - tail - 1e-12).sum(axis=1) + 1
         return low, high
 
     def table(self) -> ResultTable:

@@ -56,8 +56,8 @@ DROP_SE_INDEPENDENT = (
     "together and gives the paired SE."
 )
 RANK_HEATMAP_CAPTION = (
-    "P(final rank) of each model, best first. Models tied on the final score take the places they span in a "
-    "random order, so every row and every column sums to 1"
+    "P(final rank) of each model, best first. Models tied on the final score share the better place, so every "
+    "row sums to 1 and a column can sum above 1"
 )
 SIMULATE_LEGEND = (  # before the table's own legend (`ResultTable.legend`), which the terminal shows too
     "E[S]: the Expected Win Score, the mean final score over N simulated tournaments; SE: its Monte "
@@ -693,13 +693,15 @@ def _run_folder_problem(folder: Path) -> str | None:
 
 # The per-model arrays a collected result must hold, by their axes (M models, K rounds).
 _RESULT_AXES = {"expected_score": "M", "stderr": "M", "champion_prob": "M", "rank_probs": "MM", "survival": "MK",
-                "expected_score_by_round": "MK"}
+                "expected_score_by_round": "MK", "worst_rank_probs": "MM"}  # worst_rank_probs: None in older results
 
 
 def _shape_problem(result: SimulationResult) -> str | None:
     """What is wrong with a result's arrays (a cut-short or non-numeric field), or None."""
     sizes = {"M": len(result.models), "K": len(result.rounds)}
     for name, axes in _RESULT_AXES.items():
+        if getattr(result, name) is None:
+            continue
         value = np.asarray(getattr(result, name))
         shape = tuple(sizes[axis] for axis in axes)
         if value.dtype.kind not in "fiu":

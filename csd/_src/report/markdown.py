@@ -122,8 +122,9 @@ def report_markdown(a: Analysis, figures: Sequence[Figure], command: str, elapse
         "simulated rank interval is the central 90% of the model's final place over the tournaments "
         "(the randomness of the pairings); the bootstrap rank interval is the "
         f"{100 * boot.coverage:g}% interval over {boot.n_boot} resampled tables (which benchmarks were chosen). "
-        "Models that finish a tournament on the same score take the places they span in a random order; "
-        "P(champion) counts every model on the top score, alone or tied, so it can sum above 1.")
+        "Models that finish a tournament on the same score span the places of their tie, and the simulated "
+        "rank interval counts a tie as every place it spans; P(champion) counts every model on the top score, "
+        "alone or tied, so it can sum above 1.")
     add("")
     rows = []
     for m in order[:10]:
@@ -666,9 +667,9 @@ def figure_captions(a: Analysis) -> dict:
     low, high = ranking.rank_interval(0.9)
     heat = (f"Row m, column r: P(model m finishes at rank r) over the {ranking.n_runs:,} tournaments at T = 0, "
             "models by expected rank. A Swiss tournament leaves many models on the same final score; tied "
-            "models take the places they span in a random order, so a row spreads over its score group's "
-            f"places. {models[first]} finishes first (alone or tied) in {100 * ranking.champion_prob[first]:.0f}% of "
-            f"the tournaments; the median 90% rank interval spans {np.median(high - low):.0f} places, so one "
+            "models share the better place, so a column can sum above 1 (the rank interval counts a tie as every "
+            f"place it spans). {models[first]} finishes first (alone or tied) in "
+            f"{100 * ranking.champion_prob[first]:.0f}% of the tournaments; the median 90% rank interval spans {np.median(high - low):.0f} places, so one "
             "tournament says little and the ranking rests on the average E[S].")
     boot_caption = (f"E[S | T=0] (dot) and its {100 * boot.coverage:g}% bootstrap interval (bar) over {boot.n_boot} "
                     "resampled tables; the models go tier by tier (coloured bands, the tier named on the right), "
