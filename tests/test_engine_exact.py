@@ -54,6 +54,8 @@ def assert_matches_exact(probs, schedule, options, pairing, seed):
         min_active=options["min_active"],
     )
     assert_agrees_with_exact(result, exact, N_RUNS)
+    assert_probs_agree(result.rank_probs, exact["rank_probs"], N_RUNS, 1 / N_RUNS)  # best places
+    assert_probs_agree(result.worst_rank_probs, exact["worst_rank_probs"], N_RUNS, 1 / N_RUNS)
 
 
 FAST_CASES = 2  # a coin and a draw case in the fast tier; the other 28 cases in the slow tier
@@ -84,6 +86,7 @@ def test_rank_distribution_matches_the_exact_enumerator():
         draw_points=Fraction(options["draw_points"]), min_active=options["min_active"],
     )
     assert_probs_agree(result.rank_probs, exact["rank_probs"], N_RUNS, 1 / N_RUNS)
+    assert_probs_agree(result.worst_rank_probs, exact["worst_rank_probs"], N_RUNS, 1 / N_RUNS)
 
 
 @pytest.mark.slow

@@ -101,8 +101,8 @@ def simulate(
         and `result.estimator_note` says why) or `plain` (the average final score). E[S]
         and its SE use it, and P(champion) takes the last round's exact conditional
         probability and control terms of its own, clipped to [0, 1] (its SE is the
-        unclipped estimate's; docs/variance.md); rank_probs and survival are plain
-        averages.
+        unclipped estimate's; docs/variance.md); rank_probs, worst_rank_probs and
+        survival are plain averages.
       shard: (i, S) plays only shard i of S, the global runs [i N / S, (i + 1) N / S)
         (order sensitivity's too), and returns their result; a `csd.Shard(i, S)` also
         keeps their exact totals, which `csd.merged_shards` adds back into the single

@@ -60,9 +60,10 @@ def simulate_reference(
 
     Returns a dict of numpy arrays:
       expected_score (M,): mean final score; stderr (M,): its standard error
-      (sample sd, ddof=1, over sqrt(n_runs)); rank_probs (M, M): [m, r] = P(place of m
-      == r + 1), the g models tied on a score in a run sharing the g places they span
-      equally (1/g each); champion_prob (M,): P(top final score, alone or tied);
+      (sample sd, ddof=1, over sqrt(n_runs)); rank_probs (M, M): [m, r] = P(best place
+      of m == r + 1) with best place = 1 + #{j: S_j > S_m}; worst_rank_probs (M, M): the
+      same for the worst place #{j: S_j >= S_m} (m included); champion_prob (M,) =
+      rank_probs[:, 0], P(top final score, alone or tied);
       survival (M, K): P(active after the elimination following round k);
       expected_score_by_round (M, K): mean score after round k; n_runs (int).
     """
@@ -403,16 +404,16 @@ def summarize(final, mean_score_by_round, survival):
     """The dict of simulate_reference from the (N, M) final scores and the (K, M) means
     of the scores and active flags after each round."""
     n_runs, n_models = final.shape
-    above = (final[:, None, :] > final[:, :, None]).sum(axis=2)  # (N, M): #{j : S_j > S_m}
-    tied = (final[:, None, :] == final[:, :, None]).sum(axis=2)  # (N, M): #{j : S_j == S_m}, m too
+    best = (final[:, None, :] > final[:, :, None]).sum(axis=2)  # (N, M): #{j : S_j > S_m}
+    worst = (final[:, None, :] >= final[:, :, None]).sum(axis=2) - 1  # (N, M): #{j : S_j >= S_m} - 1
     place = np.arange(n_models)  # 0-based
-    spans = (above[:, :, None] <= place) & (place < (above + tied)[:, :, None])  # (N, M, M)
-    rank_probs = (spans / tied[:, :, None]).mean(axis=0)  # (M, M)
+    rank_probs = (best[:, :, None] == place).mean(axis=0)  # (M, M)
     return {
         "expected_score": final.mean(axis=0),
         "stderr": final.std(axis=0, ddof=1) / np.sqrt(n_runs),
         "rank_probs": rank_probs,
-        "champion_prob": (above == 0).mean(axis=0),
+        "worst_rank_probs": (worst[:, :, None] == place).mean(axis=0),
+        "champion_prob": rank_probs[:, 0],
         "survival": survival.T,  # (M, K)
         "expected_score_by_round": mean_score_by_round.T,  # (M, K)
         "n_runs": n_runs,

@@ -669,7 +669,8 @@ def figure_captions(a: Analysis) -> dict:
             "models by expected rank. A Swiss tournament leaves many models on the same final score; tied "
             "models share the better place, so a column can sum above 1 (the rank interval counts a tie as every "
             f"place it spans). {models[first]} finishes first (alone or tied) in "
-            f"{100 * ranking.champion_prob[first]:.0f}% of the tournaments; the median 90% rank interval spans {np.median(high - low):.0f} places, so one "
+            f"{100 * ranking.champion_prob[first]:.0f}% of the tournaments; the median 90% rank interval spans "
+            f"{np.median(high - low):.0f} places, so one "
             "tournament says little and the ranking rests on the average E[S].")
     boot_caption = (f"E[S | T=0] (dot) and its {100 * boot.coverage:g}% bootstrap interval (bar) over {boot.n_boot} "
                     "resampled tables; the models go tier by tier (coloured bands, the tier named on the right), "
