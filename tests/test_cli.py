@@ -93,6 +93,7 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
         "stderr",
         "rank",
         "rank_probs",
+        "worst_rank_probs",
         "champion_prob",
         "survival",
         "expected_score_by_round",
@@ -111,6 +112,7 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     assert results["config"]["elimination"] == {"kind": "constant", "t": 1, "min_active": 1}
     assert results["tournament"]["elimination"] == 1 and results["schedule"] == "T=1"
     assert results["rank_probs"]["sidecar"] == "rank_probs" and results["sidecar"]["file"] == "results.npz"
+    assert results["worst_rank_probs"]["sidecar"] == "worst_rank_probs"
     assert csd.SimulationResult.load(out / "results.json").tournament.elimination == 1
     assert len(results["models"]) == 65 and len(results["rounds"]) == 21
     assert results["table"]["missing_report"] == "0 missing cell(s), policy 'loss'"

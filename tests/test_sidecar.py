@@ -32,6 +32,7 @@ def fake_result(n_models: int = 5, n_rounds: int = 3, seed: int = 0) -> csd.Simu
         models=tuple(f"model-{m}" for m in range(n_models)), rounds=tuple(f"r{k}" for k in range(n_rounds)),
         expected_score=scores, stderr=np.full(n_models, 0.01), rank_probs=rank_probs,
         champion_prob=rank_probs[:, 0].copy(), survival=rng.uniform(size=(n_models, n_rounds)),
+        worst_rank_probs=np.roll(rank_probs, 1, axis=1),  # any sparse (M, M) shares k / N
         expected_score_by_round=np.cumsum(rng.uniform(size=(n_models, n_rounds)), axis=1), n_runs=n_runs,
         tournament=csd.Tournament(), seed=seed, round_activity=np.ones(n_rounds), estimator="cv",
         variance_reduction=np.array([np.nan, *np.ones(n_models - 1)]),
@@ -42,7 +43,7 @@ def assert_same(a: csd.SimulationResult, b: csd.SimulationResult) -> None:
     for field in ("models", "rounds", "n_runs", "tournament", "seed", "estimator"):
         assert getattr(a, field) == getattr(b, field), field
     for field in ("expected_score", "stderr", "rank_probs", "champion_prob", "survival", "expected_score_by_round",
-                  "round_activity", "variance_reduction"):
+                  "round_activity", "variance_reduction", "worst_rank_probs"):
         x, y = getattr(a, field), getattr(b, field)
         assert x.dtype == y.dtype and np.array_equal(x, y, equal_nan=True), field
 
@@ -65,7 +66,7 @@ def test_save_and_load_round_trip_exactly_with_the_arrays_in_the_sidecar(tmp_pat
     assert [p.name for p in written] == ["results.npz", "results.json"]
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["sidecar"] == {"file": "results.npz",
-                               "arrays": ["expected_score_by_round", "rank_probs", "survival"]}
+                               "arrays": ["expected_score_by_round", "rank_probs", "survival", "worst_rank_probs"]}
     assert data["rank_probs"] == {"sidecar": "rank_probs", "shape": [30, 30], "dtype": "<f8"}
     assert len(data["expected_score"]) == 30 and data["rank_interval"]["low"][0] == 1  # what a reader needs by eye
     assert_same(csd.SimulationResult.load(tmp_path / "results.json"), result)
@@ -101,7 +102,7 @@ def test_results_inside_results_put_their_arrays_under_their_own_names(tmp_path)
     arrays: dict = {}
     data = sweep.to_dict(arrays)
     assert data["results"][1]["rank_probs"]["sidecar"] == "results.1.rank_probs"
-    assert len(arrays) == 6 and np.array_equal(arrays["results.1.rank_probs"], sweep.results[1].rank_probs)
+    assert len(arrays) == 8 and np.array_equal(arrays["results.1.rank_probs"], sweep.results[1].rank_probs)
     sweep.save(tmp_path / "results.json")
     again = csd.SweepResult.load(tmp_path / "results.json")
     for a, b in zip(again.results, sweep.results):
@@ -129,7 +130,8 @@ def test_collect_reads_runs_with_a_sidecar_and_older_ones_inline(tmp_path):
     output = run_collect(RunConfig(mode="collect", dir=str(tmp_path)), Context(tmp_path / "collect"))
     assert output.results["labels"] == ["T=0", "T=1"]
     assert sorted(output.arrays) == [f"results.{s}.{name}" for s in (0, 1)
-                                     for name in ("expected_score_by_round", "rank_probs", "survival")]
+                                     for name in ("expected_score_by_round", "rank_probs", "survival",
+                                                  "worst_rank_probs")]
     for s, result in runs.items():
         assert np.array_equal(output.arrays[f"results.{s}.rank_probs"], result.rank_probs)
     (tmp_path / "0" / "results.npz").write_bytes(b"not an npz")  # caught by the run's manifest
