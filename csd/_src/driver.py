@@ -328,6 +328,7 @@ MEMORY_FRACTION = 0.5  # of the memory available, what one call may plan to use
 # played side by side, its pilot's int32 sums before they are added (`_compiled_pilot`).
 CV_BYTES_PER_CELL = 128
 CV_BYTES_PER_REPLICATE_CELL = 48
+PLACE_COUNTS = 2  # the (S, M, M) place counts: `rank_count` (best places) and `worst_rank_count`
 
 
 def score_values(rules: engine.Rules) -> int:
@@ -337,8 +338,9 @@ def score_values(rules: engine.Rules) -> int:
 
 def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int, cv: bool = False) -> None:
     """Refuses, before anything is allocated, a call whose rank counts cannot fit: the
-    (S, M, M) int64 totals on the host, about three copies while a chunk is added, and
-    the (S, M, M) int32 counts of a chunk on the device; with `cv`, also one whose pilot
+    two (S, M, M) int64 totals (best and worst places) on the host, about three copies
+    while a chunk is added, and their (S, M, M) int32 counts of a chunk on the device;
+    with `cv`, also one whose pilot
     sums and weight tables cannot: (S, K, M, V) cells, which grow with the square of the
     rounds (V = K * max(win, bye) + 1), where plain's memory does not grow with them.
 
@@ -346,12 +348,12 @@ def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int, cv:
       InputError: saying how much is needed and what lowers it.
     """
     players, slots = rules.n_players, rules.n_models
-    host = 3 * 8 * n_side_by_side * n_schedules * players * players
-    device = 2 * 4 * n_side_by_side * n_schedules * slots * slots
+    host = 3 * 8 * PLACE_COUNTS * n_side_by_side * n_schedules * players * players
+    device = 2 * 4 * PLACE_COUNTS * n_side_by_side * n_schedules * slots * slots
     budget = MEMORY_FRACTION * available_memory()
     if host + device > budget:
         cells = n_side_by_side * n_schedules
-        fits = int(math.sqrt(budget / (32 * cells)))
+        fits = int(math.sqrt(budget / (32 * PLACE_COUNTS * cells)))
         raise InputError(
             f"this call needs about {_gib(host + device)} of memory for the full rank distribution of "
             f"{players} models ({cells} x {players} x {players} counts), more than the {_gib(budget)} it may "
