@@ -108,7 +108,8 @@ def test_outputs_are_consistent_distributions():
     assert np.all(np.cumsum(best, axis=1) >= np.cumsum(worst, axis=1) - 1e-12)  # best place <= worst place
     assert np.any(np.cumsum(best, axis=1) > np.cumsum(worst, axis=1) + 0.01)  # ties span several places
     places = np.arange(1, 13)  # the first r places hold >= r best places, <= r worst places
-    assert np.all(np.cumsum(best.sum(axis=0)) >= places - 1e-9) and np.all(np.cumsum(worst.sum(axis=0)) <= places + 1e-9)
+    assert np.all(np.cumsum(best.sum(axis=0)) >= places - 1e-9)
+    assert np.all(np.cumsum(worst.sum(axis=0)) <= places + 1e-9)
     assert np.allclose(result.expected_score_by_round[:, -1], result.expected_score)
     active_after = result.survival.sum(axis=0)
     assert np.allclose(active_after, [10, 9, 9, 6, 5, 4])
@@ -164,7 +165,8 @@ def test_ranking_and_table_text_are_sorted_by_expected_score():
     lines = result.format_table().splitlines()
     assert lines[1].split()[:3] == ["1", "m0", "2.000"]
     assert lines[-2:] == result.table().legend.splitlines()  # under the table: how ties count
-    assert lines[-2].startswith("P(champion): P(top final score, alone or tied)") and "every place it spans" in lines[-1]
+    assert lines[-2].startswith("P(champion): P(top final score, alone or tied)")
+    assert "every place it spans" in lines[-1]
     assert result.to_dict()["rank"] == [1, 1, 3, 4]
 
 
