@@ -27,7 +27,9 @@ started = time.perf_counter()
 report = csd.report(
     table,
     out_dir=args.out,
-    tiers=csd.shipped_tiers("livebench"),  # the bootstrap resamples benchmarks inside each category
+    order="easy-first",                    # csd-run mode=report's round order: by category,
+    tiers=csd.shipped_tiers("livebench"),  # easiest first; the bootstrap resamples benchmarks
+    tier_order="easy-first",               # inside each category
     quick=args.quick,
     progress=print,                        # one line per step, with its wall time
 )

@@ -123,7 +123,7 @@ def bootstrap(
         fixed before the replicates' runs, and one pilot instead of one per replicate.
         `result.variance_reduction` says what it gained; `mc_stderr` is then cv's.
       tournament, **rules: the rules every replicate plays, as in `simulate`.
-      The other options are those of `simulate`.
+      n_runs, seed, chunk_size, progress: as in `simulate` (n_runs per replicate).
 
     Returns:
       A `BootstrapResult`.

@@ -133,8 +133,8 @@ class _Plain:
         for the fields `to_dict(arrays=...)` left a reference in (`load` reads them).
 
         Raises:
-          KeyError: for a missing field; ValueError for a malformed one, or one in a
-          sidecar that `arrays` lacks.
+          KeyError: for a missing field.
+          ValueError: for a malformed field, or one in a sidecar that `arrays` lacks.
         """
         hints = typing.get_type_hints(cls)
         fields = [f for f in dataclasses.fields(cls) if f.name in data or not _has_default(f)]
@@ -153,8 +153,9 @@ class _Plain:
         file with every array inline), with the arrays of the sidecar it names.
 
         Raises:
-          OSError: when a file cannot be read; KeyError or ValueError when it is not a
-          whole result.
+          OSError: when a file cannot be read.
+          KeyError: when it is not a whole result (a field is missing).
+          ValueError: when it is not a whole result (a field is malformed).
         """
         data, arrays = sidecar.load(path)
         return cls.from_dict(data, arrays)
