@@ -266,6 +266,7 @@ def _normal_cdf(x):
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::csd.FrozenRoundsWarning")  # 6 models freeze by round 9 of 20
 def test_benchmark_intervals_cover_the_population_expected_score_at_the_nominal_rate():
     # The `benchmarks-6x20` setting of studies/bootstrap_coverage/bootstrap_coverage.py, smaller: tables of
     # 6 models x 20 benchmarks, ability_m + N(0, 1) per cell, nominal 90%. The target, the

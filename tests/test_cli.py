@@ -106,6 +106,7 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     ):
         assert key in results, key
     assert results["mode"] == "simulate"
+    assert results["frozen_rounds"] is None and "warning:" not in proc.stdout  # LiveBench at T=1 plays every round
     assert results["config"]["n_runs"] == 2000 and results["config"]["seed"] == 3
     assert results["config"]["elimination"] == {"kind": "constant", "t": 1, "min_active": 1}
     assert results["tournament"]["elimination"] == 1 and results["schedule"] == "T=1"
@@ -159,7 +160,9 @@ def test_cli_scores_equal_the_library_on_the_same_options(tmp_path):
         results["rounds"] == list(prepared.table.benchmarks) == ["b1", "b4", "b3", "b2"]
     )  # means 7, 5.5, 4, 3
     assert results["table"]["n_missing"] == 1
-    expected = csd.simulate(prepared.table, n_runs=2000, seed=0, elimination=2, pairing="float")
+    with pytest.warns(csd.FrozenRoundsWarning, match="had left one active model"):  # 5 models - 2 - 2
+        expected = csd.simulate(prepared.table, n_runs=2000, seed=0, elimination=2, pairing="float")
+    assert results["frozen_rounds"]["message"] in proc.stdout  # csd-run says it too
     np.testing.assert_array_equal(results["expected_score"], expected.expected_score)
     np.testing.assert_array_equal(results["stderr"], expected.stderr)
 

@@ -12,6 +12,10 @@ from csd.testing.exact import exact_expectations
 
 import csd
 
+# These checks play every rule and schedule on tiny tables, frozen tournaments included
+# (rounds with no game: csd._src.frozen); their FrozenRoundsWarning is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::csd.FrozenRoundsWarning")
+
 N_RUNS = 20_000
 SLOW = pytest.mark.slow
 

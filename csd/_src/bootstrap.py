@@ -16,13 +16,14 @@ from typing import Callable, Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.baselines import places
 from csd._src.driver import check_run, prepare, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
 from csd._src.results import BootstrapResult
 from csd._src.estimator import control_mean, control_stderr, mean_stderr, resolve, variance_reduction
+from csd._src.frozen import warns_frozen
 from csd._src.simulate import estimation, simulate
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -33,6 +34,8 @@ INTERVALS = ("percentile", "shifted", "expanded")
 DEFAULT_INTERVAL = {"benchmarks": "expanded", "noise": "shifted"}
 
 
+@warns_frozen()
+@shards.shardable
 def bootstrap(
     table: ScoreTable,
     n_boot: int = 200,
@@ -123,6 +126,8 @@ def bootstrap(
         fixed before the replicates' runs, and one pilot instead of one per replicate.
         `result.variance_reduction` says what it gained; `mc_stderr` is then cv's.
       tournament, **rules: the rules every replicate plays, as in `simulate`.
+      shard: (i, S) plays shard i of S of the runs of every replicate (and of the point
+        estimate), as `simulate` does.
       n_runs, seed, chunk_size, progress: as in `simulate` (n_runs per replicate).
 
     Returns:

@@ -11,6 +11,7 @@ import numpy as np
 from csd._src import baselines, streams
 from csd._src.bootstrap import _coverage, _tier_columns, _tier_positions, bootstrap, intervals, resampled_columns
 from csd._src.errors import InputError, check_int
+from csd._src.frozen import frozen_rounds, present, record, warns_frozen
 from csd._src.results import Comparison, OutlierResult, SimulationResult
 from csd._src.simulate import simulate
 from csd._src.spec import Tournament, as_tournament
@@ -19,6 +20,7 @@ from csd._src.table import ScoreTable
 METHODS = ("csd", "mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
 
 
+@warns_frozen()
 def compare(
     table: ScoreTable,
     methods: Sequence[str] | None = None,
@@ -163,6 +165,7 @@ def _compare(table: ScoreTable, names: tuple[str, ...], run: _CsdRun, csd_result
     return comparison_of(table.models, scores, simulated)
 
 
+@warns_frozen()
 def outlier_test(
     table: ScoreTable,
     model: str,
@@ -234,7 +237,7 @@ def outlier_test(
     run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress, estimator)
     before = _compare(table, names, run, csd_result)
     after = _compare(table.with_scores(scores), names, run, None)
-    return OutlierResult(
+    result = OutlierResult(
         model=table.models[row],
         benchmarks=tuple(table.benchmarks[k] for k in columns),
         value=value,
@@ -245,6 +248,11 @@ def outlier_test(
         score_after={name: float(after.scores[name][row]) for name in names},
         tournament=run.tournament if "csd" in names else None,
     )
+    if "csd" not in names:
+        return result
+    found = [frozen_rounds(before.csd, "on the table"),
+             frozen_rounds(after.csd, f"on the perturbed table ({result.title()})")]
+    return dataclasses.replace(result, frozen_rounds=record(present(found)))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -173,6 +173,15 @@ class CompareConfig:
 
 
 @dataclasses.dataclass
+class ShardConfig:
+    """One run split over jobs (docs/cluster.md): shard `index` of `count` plays 1/count of
+    the runs; `csd-run mode=collect dir=PARENT` merges the shards bit for bit."""
+
+    index: Optional[int] = None
+    count: int = 1
+
+
+@dataclasses.dataclass
 class PlotsConfig:
     """The figures' file formats: any of png, pdf, svg."""
 
@@ -240,6 +249,7 @@ class RunConfig:
     collect: CollectConfig = dataclasses.field(default_factory=CollectConfig)
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     plots: PlotsConfig = dataclasses.field(default_factory=PlotsConfig)
+    shard: ShardConfig = dataclasses.field(default_factory=ShardConfig)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RunConfig:

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from csd._src import engine, estimator, rng, streams
+from csd._src import engine, estimator, rng, shards, streams
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
@@ -228,9 +228,13 @@ def run_engine(
         tournament, len(schedules), n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress,
         stopping=stop is not None, max_runs=max_runs, cv=tables is not None,
     )
+    first_run, n_played, merged = shards.engine_range(n_runs, stop)  # all runs, a shard's, or none (merging)
+    if merged is not None:
+        return merged
+    limit = limit if stop is not None else n_played
     batch = () if tournament.n_replicates is None else (tournament.n_replicates,)
     # Sized by the runs before `stop` is first asked: later checkpoints are multiples of it.
-    chunk = _chunk_size(tournament.rules, math.prod(batch), n_runs, chunk_size)
+    chunk = _chunk_size(tournament.rules, math.prod(batch), max(1, n_played), chunk_size)
     # The kernel's input shapes, checked on the host before it traces or runs.
     chex.assert_shape(schedules, (None, tournament.rules.n_rounds))
     chex.assert_shape(tournament.seed_key, (tournament.rules.n_models,))
@@ -247,10 +251,10 @@ def run_engine(
     done = 0
     # `stop` is asked only at fixed run counts, so where it stops does not depend on the
     # chunk size or the device count: a chunk never crosses a checkpoint (it is masked).
-    for checkpoint in stop_checkpoints(n_runs, limit) if stop is not None else [n_runs]:
+    for checkpoint in stop_checkpoints(n_runs, limit) if stop is not None else [n_played]:
         while done < checkpoint:
             index = done + np.arange(chunk, dtype=np.int64)
-            runs = place(index.astype(np.uint32), index < checkpoint)
+            runs = place((first_run + index).astype(np.uint32), index < checkpoint)
             stats = kernel(rules, *static, *words, *runs, tables)
             totals.add(stats, tournament.rules.n_players)
             done = min(done + chunk, checkpoint)
@@ -258,6 +262,7 @@ def run_engine(
                 progress(done, limit)
         if stop is None or stop(totals):
             break
+    shards.record_engine(n_runs, totals)
     return totals
 
 
@@ -370,6 +375,9 @@ def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed:
     (`n_runs` a multiple of B), over n_runs / B runs of each replicate on its own pilot stream
     (`streams.replicate_pilot_streams`). Integer sums of whole runs: they depend on
     nothing but the seed and `n_runs`, whatever the chunks."""
+    replayed = shards.replayed_pilot()
+    if replayed is not None:
+        return replayed
     n_devices, batch = len(jax.devices()), tournament.n_replicates
     per_call = estimator.PILOT_CHUNK if batch is None else max(1, estimator.PILOT_CHUNK // batch)
     chunk = -(-per_call // n_devices) * n_devices
@@ -385,6 +393,7 @@ def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed:
         index = done + np.arange(chunk, dtype=np.int64)
         runs = place(index.astype(np.uint32), index < n_runs)
         total = total + np.asarray(kernel(tournament.rules, *static, *words, *runs), np.int64)
+    shards.record_pilot(total)
     return total
 
 

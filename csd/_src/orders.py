@@ -5,9 +5,9 @@ scores built up in the earlier rounds, so another order gives another ranking.
 `order_sensitivity` plays the table under R random orders (inside tiers, where the
 tournament has them) and compares each ranking with the reported one.
 
-Under `random` pairing with 0-point byes a tournament can freeze: once every score group
-holds a single model, nobody plays again and the remaining benchmarks change nothing.
-`SimulationResult.round_activity` measures it; `frozen_rounds_warning` says it.
+Under `random` pairing a tournament can freeze: once every score group holds a single
+model, nobody plays again and the remaining benchmarks change nothing.
+`SimulationResult.round_activity` measures it; `csd._src.frozen` says it.
 
 Example:
   >>> import numpy as np, csd
@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.baselines import kendall_tau
 from csd._src.errors import check_int
 from csd._src.estimator import pilot_size
-from csd._src.results import ACTIVE_ROUND_SHARE, OrderSensitivity, SimulationResult
+from csd._src.frozen import warns_frozen
+from csd._src.results import OrderSensitivity, SimulationResult
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
 
@@ -38,6 +39,7 @@ ORDER_WORDS = {
 }
 
 
+@warns_frozen()  # nothing to warn of (the other orders are alternatives), but its simulations stay quiet
 def order_sensitivity(
     table_or_probs,
     tournament: Tournament | None = None,
@@ -78,7 +80,7 @@ def order_sensitivity(
     if reference is None:
         reference = simulate(table_or_probs, tournament=tournament, n_runs=n_runs or 10_000, seed=seed,
                              chunk_size=chunk_size)
-    runs = n_runs or max(200, reference.n_runs // n_orders)
+    runs = n_runs or max(200, shards.whole_runs(reference.n_runs) // n_orders)
     fixed = tournament.replace(order="given", tiers=None)
     orders = random_orders(reference.rounds, tournament.tiers, n_orders, seed)
     # cv's pilot is at least 1,024 runs: below that many runs per order it would cost more
@@ -125,27 +127,10 @@ def rounds_in_order(table_or_probs, names):
     return np.asarray(table_or_probs)[:, :, [int(name.removeprefix("round_")) for name in names]]
 
 
-def frozen_rounds_warning(result: SimulationResult) -> str | None:
-    """A warning when a run of final rounds played a game in under 1% of the tournaments
-    (`SimulationResult.round_activity`), else None."""
-    last = result.last_active_round()
-    n_rounds = len(result.rounds)
-    if last is None or last >= n_rounds - 1:
-        return None
-    first_idle = last + 2  # 1-based
-    span = f"round {n_rounds}" if first_idle == n_rounds else f"rounds {first_idle}-{n_rounds}"
-    return (
-        f"warning: {span} ({n_rounds - last - 1} of {n_rounds} benchmarks) played a game in under "
-        f"{ACTIVE_ROUND_SHARE:.0%} of the tournaments: the tournaments are frozen (every score group holds one "
-        "model, or one model is left), so those benchmarks barely change the ranking; consider pairing=float "
-        "or fewer rounds"
-    )
-
-
 def order_notes(result: SimulationResult, order: str | None = None) -> list[str]:
     """The header lines on the round order: which order was played (`order`: a
-    description; default from the tournament) and that the ranking depends on it, the
-    order sensitivity if measured, and the frozen-rounds warning if any."""
+    description; default from the tournament) and that the ranking depends on it, and the
+    order sensitivity if measured (where rounds froze: `csd._src.frozen`)."""
     spec = result.tournament
     if order is None:
         order = ORDER_WORDS[spec.order] + (f", inside {len(spec.tiers)} tiers" if spec.tiers else "")
@@ -157,8 +142,7 @@ def order_notes(result: SimulationResult, order: str | None = None) -> list[str]
     lines = [f"round order: {order}; {claim}"]
     if result.order_sensitivity is not None:
         lines.append(result.order_sensitivity.line())
-    warning = frozen_rounds_warning(result)
-    return lines + ([warning] if warning else [])
+    return lines
 
 
 def order_section(result: SimulationResult, order: str | None = None) -> str:

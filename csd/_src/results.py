@@ -24,7 +24,9 @@ Example:
   >>> arrays = {}
   >>> result.to_dict(arrays)["rank_probs"], sorted(arrays)
   ({'sidecar': 'rank_probs', 'shape': [3, 3], 'dtype': '<f8'}, ['expected_score_by_round', 'rank_probs', 'survival'])
-  >>> print(result.table().text())  # a alone in the top group gets a bye worth 0 in round 2
+  >>> # a, alone in its score group in one of the two rounds, gets a bye worth 0 there and b ties
+  >>> # it; both rounds play a game, so nothing froze (no csd.FrozenRoundsWarning)
+  >>> print(result.table().text())
   rank  model   E[S]  SE  P(champion)  rank 90%
      1  a      1.000   0       1.0000       1-2
      2  b      1.000   0       1.0000       1-2
@@ -714,6 +716,8 @@ class OutlierResult(_Plotted):
       score_before, score_after: method -> the model's score under that method (E[S] for
         `csd`; see `Comparison.scores`), on the table and on the perturbed table.
       tournament: the `Tournament` both tables were played under (None without `csd`).
+      frozen_rounds: where the `csd` tournaments of the table or the perturbed table froze
+        (`csd._src.frozen.record`: the message and one entry per table), else None.
     """
 
     model: str
@@ -725,6 +729,7 @@ class OutlierResult(_Plotted):
     score_before: dict[str, float]
     score_after: dict[str, float]
     tournament: Tournament | None = None
+    frozen_rounds: dict | None = None
 
     def table(self) -> ResultTable:
         """One row per method: rank before, after, the shift, score before and after."""

@@ -23,7 +23,7 @@ import numpy as np
 
 import csd
 from csd._src import plots as plot_module
-from csd._src import rundir, sidecar
+from csd._src import rundir, shards, sidecar
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
@@ -38,11 +38,12 @@ from csd._src.config import (
     prepare_table,
 )
 from csd._src.errors import InputError, check_choice, check_int
+from csd._src.frozen import FrozenRounds, found_in, message, quiet, record
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
 from csd._src.rundir import RunFolderError
 from csd._src.results import ResultTable, SimulationResult, SweepResult
-from csd._src.report.analysis import order_line
+from csd._src.report.analysis import frozen_in, order_line
 from csd._src.sweep import MIN_PROFILE_MODELS, sweep_result
 from csd._src.table import ScoreTable
 
@@ -268,10 +269,11 @@ def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTa
                       reference: SimulationResult, recorded: dict | None = None) -> RunOutput:
     """`output` with what its CSD ranking (`reference`) can claim about the round order:
     the order played, its sensitivity over `config.order_sensitivity` random orders
-    (measured here unless `reference` carries it; with a `prepared` table only) and the
-    frozen-rounds warning, as lines under the headline and a section of report.md. The
-    sensitivity also goes into results.json. Without `prepared`, the order is described
-    from the table facts the runs `recorded` (`_table_info`), if given."""
+    (measured here unless `reference` carries it; with a `prepared` table only), as lines
+    under the headline and a section of report.md (with each round's share of tournaments
+    that played a game; the frozen rounds' warning is `_with_frozen`'s). The sensitivity
+    also goes into results.json. Without `prepared`, the order is described from the table
+    facts the runs `recorded` (`_table_info`), if given."""
     if reference.order_sensitivity is None and config.order_sensitivity and prepared is not None:
         with prefixed(TOURNAMENT_KEYS):
             sensitivity = csd.order_sensitivity(
@@ -394,12 +396,16 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
 def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=collect: merges the simulate runs of a multirun folder (one schedule each) into
     one sweep (`SweepResult`, coupling `collected`): E[S] per schedule and the drop
-    against the first job's schedule, with independent SEs."""
+    against the first job's schedule, with independent SEs. When `dir` holds the shards of
+    one run (shard.count > 1), it merges them instead (`_collect_shards`)."""
     if config.dir is None:
         raise InputError("mode=collect needs dir=FOLDER: the multirun folder to merge", "dir")
     root = Path(config.dir).expanduser().resolve()
     if not root.is_dir():
         raise InputError(f"dir={config.dir!r}: no such folder", "dir")
+    found = shards.find(root)
+    if found:
+        return _collect_shards(ctx, root, found)
     found, broken = _collected_runs(root)
     runs = sorted(found, key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
     skipped = [f"{path.relative_to(root)} ({reason})" for path, reason in broken]
@@ -428,6 +434,19 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     return output
 
 
+def _collect_shards(ctx: Context, root: Path, found: list[tuple[Path, dict]]) -> RunOutput:
+    """mode=collect over the shards of one run: the run's own mode, replayed on the
+    shards' added totals (`shards.merged_shards`), so its outputs are the single job's."""
+    original = RunConfig.from_dict(shards.whole_config(root, found))
+    recordings = [shards.Shard.load(shards.sidecar(path.parent)) for path, _ in found]
+    with shards.merged_shards(recordings):
+        output = MODES[original.mode](original, ctx)
+    output.results["shards"] = {"dir": str(root), "count": len(found),
+                                "runs": [str(path.parent.relative_to(root)) for path, _ in found]}
+    summary = output.summary + [f"merged {len(found)} shards from `{root}`"]
+    return dataclasses.replace(output, summary=summary)
+
+
 def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=report: the paper's whole analysis (`csd.report`), written into ctx.out_dir:
     report.md, results.json and the figures. The rounds are ordered as `data` says; the
@@ -448,10 +467,12 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
         )
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
-                + order_line(report.analysis) + "\n" + report.analysis.ranking.format_table(top=config.top))
+                + report.analysis.ranking.format_table(top=config.top))
     arrays: dict = {}
-    return RunOutput(report.to_dict(arrays), "", "csd-run: report", [], report.markdown, terminal,
-                     written=report.files, arrays=arrays)
+    output = RunOutput(report.to_dict(arrays), "", "csd-run: report", [], report.markdown, terminal,
+                       written=report.files, arrays=arrays)
+    output = _with_frozen(output, frozen_in(report.analysis))
+    return dataclasses.replace(output, terminal=_with_notes(output.terminal, [order_line(report.analysis)]))
 
 
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
@@ -474,7 +495,31 @@ def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
     check_choice("mode", config.mode, MODES)
     if config.top is not None and config.top < 1:
         raise InputError(f"top={config.top} must be >= 1 (the rows printed; top=null prints every row)", "top")
-    return MODES[config.mode](config, ctx)
+    shard = _shard(config)
+    with quiet():  # the outputs say where the tournaments froze (`_with_frozen`), not a Python warning
+        if shard is None:
+            return MODES[config.mode](config, ctx)
+        with shards.playing(shard):
+            output = MODES[config.mode](config, ctx)
+    shard.save(shards.sidecar(ctx.out_dir))  # the exact totals collect adds, beside results.json
+    note = (f"shard {shard.index} of {shard.count}: this result is of its share of the runs only; "
+            f"`csd-run mode=collect dir=PARENT` merges the {shard.count} shards into the whole run's")
+    return dataclasses.replace(output, summary=output.summary + [note], terminal=f"{output.terminal}\n{note}")
+
+
+SHARDED_MODES = ("simulate", "sweep", "bootstrap")
+
+
+def _shard(config: RunConfig) -> shards.Shard | None:
+    """The `Shard` this job plays (None: the whole run)."""
+    count, index = check_int("shard.count", config.shard.count, 1), config.shard.index
+    if count == 1 and index in (None, 0):
+        return None
+    if index is None:
+        raise InputError(f"shard.count={count} needs shard.index=0..{count - 1}: the shard this job plays", "shard.index")
+    if config.mode not in SHARDED_MODES:
+        raise InputError(f"mode={config.mode} cannot be split into shards; modes {', '.join(SHARDED_MODES)} can", "shard.count")
+    return shards.Shard(index, count)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -513,8 +558,21 @@ def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, li
     summary = _summary(ctx, info, prepared.tiers, config) + [line]
     body = "## Result\n\n" + table.markdown(REPORT_ROWS) + (f"\n\n{legend}" if legend else "")
     terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
-                     arrays=arrays)
+    output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
+                       arrays=arrays)
+    return _with_frozen(output, found_in(result))
+
+
+def _with_frozen(output: RunOutput, found: Sequence[FrozenRounds]) -> RunOutput:
+    """`output` with the frozen rounds of its result (`csd._src.frozen`): `frozen_rounds`
+    in results.json (None when nothing froze), and the message as a warning under the
+    terminal's headline and in report.md's summary."""
+    results = {**output.results, "frozen_rounds": record(found)}
+    text = message(found)
+    if text is None:
+        return dataclasses.replace(output, results=results)
+    return dataclasses.replace(output, results=results, summary=[*output.summary, f"**warning:** {text}"],
+                               terminal=_with_notes(output.terminal, [f"warning: {text}"]))
 
 
 def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: str, extra: Sequence[str]) -> RunOutput:
@@ -552,8 +610,9 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
     )
     terminal = _headline(config.mode, table_info) + f"; N={sweep.n_runs:,}, " + ", ".join(labels)
     terminal += "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots,
-                     arrays=arrays)
+    output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots,
+                       arrays=arrays)
+    return _with_frozen(output, found_in(sweep))
 
 
 RISK_LABELS_ALL = 25  # up to this many models, the risk plot names them all

@@ -8,9 +8,11 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from csd._src import shards
 from csd._src.control import Tables
 from csd._src.driver import Prepared, Totals, check_run, prepare, run_engine, run_pilot
 from csd._src.errors import InputError, check_int
+from csd._src.frozen import warns_frozen
 from csd._src.estimator import (
     CHAMPION_SCALE,
     control_mean,
@@ -59,6 +61,8 @@ def estimation(
     return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
 
 
+@warns_frozen()
+@shards.shardable
 def simulate(
     table_or_probs,
     *,
@@ -99,6 +103,11 @@ def simulate(
         probability and control terms of its own, clipped to [0, 1] (its SE is the
         unclipped estimate's; docs/variance.md); rank_probs and survival are plain
         averages.
+      shard: (i, S) plays only shard i of S, the global runs [i N / S, (i + 1) N / S)
+        (order sensitivity's too), and returns their result; a `csd.Shard(i, S)` also
+        keeps their exact totals, which `csd.merged_shards` adds back into the single
+        job's result bit for bit (`csd-run shard.index=i shard.count=S`, docs/cluster.md).
+        Not with target_se.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 
@@ -113,8 +122,23 @@ def simulate(
       >>> table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
       ...     [[4.0, 4, 4], [3, 3, 3], [2, 2, 2], [1, 1, 1]]))
       >>> result = csd.simulate(table, n_runs=1000, seed=0)
-      >>> result.expected_score.tolist()
+      >>> result.expected_score.tolist()  # a, alone on 2 points in round 3, sits out a 0-point bye: b ties it
       [2.0, 2.0, 1.0, 0.0]
+
+      On six such benchmarks the tournament freezes: after round 4 every model is alone in
+      its score group, nobody plays again, and a `csd.FrozenRoundsWarning` says so.
+
+      >>> import warnings
+      >>> longer = csd.ScoreTable(table.models, tuple("uvwxyz"), np.repeat(table.scores[:, :1], 6, axis=1))
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     frozen = csd.simulate(longer, n_runs=1000, seed=0)
+      >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+      rounds 5-6 (y, z) played no game in every tournament: each of the 4 active models was
+      alone in its score group, and `random` pairing pairs only inside a group; the byes,
+      worth 0, changed no score, so these 2 of 6 benchmarks did not count. For every round to
+      count, use pairing="float", which pairs a model alone in its score group with one from
+      the next group down (bye_points does not help: every model waiting alone gets the same bye).
     """
     prepared = prepare(table_or_probs, as_tournament(tournament, rules))
     schedules = prepared.schedules()

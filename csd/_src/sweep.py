@@ -23,12 +23,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.driver import PER_RUN_SUMS, Totals, prepare, run_engine
 from csd._src.errors import InputError, check_choice
 from csd._src.results import SimulationResult, SweepResult
 from csd._src.control import Tables
 from csd._src.estimator import ControlTotals, control_drop_stderr, mean_stderr
+from csd._src.frozen import warns_frozen
 from csd._src.simulate import estimation, schedule_result
 from csd._src.spec import Tournament, as_tournament
 
@@ -37,6 +38,8 @@ RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
 MIN_PROFILE_MODELS = 8  # fewer models have too few peers for a trend: nobody is flagged
 
 
+@warns_frozen()
+@shards.shardable
 def sweep(
     table_or_probs,
     schedules: Sequence = (0, 1, 2),
@@ -67,7 +70,7 @@ def sweep(
         number >= 0 each.
       estimator: as in `simulate`; with `cv` the drops, their SEs and the risk profiles
         come from the per-run control-variate scores (tables fitted per schedule).
-      n_runs, seed, chunk_size, progress: as in `simulate` (n_runs per schedule).
+      n_runs, seed, chunk_size, progress, shard: as in `simulate` (n_runs per schedule).
 
     Returns:
       A `SweepResult`.
@@ -76,7 +79,13 @@ def sweep(
       >>> import numpy as np, csd
       >>> table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
       ...     [[4.0, 4, 4], [3, 3, 3], [2, 2, 2], [1, 1, 1]]))
-      >>> result = csd.sweep(table, schedules=[0, 1], n_runs=1000)
+      >>> import warnings
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     result = csd.sweep(table, schedules=[0, 1], n_runs=1000)
+      >>> # the two models left after round 2 differ in score, so nobody plays round 3:
+      >>> str(caught[0].message).split(":")[0]
+      'under T=1, round 3 (z) played no game in every tournament'
       >>> result.labels, result.expected_score[0].tolist()
       (('T=0', 'T=1'), [2.0, 2.0, 1.0, 0.0])
       >>> result.expected_score[1].round(1).tolist()  # d is out after round 1; b and c split

@@ -9,8 +9,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from csd._src import sidecar
+from csd._src.frozen import record, warns_frozen
 from csd._src.outputs import atomic_write
-from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
+from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, frozen_in, run_analyses
 from csd._src.report.figures import draw_figures, figures
 from csd._src.report.markdown import appendix_table, report_markdown
 from csd._src.errors import InputError
@@ -59,9 +60,11 @@ class Report:
                              for name, o in a.orders.items()},
             "rank_spread": a.spread.to_dict(),
             "timings_s": a.timings,
+            "frozen_rounds": record(frozen_in(a)),
         }
 
 
+@warns_frozen(lambda written: frozen_in(written.analysis))
 def report(
     table: ScoreTable,
     *,
