@@ -13,12 +13,13 @@ import pytest
 import csd
 
 REPO = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.skipif(
+needs_mkdocs = pytest.mark.skipif(
     importlib.util.find_spec("mkdocs") is None or importlib.util.find_spec("mkdocstrings_handlers") is None,
     reason="the docs extra is not installed (pip install -e '.[docs]'): mkdocs and mkdocstrings build the site",
 )
 
 
+@needs_mkdocs
 @pytest.mark.slow  # mkdocstrings reads every module: 3-4 s on 2 cores
 def test_site_builds_strict_with_every_public_name(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path)],
@@ -37,3 +38,20 @@ def test_every_page_is_in_the_nav_and_every_public_name_in_the_api_page():
     assert pages == set(re.findall(r"([\w-]+\.md)", nav))
     api = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
     assert sorted(re.findall(r"^::: csd\.(\w+)$", api, re.M)) == sorted({*csd.__all__, "plots"})
+
+
+def python_blocks(page: str) -> list[str]:
+    return re.findall(r"```python\n(.*?)```", (REPO / "docs" / page).read_text(encoding="utf-8"), flags=re.S)
+
+
+@pytest.mark.slow  # compiles the adjacent pairing's kernels, with and without avoid_rematch
+def test_the_worked_examples_of_the_rules_run_as_written():
+    (example,) = python_blocks("rules-examples.md")
+    exec(compile(example, "docs/rules-examples.md", "exec"), {})
+
+
+@pytest.mark.slow  # a sweep, a bootstrap and a comparison on LiveBench
+def test_the_tutorials_api_example_runs_as_written(capsys):
+    (example,) = [block for block in python_blocks("tutorial.md") if "csd.sweep" in block]
+    exec(compile(example, "docs/tutorial.md", "exec"), {})
+    assert "E[S]" in capsys.readouterr().out
