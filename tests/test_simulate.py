@@ -246,3 +246,15 @@ def test_displayed_ranks_lie_inside_their_intervals_on_a_table_with_many_ties():
     place, low, high = (np.array([row[shown.header.index(name)] for row in shown.values])
                         for name in ("rank", "rank_low", "rank_high"))
     assert np.all((low <= place) & (place <= high)), np.c_[place, low, high]
+
+
+@pytest.mark.parametrize("top", [0, -1, 1.5])
+def test_format_table_refuses_a_top_below_one_naming_it(top):
+    result = csd.SimulationResult(  # hand-made: no run needed
+        models=("a", "b"), rounds=("x",), expected_score=np.array([1.0, 0.0]), stderr=np.zeros(2),
+        rank_probs=np.eye(2), champion_prob=np.array([1.0, 0.0]), survival=np.ones((2, 1)),
+        expected_score_by_round=np.array([[1.0], [0.0]]), n_runs=10, tournament=csd.Tournament(), seed=0,
+    )
+    assert result.format_table(top=1).splitlines()[1].split()[1] == "a"
+    with pytest.raises(csd.InputError, match=rf"^top={top} must be"):
+        result.format_table(top=top)

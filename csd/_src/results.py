@@ -49,6 +49,7 @@ import numpy as np
 
 from csd._src import sidecar
 from csd._src.baselines import places
+from csd._src.errors import check_int
 from csd._src.outputs import markdown_table, markdown_top, stderr_text, text_table, to_csv, value_range, with_se
 from csd._src.spec import Tournament, schedule_label
 
@@ -82,7 +83,13 @@ class ResultTable:
     legend: str = ""
 
     def text(self, top: int | None = None) -> str:
-        """Aligned text for the terminal, the first `top` rows (default all), then the legend."""
+        """Aligned text for the terminal, the first `top` rows (default all), then the legend.
+
+        Raises:
+          InputError: for a `top` below 1 (`top=-1` would drop the last row, 0 every row).
+        """
+        if top is not None:
+            top = check_int("top", top, 1)
         table = text_table(self.columns, self.shown[:top], self.align)
         return f"{table}\n{self.legend}" if self.legend else table
 
