@@ -58,7 +58,8 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES, *_SUBMODULES})
+    """The public names and submodules only (not this module's own imports)."""
+    return sorted({*__all__, *_SUBMODULES})
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors

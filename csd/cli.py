@@ -40,7 +40,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from csd._src.config import RunConfig, is_list_key, register
 from csd._src.errors import InputError
-from csd._src import rundir
+from csd._src import keyhelp, rundir
 from csd._src.rundir import RunFolderError
 from csd._src.runs import Context, run_mode, write_outputs
 from csd._start import STOPPING_SIGNALS, exit_interrupted
@@ -59,6 +59,7 @@ def _run_dir(mode, collect_dir, default):
 
 
 OmegaConf.register_new_resolver("csd_run_dir", _run_dir, replace=True)
+OmegaConf.register_new_resolver("csd_config_help", keyhelp.help_text, replace=True)  # --help: keys described
 register()
 
 

@@ -128,7 +128,7 @@ def bootstrap(
       tournament, **rules: the rules every replicate plays, as in `simulate`.
       shard: (i, S) plays shard i of S of the runs of every replicate (and of the point
         estimate), as `simulate` does.
-      The other options are those of `simulate`.
+      n_runs, seed, chunk_size, progress: as in `simulate` (n_runs per replicate).
 
     Returns:
       A `BootstrapResult`.
