@@ -18,7 +18,11 @@ from csd._src import streams
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.table import ScoreTable
 
-ORDERS = ("given", "easy-first", "random")
+# The round orders: the fixed ones are one arrangement of the columns, made on the host
+# (`order_rounds`, `arrange`); `shuffle` draws a fresh order for every tournament in the
+# kernel (`Tournament(order="shuffle")`, `tournament_rounds`), so no table can hold it.
+FIXED_ORDERS = ("given", "easy-first", "random")
+ORDERS = (*FIXED_ORDERS, "shuffle")
 TIER_ORDERS = ("given", "easy-first")
 
 Tiers = dict[str, list[str]]
@@ -70,7 +74,7 @@ def order_rounds(
     """
     if not isinstance(table, ScoreTable):
         raise InputError(f"order_rounds needs a ScoreTable, got {type(table).__name__}")
-    check_choice("order", order, ORDERS)
+    check_choice("order", order, FIXED_ORDERS)
     check_choice("tier_order", tier_order, TIER_ORDERS)
     seed = check_int("seed", seed, 0)
     groups = None if tiers is None else read_tiers(tiers, table)

@@ -28,10 +28,10 @@ from fractions import Fraction
 import numpy as np
 
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
+from csd._src.outcomes import TIES
 from csd._src.pairing import BYES, RULES, PairingRule
+from csd._src.rounds import ORDERS
 
-TIES = ("coin", "draw")  # what an exact tie on a benchmark is: a fair coin, or a draw
-ORDERS = ("given", "easy-first", "random", "shuffle")  # the round orders a tournament plays
 MAX_DENOMINATOR = 64  # points are fractions with at most this denominator (integer ticks)
 MAX_ELIMINATION = np.iinfo(np.int32).max  # a larger T eliminates as many as this does: all
 
