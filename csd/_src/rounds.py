@@ -126,6 +126,33 @@ def read_tiers(source, table: ScoreTable, option: str = "tiers") -> Tiers:
     return {tier: names for tier, names in kept.items() if names}
 
 
+def as_tiers(value) -> tuple[tuple[str, ...], ...] | None:
+    """None, or the tiers as a tuple of tuples of benchmark names (each named once, empty
+    tiers left out), from a list of lists or a mapping {tier: names}; what a `Tournament`
+    holds. `read_tiers` checks them against a table."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    shaped = isinstance(value, Sequence) and not isinstance(value, str)
+    if not shaped or not all(
+        isinstance(tier, Sequence) and not isinstance(tier, str) and all(isinstance(b, str) for b in tier)
+        for tier in value
+    ):
+        raise InputError(f"tiers={value!r} must be None or a list of tiers, each a list of benchmark names", "tiers")
+    tiers = tuple(tuple(tier) for tier in value if len(tier))
+    names = [b for tier in tiers for b in tier]
+    if len(set(names)) < len(names):
+        repeated = sorted({b for b in names if names.count(b) > 1})
+        raise InputError(f"tiers: benchmark(s) {', '.join(repeated)} are in more than one tier", "tiers")
+    return tiers
+
+
+def fit_tiers(tiers, table: ScoreTable) -> Tiers:
+    """`as_tiers(tiers)` checked against `table` by `read_tiers`, named `tier 1`, `tier 2`, ..."""
+    return read_tiers({f"tier {t + 1}": list(names) for t, names in enumerate(as_tiers(tiers))}, table)
+
+
 def arrange(
     table: ScoreTable, order: str, tiers: Tiers | None, tier_order: str, seed: int
 ) -> tuple[ScoreTable, Tiers | None]:
@@ -192,7 +219,7 @@ def tournament_rounds(table_or_probs, rounds: Sequence[str], tournament) -> tupl
         np.zeros(table_or_probs.shape[::2]))
     tiers = None
     if tournament.tiers is not None:
-        tiers = read_tiers({f"tier {t + 1}": list(names) for t, names in enumerate(tournament.tiers)}, stand_in)
+        tiers = fit_tiers(tournament.tiers, stand_in)
     host_order = "given" if tournament.order == "shuffle" else tournament.order
     played, groups = arrange(stand_in, host_order, tiers, "given", 0)
     index = {name: k for k, name in enumerate(rounds)}
