@@ -43,7 +43,7 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +51,7 @@ from csd._src import sidecar
 from csd._src.baselines import places
 from csd._src.errors import check_int
 from csd._src.outputs import markdown_table, markdown_top, stderr_text, text_table, to_csv, value_range, with_se
-from csd._src.spec import Tournament, schedule_label
+from csd._src.spec import Tournament
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
 ACTIVE_ROUND_SHARE = 0.01  # a round "matters" if it plays a game in this share of tournaments
@@ -767,11 +767,6 @@ class OutlierResult(_Plotted):
     def format_table(self, top: int | None = None) -> str:
         """A title line, then one row per method, then a legend."""
         return self.title() + "\n" + self.table().text(top)
-
-
-def schedule_labels(schedules: Sequence) -> tuple[str, ...]:
-    """The label of each schedule (`spec.schedule_label`): the one list a sweep carries."""
-    return tuple(schedule_label(schedule) for schedule in schedules)
 
 
 def _has_default(field: dataclasses.Field) -> bool:
