@@ -30,7 +30,7 @@ _HOMES = {
     "load_table": "csd._src.table",
     "merged_shards": "csd._src.shards",
     "order_rounds": "csd._src.rounds",
-    "order_sensitivity": "csd._src.orders",
+    "order_sensitivity": "csd._src.simulate",
     "outlier_test": "csd._src.compare",
     "report": "csd._src.report.api",
     "shipped_table": "csd._src.datasets",
@@ -58,7 +58,8 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES, *_SUBMODULES})
+    """The public names and submodules only (not this module's own imports)."""
+    return sorted({*__all__, *_SUBMODULES})
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
@@ -67,7 +68,6 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from csd._src.compare import baseline_intervals, compare, outlier_test
     from csd._src.datasets import shipped_table, shipped_tiers
     from csd._src.errors import FrozenRoundsWarning, InputError
-    from csd._src.orders import order_sensitivity
     from csd._src.outcomes import win_probabilities
     from csd._src.report.api import Report, report
     from csd._src.results import (
@@ -80,7 +80,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     )
     from csd._src.rounds import order_rounds
     from csd._src.shards import Shard, merged_shards
-    from csd._src.simulate import simulate
+    from csd._src.simulate import order_sensitivity, simulate
     from csd._src.spec import Tournament
     from csd._src.sweep import sweep
     from csd._src.table import ScoreTable, load_table

@@ -1,30 +1,17 @@
 """The console script `csd-run`, first step: Ctrl-C (and SIGTERM) is caught before
 anything heavy is imported. Importing JAX and Hydra takes seconds, and a SIGINT in that window would
 otherwise end in Python's KeyboardInterrupt traceback. This module imports only the
-standard library (`import csd` itself is lazy), installs the same one-line exit as
-`csd.cli`, then hands over to `csd.cli.main`, which installs its own for the run."""
+standard library (`import csd` itself is lazy), installs the one-line exit of
+`csd._exit` (as `csd.cli` does), then hands over to `csd.cli.main`, which installs it again
+for the run."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
-EXIT_TERMINATED = 143  # 128 + SIGTERM, as a shell reports `kill`
-STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-def exit_interrupted(signum: int = signal.SIGINT) -> None:
-    """One line, `csd-run: interrupted` (SIGINT, exit status 130) or `csd-run: terminated`
-    (SIGTERM, 143), at once. `os._exit`, since unwinding through JAX or Hydra can print
-    tracebacks, be swallowed, or crash during interpreter teardown."""
-    _flush()
-    word, status = ("terminated", EXIT_TERMINATED) if signum == signal.SIGTERM else ("interrupted", EXIT_INTERRUPTED)
-    with contextlib.suppress(Exception):
-        print(f"csd-run: {word}", file=sys.stderr, flush=True)
-    os._exit(status)
+from csd._exit import STOPPING_SIGNALS, exit_interrupted, flush_streams
 
 
 def _interrupted(signum, frame) -> None:
@@ -43,7 +30,7 @@ def main() -> None:
     from csd import cli
 
     status = status_of(cli.main)
-    _flush()
+    flush_streams()
     os._exit(status)
 
 
@@ -60,8 +47,3 @@ def status_of(main) -> int:
         return 1
     return 0
 
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()

@@ -40,10 +40,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from csd._src.config import RunConfig, is_list_key, register
 from csd._src.errors import InputError
-from csd._src import rundir
+from csd._src import keyhelp, rundir
 from csd._src.rundir import RunFolderError
 from csd._src.runs import Context, run_mode, write_outputs
-from csd._start import STOPPING_SIGNALS, exit_interrupted
+from csd._exit import STOPPING_SIGNALS, exit_interrupted
 
 PROG = "csd-run"
 SUMMARY_LOGGER = "csd.summary"  # writes to the run's csd-run.log only (hydra.job_logging in config.yaml)
@@ -59,6 +59,7 @@ def _run_dir(mode, collect_dir, default):
 
 
 OmegaConf.register_new_resolver("csd_run_dir", _run_dir, replace=True)
+OmegaConf.register_new_resolver("csd_config_help", keyhelp.help_text, replace=True)  # --help: keys described
 register()
 
 
@@ -204,7 +205,7 @@ _INTERRUPTED_FOLDER: list[Path] = []  # the run folder of the running job, to ti
 
 def _interrupt(signum, frame) -> None:
     """SIGINT or SIGTERM: one line, exit status 130 or 143, at once
-    (`csd._start.exit_interrupted`). The published outputs are untouched (a publish in
+    (`csd._exit.exit_interrupted`). The published outputs are untouched (a publish in
     progress holds both back until it is done); this job's staging folder and lock are
     dropped."""
     for folder in _INTERRUPTED_FOLDER:

@@ -186,15 +186,9 @@ def test_bump_of_thousands_of_long_named_models_keeps_every_name_in_the_figure_a
 
 
 def drawn_bump(names, ranks, path, **options):
-    """(the figure `plots.plot_bump` saved, an Agg renderer that has drawn it)."""
-    import csd._src.plots as private
-
-    drawn, original = [], private._save
-    private._save = lambda figure, *args, **kwargs: drawn.append(figure) or original(figure, *args, **kwargs)
-    try:
-        plots.plot_bump(names, ranks, path, **options)
-    finally:
-        private._save = original
-    canvas = FigureCanvasAgg(drawn[0])
+    """(the figure `plots.plot_bump` draws, written to `path`; an Agg renderer that has drawn it)."""
+    figure = plots.plot_bump(names, ranks, **options)
+    plots.save(figure, path)
+    canvas = FigureCanvasAgg(figure)
     canvas.draw()
-    return drawn[0], canvas.get_renderer()
+    return figure, canvas.get_renderer()

@@ -1,6 +1,7 @@
 """Plots: every figure is a real PNG (or SVG) of a size that fits its models, written
 atomically, from plain arrays; bad arrays raise InputError."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -119,7 +120,7 @@ def test_risk_profile_labels_do_not_overlap_as_drawn(monkeypatch):
     from csd._src import plots as private
 
     drawn = []
-    monkeypatch.setattr(private, "_save", lambda figure, path, svg, formats=None: drawn.append(figure) or [])
+    monkeypatch.setattr(private, "save", lambda figure, path, svg=False, formats=None: drawn.append(figure) or [])
     x = np.linspace(5.0, 6.0, M)
     plots.plot_risk_profile(MODELS, x, -x / 4, "unused")
     canvas = FigureCanvasAgg(drawn[0])
@@ -231,7 +232,7 @@ def _drawn(monkeypatch, draw):
     from csd._src import plots as private
 
     drawn = []
-    monkeypatch.setattr(private, "_save", lambda figure, path, svg, formats=None: drawn.append(figure) or [])
+    monkeypatch.setattr(private, "save", lambda figure, path, svg=False, formats=None: drawn.append(figure) or [])
     draw()
     canvas = FigureCanvasAgg(drawn[0])
     canvas.draw()
@@ -314,3 +315,57 @@ def test_risk_trend_is_drawn_smooth(monkeypatch):
     assert np.all(np.diff(xs) > 0)  # drawn from left to right
     assert np.abs(np.diff(ys)).sum() < 1.5 * 0.3 * 10  # about the trend's own rise, not the 40 zig-zags
     assert np.abs(ys - np.interp(xs, x, -0.3 * x)).max() < 0.2
+
+
+@pytest.mark.parametrize("name", sorted(DRAW))
+def test_each_plot_returns_its_figure_without_a_path_and_writes_nothing(tmp_path, name, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    figure = DRAW[name](None)
+    assert isinstance(figure, Figure) and len(figure.axes[0].get_yticklabels()) > 0
+    assert os.listdir(tmp_path) == []
+    assert plots.save(figure, tmp_path / name, formats=["svg"]) == [str(tmp_path / f"{name}.svg")]
+
+
+@pytest.mark.parametrize("name", sorted(DRAW))
+def test_each_plot_draws_into_the_axes_given(name):
+    figure = Figure(figsize=(12, 5))
+    left, right = figure.subplots(1, 2)
+    assert DRAW[name](None, ax=right) is figure
+    assert figure.get_size_inches().tolist() == [12, 5]  # the caller's figure keeps its size
+    assert not left.has_data() and right.has_data() and right.get_title()
+
+
+@functools.cache
+def _results():
+    """One small result of each type, on a 10 x 4 table (profiles take 8 models)."""
+    scores = np.add.outer(np.arange(10.0, 0.0, -1.0), [0.0, 0.5, 1.0, 1.5]) + RNG.uniform(0, 3, (10, 4))
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(10)), ("a", "b", "c", "d"), scores)
+    return {
+        "simulate": csd.simulate(table, n_runs=200, estimator="plain"),
+        "sweep": csd.sweep(table, (0, 1), n_runs=200, estimator="plain"),
+        "bootstrap": csd.bootstrap(table, n_boot=20, n_runs=100, estimator="plain"),
+        "compare": csd.compare(table, ["mean", "borda"]),
+        "outlier": csd.outlier_test(table, "m0", "a", methods=["mean", "borda"]),
+    }
+
+
+def test_every_result_plots_each_of_its_kinds_as_a_figure_and_into_given_axes():
+    from matplotlib.axes import Axes
+
+    from csd._src.result_plots import kinds
+
+    for name, result in _results().items():
+        for kind in (None, *kinds(result)):
+            figure = result.plot(kind)
+            assert isinstance(figure, Figure) and figure.axes[0].has_data(), (name, kind)
+        host = Figure()
+        ax = host.add_subplot()
+        assert result.plot(ax=ax) is host and ax.has_data() and isinstance(ax, Axes), name
+        with pytest.raises(csd.InputError, match="choose from: " + kinds(result)[0]):
+            result.plot("pie")
+
+
+def test_result_plot_passes_options_on_and_can_write_files(tmp_path):
+    result = _results()["simulate"]
+    assert result.plot(top=3).axes[0].get_title().endswith("(top 3 of 10 models)")
+    assert result.plot("survival", path=tmp_path / "s") == [str(tmp_path / "s.png")]

@@ -22,6 +22,7 @@ from csd._src.driver import check_run, prepare, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
 from csd._src.results import BootstrapResult
+from csd._src.rounds import fit_tiers
 from csd._src.estimator import control_mean, control_stderr, mean_stderr, resolve, variance_reduction
 from csd._src.frozen import warns_frozen
 from csd._src.simulate import estimation, simulate
@@ -128,7 +129,7 @@ def bootstrap(
       tournament, **rules: the rules every replicate plays, as in `simulate`.
       shard: (i, S) plays shard i of S of the runs of every replicate (and of the point
         estimate), as `simulate` does.
-      The other options are those of `simulate`.
+      n_runs, seed, chunk_size, progress: as in `simulate` (n_runs per replicate).
 
     Returns:
       A `BootstrapResult`.
@@ -339,23 +340,12 @@ def rank_tiers(expected_score: np.ndarray, rank_low: np.ndarray, rank_high: np.n
 
 
 def _tier_columns(table: ScoreTable, tiers) -> list[np.ndarray]:
-    """The column indices of each tier, checked to cover every benchmark exactly once."""
+    """The column indices of each tier, checked to cover every benchmark exactly once
+    (`rounds.fit_tiers`)."""
     if tiers is None:
         return [np.arange(table.shape[1])]
     index = {name: k for k, name in enumerate(table.benchmarks)}
-    if isinstance(tiers, str) or any(isinstance(tier, str) or not isinstance(tier, Sequence) for tier in tiers):
-        raise InputError(f"tiers={tiers!r} must be a list of tiers, each a list of benchmark names")
-    named = [name for tier in tiers for name in tier]
-    if not all(isinstance(name, str) for name in named):
-        raise InputError(f"tiers: benchmark names must be strings, got {named!r}")
-    unknown = sorted(set(named) - set(index))
-    if unknown:
-        raise InputError(f"tiers: unknown benchmark(s) {unknown}; the table has {list(table.benchmarks)}")
-    if sorted(named) != sorted(index):
-        repeated = sorted({n for n in named if named.count(n) > 1})
-        left_out = sorted(set(index) - set(named))
-        raise InputError(f"tiers must name every benchmark once (repeated: {repeated}, left out: {left_out})")
-    return [np.array([index[name] for name in tier]) for tier in tiers if len(tier)]
+    return [np.array([index[name] for name in names]) for names in fit_tiers(tiers, table).values()]
 
 
 def _tier_positions(tier_columns: list[np.ndarray]) -> list[np.ndarray]:

@@ -74,7 +74,7 @@ def resolve(estimator: str, rules) -> tuple[str, str | None]:
     if estimator == "plain":
         return "plain", None
     reasons = (
-        (rules.pairing.name != "random", f"pairing={rules.pairing.name!r}"),
+        (not rules.pairing.random_in_groups, f"pairing={rules.pairing.name!r}"),
         (rules.bye != "random", f"bye={rules.bye!r}"),
         (rules.bye_once, "bye_once=True"),
         (rules.avoid_rematch, "avoid_rematch=True"),

@@ -1,4 +1,5 @@
-"""Figures of CSD results from plain arrays, written as PNG (and SVG on request).
+"""Figures of CSD results from plain arrays: each function returns a matplotlib `Figure`
+(drawn into a given `ax=` or a new one), or writes PNG (SVG, PDF) files with `path=`.
 
 Figures are built on `matplotlib.figure.Figure` directly, never through pyplot: no
 backend is selected or changed, no window opens, and a figure is released as soon as the
@@ -103,7 +104,7 @@ def plot_risk_profile(
     models: Sequence[str],
     base_score,
     drop,
-    path,
+    path=None,
     drop_stderr=None,
     labels: Sequence[str] | None = None,
     *,
@@ -112,14 +113,17 @@ def plot_risk_profile(
     trend=None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Failure sensitivity: each model's drop E[S | T] - E[S | T=0] against E[S | T=0].
 
     Args:
       models: (M,) names.
       base_score: (M,) E[S | T=0].
       drop: (M,) E[S | T] - E[S | T=0] (usually <= 0).
-      path: the figure's file; its suffix is replaced by each format's (`.png`, ...).
+      path: the figure's file, or None (the default): nothing is written and the Figure
+        is returned (`save` writes it later); its suffix is replaced by each format's
+        (`.png`, ...).
       drop_stderr: (M,) standard errors of `drop`, drawn as error bars, or None.
       labels: the models to name next to their point; default all.
       profiles: (M,) a risk profile per model (`SweepResult.risk_profile`): the points
@@ -132,9 +136,11 @@ def plot_risk_profile(
       svg: also write an SVG.
       formats: the formats to write, from `FORMATS` (e.g. ["png", "pdf", "svg"]);
         default PNG (and SVG with `svg`).
+      ax: a matplotlib `Axes` to draw into (its figure keeps its size and layout), or
+        None: a new `Figure` of a size that fits the content.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -154,8 +160,7 @@ def plot_risk_profile(
     if unknown:
         raise InputError(f"labels {unknown} are not among the models: {', '.join(names)}")
     groups = _profile_groups(profiles, len(names))
-    figure = Figure(figsize=(10, 7), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (10, 7))
     for profile, members, color in groups:
         label = "model" if profiles is None else f"{profile} ({len(members)})"
         if error is not None and profiles is None:
@@ -182,7 +187,7 @@ def plot_risk_profile(
     axes.set_title(f"Failure sensitivity: score drop under {schedule}")
     axes.legend(handles=handles, loc="lower left")
     axes.grid(alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 def _smoothed(x: np.ndarray, y: np.ndarray, points: int = 200, share: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
@@ -291,12 +296,13 @@ def plot_expected_scores(
     schedule_names: Sequence[str],
     expected,
     stderr,
-    path,
+    path=None,
     *,
     top: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Expected win score of each model under each schedule, with ±1 SE error bars,
     models sorted by the first schedule (best at the top). With more than `top` models,
     the `top` best are drawn and the title gives the range of the others, so the figure's
@@ -308,10 +314,10 @@ def plot_expected_scores(
       expected: (S, M) E[S] per schedule and model.
       stderr: (S, M) its Monte Carlo standard errors.
       top: the most models drawn (default `PLOT_TOP`).
-      path, svg, formats: as in `plot_risk_profile`.
+      path, svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -329,8 +335,7 @@ def plot_expected_scores(
     order, scope = _top_rows(_best_first(expected[0]), top, expected[0], "E[S]")
     rows = np.arange(len(order))[::-1]  # the best model on the top row
     offsets = (np.arange(len(schedules)) - (len(schedules) - 1) / 2) * 0.6 / len(schedules)
-    figure = Figure(figsize=(9, _models_height(len(order))), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (9, _models_height(len(order))))
     for s, label in enumerate(schedules):
         axes.errorbar(expected[s, order], rows + offsets[s], xerr=stderr[s, order], fmt="o",
                       markersize=3.5, capsize=2, elinewidth=0.8, label=label)
@@ -341,14 +346,14 @@ def plot_expected_scores(
     axes.set_title(f"Expected win score by schedule (sorted by {schedules[0]}){scope}")
     axes.legend(title="schedule", loc="lower right")
     axes.grid(axis="x", alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 @_fonts_and_glyphs
 def plot_rank_heatmap(
-    models: Sequence[str], rank_probs, path, *, top: int | None = None, scores=None, svg: bool = False,
-    formats: Sequence[str] | None = None,
-) -> list[str]:
+    models: Sequence[str], rank_probs, path=None, *, top: int | None = None, scores=None, svg: bool = False,
+    formats: Sequence[str] | None = None, ax=None,
+) -> Figure | list[str]:
     """Heatmap of P(model finishes at rank r), models sorted by `scores` (the ranking's
     order, as its table shows it) or else by expected rank. The rank axis is labelled at
     integer steps (about ten) and at the last column.
@@ -362,11 +367,11 @@ def plot_rank_heatmap(
       rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1).
       scores: (M,) what the rows are sorted by, higher first, ties in input order (e.g.
         `SimulationResult.expected_score`); default the expected rank, lower first.
-      path, svg, formats: as in `plot_risk_profile`.
+      path, svg, formats, ax: as in `plot_risk_profile`.
       top: the most models (rows) and ranks (columns) drawn (default `PLOT_TOP`).
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -390,8 +395,7 @@ def plot_rank_heatmap(
     if top < n_models:  # the ranks beyond `top`, summed into one column
         shown = np.concatenate([shown, rank_probs[order, top:].sum(axis=1, keepdims=True)], axis=1)
         columns += 1
-    figure = Figure(figsize=(3 + 0.16 * columns, _models_height(top)), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (3 + 0.16 * columns, _models_height(top)))
     image = axes.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
                         extent=(0.5, columns + 0.5, top - 0.5, -0.5))
     _model_ticks(axes.set_yticks, np.arange(top), [names[m] for m in order])
@@ -401,7 +405,7 @@ def plot_rank_heatmap(
     scope = "" if top == n_models else f" (top {top} of {n_models} models)"
     axes.set_title("Distribution of the final rank" + scope)
     figure.colorbar(image, ax=axes, label="P(rank)")
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 def _rank_ticks(top: int, rest: bool) -> tuple[list[int], list[str]]:
@@ -420,13 +424,14 @@ def plot_survival(
     models: Sequence[str],
     rounds: Sequence[str],
     survival,
-    path,
+    path=None,
     top: int | None = None,
     *,
     models_shown: Sequence[str] | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Survival curves: P(still active after round k) for each model.
 
     Args:
@@ -437,10 +442,10 @@ def plot_survival(
       top: draw only the `top` models that survive the most rounds on average (default
         all, at most `PLOT_TOP`).
       models_shown: draw only these models, in this order (the legend's); not with `top`.
-      svg, formats: as in `plot_risk_profile`.
+      svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -463,8 +468,7 @@ def plot_survival(
     else:
         shown = _chosen("models_shown", models_shown, names)
         title = f" ({len(shown)} chosen models)"
-    figure = Figure(figsize=(10 + 0.12 * len(round_names), 6), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (10 + 0.12 * len(round_names), 6))
     steps = np.arange(1, len(round_names) + 1)
     for (color, style, marker), m in zip(line_styles(len(shown)), shown):
         axes.plot(steps, survival[m], color=color, linestyle=style, marker=marker, markersize=3, linewidth=1.0,
@@ -477,7 +481,7 @@ def plot_survival(
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6,
                 ncol=1 if len(shown) <= 30 else 2)
     axes.grid(alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 @_fonts_and_glyphs
@@ -486,7 +490,7 @@ def plot_bootstrap(
     expected,
     ci_low,
     ci_high,
-    path,
+    path=None,
     tiers=None,
     *,
     rank_low=None,
@@ -496,7 +500,8 @@ def plot_bootstrap(
     top: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """E[S] of each model with its bootstrap interval, best at the top; with tiers, the
     models go tier by tier, each tier in its own colour on a band of its own. With more
     than `top` models, the first `top` in that order are drawn and the title gives the
@@ -512,10 +517,10 @@ def plot_bootstrap(
       rank_low, rank_high: (M,) the rank interval, shown after each name, or None.
       xlabel, title: the axis label and the title.
       top: the most models drawn (default `PLOT_TOP`).
-      svg, formats: as in `plot_risk_profile`.
+      svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -539,8 +544,7 @@ def plot_bootstrap(
     order = np.lexsort((index, -expected) if tier is None else (index, -expected, tier))
     order, scope = _top_rows(order, top, expected, "E[S]")
     rows = np.arange(len(order))[::-1]  # the first model of `order` on the top row
-    figure = Figure(figsize=(10, _models_height(len(order))), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (10, _models_height(len(order))))
     palette = colormaps["tab10"]
     if tier is None:
         colors = ["C0"] * len(order)
@@ -565,21 +569,22 @@ def plot_bootstrap(
     axes.set_ylabel("model" + (" (by tier, then E[S])" if tier is not None else " (by E[S])"))
     axes.set_title(title + scope)
     axes.grid(axis="x", alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 @_fonts_and_glyphs
 def plot_bump(
     models: Sequence[str],
     ranks: Mapping[str, Sequence[int]],
-    path,
+    path=None,
     *,
     top: int | None = TOP_MODELS,
     title: str = "Rank of each model by method",
     xlabel: str = "method",
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Bump chart: each model's rank in each column, one line per model. The `top` models
     by the first column's rank are drawn in colour and named on the left by their
     first-column rank and on the right by their last-column rank (these names act as the
@@ -597,11 +602,11 @@ def plot_bump(
       ranks: column -> (M,) ranks, 1 the best, in column order: methods (e.g.
         `Comparison.ranks`), schedules, round orders, ...
       top: how many models to draw in colour and name (None: all).
-      path, svg, formats: as in `plot_risk_profile`.
+      path, svg, formats, ax: as in `plot_risk_profile`.
       title, xlabel: the title, and what the columns are.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -629,8 +634,7 @@ def plot_bump(
     # Room for the names on both sides, so the axes keep their width for any name length.
     names_inches = 2 * _text_inches([f"{name}  {deepest}" for name in shown_names], fontsize)
     width = max(5 + 1.6 * len(methods), names_inches + 1.0 + 1.5 * len(methods))  # axes: 1 in + 1.5 in a column
-    figure = Figure(figsize=(width, _models_height(rows)), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (width, _models_height(rows)))
     for m in order[len(shown):]:
         axes.plot(columns, table[m], color="0.82", linewidth=0.6, zorder=1)
     styles = line_styles(len(shown))
@@ -653,7 +657,7 @@ def plot_bump(
     left = _name_ranks(axes, shown_names, table[shown, 0], columns[0], -1, colors, fontsize)
     _name_ranks(axes, shown_names, table[shown, -1], columns[-1], 1, colors, fontsize)
     _rank_scale_where_free(axes, left, 1.25 * fontsize)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 def _rank_scale_where_free(axes, names_at: np.ndarray, line: float) -> None:
@@ -711,14 +715,15 @@ def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, 
 def plot_win_probabilities(
     models: Sequence[str],
     win_prob,
-    path,
+    path=None,
     *,
     scores=None,
     top: int | None = 30,
     of_models: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Heatmap of P(row beats column): the pairwise win probabilities averaged over the
     benchmarks, the models sorted by `scores` (best at the top and on the left), the
     `top` best only so the cells stay readable; cells carry their value up to 20 models.
@@ -731,10 +736,10 @@ def plot_win_probabilities(
       top: how many models to show (None: all).
       of_models: how many models `models` were chosen from, for the title (default M):
         for a large table, pass the matrix of its best models only.
-      path, svg, formats: as in `plot_risk_profile`.
+      path, svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -752,8 +757,7 @@ def plot_win_probabilities(
     cells = win_prob[np.ix_(shown, shown)]
     cells[np.arange(len(shown)), np.arange(len(shown))] = np.nan  # a model does not play itself
     size = 4.5 + 0.28 * len(shown)
-    figure = Figure(figsize=(max(size + 1.5, 8.0), size), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (max(size + 1.5, 8.0), size))
     image = axes.imshow(cells, cmap="RdBu", vmin=0.0, vmax=1.0, interpolation="nearest")
     labels = [names[m] for m in shown]
     _model_ticks(axes.set_yticks, np.arange(len(shown)), labels)
@@ -773,7 +777,7 @@ def plot_win_probabilities(
     axes.set_xlabel("opponent")
     axes.set_ylabel("model")
     figure.colorbar(image, ax=axes, label="P(row beats column)", shrink=0.8)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 def _chosen(option: str, chosen: Sequence[str], names: list[str]) -> list[int]:
@@ -842,9 +846,32 @@ def _model_ticks(set_ticks, positions, labels) -> None:
     set_ticks(positions, labels, fontsize=7 if len(labels) > 30 else 9)
 
 
-def _save(figure: Figure, path, svg: bool, formats: Sequence[str] | None = None) -> list[str]:
+def _canvas(ax, size: tuple[float, float]):
+    """(figure, axes) to draw on: `ax` and its figure, or a new constrained-layout
+    `Figure` of `size` inches with one axes."""
+    if ax is not None:
+        return ax.figure, ax
+    figure = Figure(figsize=size, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _finish(figure: Figure, path, svg: bool, formats: Sequence[str] | None) -> Figure | list[str]:
+    """`figure`, or with `path` the paths `save` wrote it to."""
+    return figure if path is None else save(figure, path, svg=svg, formats=formats)
+
+
+def save(figure: Figure, path, *, svg: bool = False, formats: Sequence[str] | None = None) -> list[str]:
     """Writes `figure` as `path` with the suffix of each of `formats` (default .png, and
-    .svg with `svg`); returns the paths."""
+    .svg with `svg`), each file atomically (`DPI` dots per inch); returns the paths.
+
+    Example:
+      >>> import os, tempfile, csd.plots
+      >>> figure = csd.plots.plot_bump(["a", "b"], {"csd": [1, 2], "mean": [2, 1]})
+      >>> with tempfile.TemporaryDirectory() as folder:
+      ...     paths = csd.plots.save(figure, os.path.join(folder, "bump"), formats=["png", "pdf"])
+      ...     [os.path.basename(p) for p in paths]
+      ['bump.png', 'bump.pdf']
+    """
     formats = (("png", "svg") if svg else ("png",)) if formats is None else figure_formats(formats)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

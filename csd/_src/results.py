@@ -45,7 +45,7 @@ import types
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -53,7 +53,7 @@ from csd._src import sidecar
 from csd._src.baselines import places
 from csd._src.errors import check_int
 from csd._src.outputs import markdown_table, markdown_top, stderr_text, text_table, to_csv, value_range, with_se
-from csd._src.spec import Tournament, schedule_label
+from csd._src.spec import Tournament
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
 ACTIVE_ROUND_SHARE = 0.01  # a round "matters" if it plays a game in this share of tournaments
@@ -144,8 +144,8 @@ class _Plain:
         for the fields `to_dict(arrays=...)` left a reference in (`load` reads them).
 
         Raises:
-          KeyError: for a missing field; ValueError for a malformed one, or one in a
-          sidecar that `arrays` lacks.
+          KeyError: for a missing field.
+          ValueError: for a malformed field, or one in a sidecar that `arrays` lacks.
         """
         hints = typing.get_type_hints(cls)
         fields = [f for f in dataclasses.fields(cls) if f.name in data or not _has_default(f)]
@@ -164,11 +164,51 @@ class _Plain:
         file with every array inline), with the arrays of the sidecar it names.
 
         Raises:
-          OSError: when a file cannot be read; KeyError or ValueError when it is not a
-          whole result.
+          OSError: when a file cannot be read.
+          KeyError: when it is not a whole result (a field is missing).
+          ValueError: when it is not a whole result (a field is malformed).
         """
         data, arrays = sidecar.load(path)
         return cls.from_dict(data, arrays)
+
+
+class _Plotted(_Plain):
+    """A result with figures: `plot(kind=..., ax=None, **options)`."""
+
+    def plot(self, kind: str | None = None, ax=None, **options):
+        """A figure of this result, as a matplotlib `Figure` (matplotlib is imported here).
+
+        The kinds, the default first:
+          - `SimulationResult`: `rank_heatmap` (P(rank) by model), `survival`,
+            `expected_scores` (E[S] with ±1 SE).
+          - `SweepResult`: `risk_profile` (the drop under the last schedule against
+            E[S | T=0]), `expected_scores` (by schedule), `survival` (last schedule).
+          - `BootstrapResult`: `intervals` (E[S], its interval, the rank interval, tiers).
+          - `Comparison`: `bump` (each model's rank under each method).
+          - `OutlierResult`: `bump` (the model's rank under each method, before and after).
+
+        Args:
+          kind: which figure; default the first of the type's kinds.
+          ax: a matplotlib `Axes` to draw into, or None: a new Figure.
+          **options: passed on to the `csd.plots` function, e.g. `top=20`, `title=...`,
+            or `path="ranks.png"` to write the figure (then the paths are returned).
+
+        Returns:
+          The Figure (`ax.figure` when `ax` is given).
+
+        Raises:
+          InputError: for an unknown kind, naming the kinds there are.
+
+        Example:
+          >>> import numpy as np, csd
+          >>> table = csd.ScoreTable(("a", "b", "c"), ("x", "y"), np.array([[3.0, 3], [2, 2], [1, 1]]))
+          >>> figure = csd.simulate(table, n_runs=100).plot("survival")
+          >>> figure.axes[0].get_title()
+          'Survival by round'
+        """
+        from csd._src import result_plots
+
+        return result_plots.plot(self, kind, ax, options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -224,7 +264,7 @@ class OrderSensitivity(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class SimulationResult(_Plain):
+class SimulationResult(_Plotted):
     """What N simulated tournaments say about each model.
 
     Attributes:
@@ -372,7 +412,7 @@ class SimulationResult(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepResult(_Plain):
+class SweepResult(_Plotted):
     """E[S_m] under S elimination schedules and each model's drop against the first.
 
     Attributes:
@@ -491,7 +531,7 @@ class SweepResult(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class BootstrapResult(_Plain):
+class BootstrapResult(_Plotted):
     """Intervals for E[S_m] and each model's rank over B replicate tables.
 
     Attributes:
@@ -590,7 +630,7 @@ class BootstrapResult(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class Comparison(_Plain):
+class Comparison(_Plotted):
     """Several rankings of the same models.
 
     Attributes:
@@ -680,7 +720,7 @@ class Comparison(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class OutlierResult(_Plain):
+class OutlierResult(_Plotted):
     """How each method's rank and score of one model move when some of its scores are
     replaced.
 
@@ -737,11 +777,6 @@ class OutlierResult(_Plain):
     def format_table(self, top: int | None = None) -> str:
         """A title line, then one row per method, then a legend."""
         return self.title() + "\n" + self.table().text(top)
-
-
-def schedule_labels(schedules: Sequence) -> tuple[str, ...]:
-    """The label of each schedule (`spec.schedule_label`): the one list a sweep carries."""
-    return tuple(schedule_label(schedule) for schedule in schedules)
 
 
 def _has_default(field: dataclasses.Field) -> bool:

@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-import csd
 from csd._src import plots as plot_module
 from csd._src import rundir, shards, sidecar
+from csd._src.bootstrap import bootstrap
+from csd._src.compare import compare, outlier_test
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
@@ -40,11 +41,15 @@ from csd._src.config import (
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.frozen import FrozenRounds, found_in, message, quiet, record
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
+from csd._src.outcomes import win_probabilities
 from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
 from csd._src.rundir import RunFolderError
 from csd._src.results import ResultTable, SimulationResult, SweepResult
+from csd._src.report import api as report_api
 from csd._src.report.analysis import frozen_in, order_line
-from csd._src.sweep import MIN_PROFILE_MODELS, sweep_result
+from csd._src.simulate import order_sensitivity, simulate
+from csd._src.spec import Tournament
+from csd._src.sweep import MIN_PROFILE_MODELS, sweep, sweep_result
 from csd._src.table import ScoreTable
 
 WIN_PROBABILITY_TOP = 30  # models in mode=simulate's win-probability heatmap
@@ -202,7 +207,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed(TOURNAMENT_KEYS):
-        result = _with_bar(config, lambda bar: csd.simulate(
+        result = _with_bar(config, lambda bar: simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, target_se=config.target_se, max_runs=config.max_runs, progress=bar,
             estimator=config.estimator,
@@ -235,7 +240,7 @@ def _plot_win_probabilities(result: SimulationResult, table: ScoreTable, path, f
     """The win-probability heatmap of the best `WIN_PROBABILITY_TOP` models by E[S], from
     their rows only: the (M, M, K) tensor of a 4,576-model table would take gigabytes."""
     best = result.order()[:WIN_PROBABILITY_TOP]
-    win_prob = csd.win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
+    win_prob = win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
     return plot_module.plot_win_probabilities([result.models[m] for m in best], win_prob, path, top=None,
                                               scores=result.expected_score[best], of_models=len(result.models),
                                               formats=formats)
@@ -276,7 +281,7 @@ def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTa
     facts the runs `recorded` (`_table_info`), if given."""
     if reference.order_sensitivity is None and config.order_sensitivity and prepared is not None:
         with prefixed(TOURNAMENT_KEYS):
-            sensitivity = csd.order_sensitivity(
+            sensitivity = order_sensitivity(
                 prepared.table, reference.tournament, n_orders=config.order_sensitivity, seed=config.seed,
                 reference=reference, chunk_size=config.chunk_size)
         reference = dataclasses.replace(reference, order_sensitivity=sensitivity)
@@ -302,7 +307,7 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, "elimination": "sweep.schedules"}):
-        result = _with_bar(config, lambda bar: csd.sweep(
+        result = _with_bar(config, lambda bar: sweep(
             prepared.table, _sweep_schedules(config.sweep.schedules), tournament=tournament,
             n_runs=config.n_runs, seed=config.seed, chunk_size=config.chunk_size, progress=bar,
             estimator=config.estimator,
@@ -320,7 +325,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     options = dataclasses.asdict(config.bootstrap)
     tiers = None if prepared.tiers is None else list(prepared.tiers.values())
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("bootstrap", BootstrapConfig)}):
-        result = _with_bar(config, lambda bar: csd.bootstrap(
+        result = _with_bar(config, lambda bar: bootstrap(
             prepared.table, tournament=tournament, tiers=tiers, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, progress=bar, estimator=config.estimator, **options,
         ))
@@ -353,7 +358,7 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("compare", CompareConfig)}):
-        result = _with_bar(config, lambda bar: csd.compare(
+        result = _with_bar(config, lambda bar: compare(
             prepared.table, methods=config.compare.methods, tournament=tournament, n_runs=config.n_runs,
             seed=config.seed, chunk_size=config.chunk_size, progress=bar, n_boot=config.compare.n_boot,
             tiers=None if prepared.tiers is None else list(prepared.tiers.values()),
@@ -380,11 +385,11 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("outlier", OutlierConfig)}):
-        before = _with_bar(config, lambda bar: csd.simulate(
+        before = _with_bar(config, lambda bar: simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, progress=bar, estimator=config.estimator,
         ))
-        result = _with_bar(config, lambda bar: csd.outlier_test(
+        result = _with_bar(config, lambda bar: outlier_test(
             prepared.table, config.outlier.model, benchmarks=config.outlier.benchmarks,
             value=config.outlier.value, csd_result=before, chunk_size=config.chunk_size, progress=bar,
         ))
@@ -459,7 +464,7 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     given = prepare_table(dataclasses.replace(data, order="given", tiers=None), config.seed)
     log = (lambda line: print(f"  {line}", file=sys.stderr, flush=True)) if config.progress else None
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("report", ReportConfig), **_section_keys("data", DataConfig)}):
-        report = csd.report(
+        report = report_api.report(
             given.table, out_dir=ctx.out_dir, order=data.round_order(), tiers=tiers_source(data),
             tier_order=data.tier_order,
             name=given.name, seed=config.seed, progress=log, command=ctx.command(), tournament=tournament,
@@ -799,7 +804,7 @@ def _headline(mode: str, info: dict) -> str:
     )
 
 
-def _rules(tournament: csd.Tournament) -> str:
+def _rules(tournament: Tournament) -> str:
     """The tournament in one line, for the report's summary."""
     options = [name for name in ("bye_once", "avoid_rematch") if getattr(tournament, name)]
     return (

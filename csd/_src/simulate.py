@@ -11,6 +11,7 @@ import numpy as np
 from csd._src import shards
 from csd._src.control import Tables
 from csd._src.driver import Prepared, Totals, check_run, prepare, run_engine, run_pilot
+from csd._src.baselines import kendall_tau
 from csd._src.errors import InputError, check_int
 from csd._src.frozen import warns_frozen
 from csd._src.estimator import (
@@ -24,7 +25,8 @@ from csd._src.estimator import (
     resolve,
     variance_reduction,
 )
-from csd._src.results import SimulationResult
+from csd._src.orders import random_orders, rounds_in_order
+from csd._src.results import OrderSensitivity, SimulationResult
 from csd._src.spec import Tournament, as_tournament
 
 
@@ -173,13 +175,79 @@ def simulate(
             stacklevel=2,
         )
     result = schedule_result(prepared, totals, 0, how=how, seed=seed, target_se=target_se, target_met=met)
-    if n_orders:
-        from csd._src.orders import order_sensitivity as measure
+    return _with_order_sensitivity(result, table_or_probs, n_orders, chunk_size)
 
-        sensitivity = measure(table_or_probs, prepared.spec, n_orders=n_orders, seed=seed,
-                              reference=result, chunk_size=chunk_size)
-        result = dataclasses.replace(result, order_sensitivity=sensitivity)
-    return result
+
+@warns_frozen()  # nothing to warn of (the other orders are alternatives), but its simulations stay quiet
+def order_sensitivity(
+    table_or_probs,
+    tournament: Tournament | None = None,
+    *,
+    n_orders: int = 8,
+    n_runs: int | None = None,
+    seed: int = 0,
+    reference: SimulationResult | None = None,
+    chunk_size: int | None = None,
+    **rules,
+) -> OrderSensitivity:
+    """The ranking under `n_orders` random round orders, against the reported one.
+
+    Args:
+      table_or_probs: a `ScoreTable` or an (M, M, K) tensor, as `csd.simulate` takes.
+      tournament, **rules: the rules (as `csd.simulate`); each random order is played with
+        them, in a fixed order. With `tournament.tiers` the rounds are shuffled inside each
+        tier and the tiers keep their order.
+      n_orders: R, the random orders, drawn from host stream `streams.ORDER_SENSITIVITY`.
+      n_runs: tournaments per order (default: the reference's N / R, at least 200, so the
+        R orders together cost about one main run). Each order uses the cv estimator
+        where its pilot is no longer than the order's runs, else the plain one.
+      seed: the seed of the orders and of their runs.
+      reference: the reported result (default: `csd.simulate` of the tournament with
+        `n_runs` or 10,000 runs).
+      chunk_size: runs per kernel call.
+
+    Returns:
+      An `OrderSensitivity`.
+
+    Raises:
+      InputError: for an invalid option, as `csd.simulate`.
+    """
+    tournament = as_tournament(tournament, rules)
+    n_orders = check_int("order_sensitivity", n_orders, 1)
+    if reference is None:
+        reference = simulate(table_or_probs, tournament=tournament, n_runs=n_runs or 10_000, seed=seed,
+                             chunk_size=chunk_size)
+    runs = n_runs or max(200, shards.whole_runs(reference.n_runs) // n_orders)
+    fixed = tournament.replace(order="given", tiers=None)
+    orders = random_orders(reference.rounds, tournament.tiers, n_orders, seed)
+    # cv's pilot is at least 1,024 runs: below that many runs per order it would cost more
+    # than the orders themselves, so plain runs.
+    how = "cv" if pilot_size(runs) <= runs else "plain"
+    scores = np.array([
+        simulate(rounds_in_order(table_or_probs, order), tournament=fixed, n_runs=runs, seed=seed,
+                 chunk_size=chunk_size, estimator=how).expected_score
+        for order in orders
+    ])
+    leaders = tuple(reference.models[int(np.argmax(row))] for row in scores)
+    return OrderSensitivity(
+        orders=tuple(tuple(order) for order in orders),
+        expected_score=scores,
+        kendall_tau=np.array([kendall_tau(reference.expected_score, row) for row in scores]),
+        leaders=leaders,
+        reported_leader=reference.models[int(reference.order()[0])],
+        n_runs=runs,
+        within_tiers=tournament.tiers is not None and len(tournament.tiers) > 1,
+    )
+
+
+def _with_order_sensitivity(result: SimulationResult, table_or_probs, n_orders: int,
+                            chunk_size: int | None) -> SimulationResult:
+    """`result` with `order_sensitivity` over `n_orders` random round orders (0: as it is)."""
+    if not n_orders:
+        return result
+    sensitivity = order_sensitivity(table_or_probs, result.tournament, n_orders=n_orders, seed=result.seed,
+                                    reference=result, chunk_size=chunk_size)
+    return dataclasses.replace(result, order_sensitivity=sensitivity)
 
 
 def schedule_result(

@@ -70,7 +70,7 @@ def sweep(
         number >= 0 each.
       estimator: as in `simulate`; with `cv` the drops, their SEs and the risk profiles
         come from the per-run control-variate scores (tables fitted per schedule).
-      The other options (shard too) are those of `simulate`.
+      n_runs, seed, chunk_size, progress, shard: as in `simulate` (n_runs per schedule).
 
     Returns:
       A `SweepResult`.

@@ -32,7 +32,7 @@ from csd._src.table import ScoreTable
 
 SCHEDULES = (0, 1, 2)  # the paper's elimination sweep
 PROFILES = ("robust generalist", "in between", "aggressive specialist")
-BASELINES = ("mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
+BASELINES = tuple(baselines.STATIC_METHODS)
 Log = Callable[[str], None]
 
 
