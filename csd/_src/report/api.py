@@ -11,7 +11,7 @@ from pathlib import Path
 from csd._src.outputs import atomic_write, to_json
 from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
 from csd._src.report.figures import draw_figures, figures
-from csd._src.report.markdown import report_markdown
+from csd._src.report.sections import report_markdown
 from csd._src.errors import InputError
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
