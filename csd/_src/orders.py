@@ -26,6 +26,7 @@ from csd._src import streams
 from csd._src.baselines import kendall_tau
 from csd._src.errors import check_int
 from csd._src.estimator import pilot_size
+from csd._src.report.model import Section, bullets, result_table
 from csd._src.results import ACTIVE_ROUND_SHARE, OrderSensitivity, SimulationResult
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -161,16 +162,16 @@ def order_notes(result: SimulationResult, order: str | None = None) -> list[str]
     return lines + ([warning] if warning else [])
 
 
-def order_section(result: SimulationResult, order: str | None = None) -> str:
-    """report.md's section on the round order and the rounds that matter."""
-    parts = ["## Round order and frozen rounds", "\n".join(f"- {line}" for line in order_notes(result, order))]
+def order_section(result: SimulationResult, order: str | None = None) -> Section:
+    """The report's section on the round order and the rounds that matter."""
+    parts = [bullets(order_notes(result, order))]
     if result.order_sensitivity is not None:
         sensitivity = result.order_sensitivity
-        parts.append(
+        parts += [
             f"E[S] under {len(sensitivity.orders)} random orders ({sensitivity.n_runs:,} tournaments each), "
-            "Kendall tau-b against the reported ranking:\n\n" + sensitivity.table().markdown()
-        )
+            "Kendall tau-b against the reported ranking:", result_table(sensitivity.table()),
+        ]
     if result.round_activity is not None:
         cells = ", ".join(f"{name} {share:.2f}" for name, share in zip(result.rounds, result.round_activity))
         parts.append(f"Share of tournaments with at least one game, by round (in play order): {cells}.")
-    return "\n\n".join(parts)
+    return Section("round_order", "Round order and frozen rounds", parts)

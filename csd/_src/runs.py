@@ -40,6 +40,8 @@ from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.report.analysis import order_line
+from csd._src.report.markdown import render as render_markdown
+from csd._src.report.model import Figure, ReportModel, Section, bullets, result_table
 from csd._src.sweep import sweep_result
 from csd._src.table import ScoreTable
 
@@ -83,11 +85,13 @@ class Context:
 
 @dataclasses.dataclass(frozen=True)
 class Plot:
-    """A plot to draw: `draw(path)` writes the PNG (and returns its path or paths)."""
+    """A plot to draw: `draw(path)` writes the PNG (and returns its path or paths); `plot`
+    is the same figure for report.html (`csd._src.report.interactive`), or None."""
 
     filename: str
     caption: str
     draw: Callable[[Path], object]
+    plot: dict | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,7 +103,8 @@ class RunOutput:
       csv: the text of results.csv.
       title: the report's title.
       summary: Markdown bullet lines (what was run on what).
-      body: Markdown sections (the ranked table and its notes).
+      body: the report's sections after the summary (`csd._src.report.model` blocks: the
+        ranked table and its notes; a str is one Markdown block).
       terminal: the text printed to the terminal.
       plots: the plots to draw and embed in report.md.
     """
@@ -108,20 +113,24 @@ class RunOutput:
     csv: str
     title: str
     summary: list[str]
-    body: str
+    body: Sequence | str
     terminal: str
     plots: list[Plot] = dataclasses.field(default_factory=list)
     written: tuple[Path, ...] = ()  # files the mode wrote itself (mode=report); nothing left to write
 
-    def report(self, drawn: Sequence[tuple[str, str]]) -> str:
-        """report.md, embedding the plots `drawn` as (filename, caption)."""
-        parts = [f"# {self.title}", "\n".join(f"- {line}" for line in self.summary), self.body]
-        if drawn:
-            parts.append(
-                "## Plots\n\n"
-                + "\n\n".join(f"![{caption}]({name})\n\n*{caption}*" for name, caption in drawn)
-            )
-        return "\n\n".join(part for part in parts if part) + "\n"
+    def report_model(self, drawn: Sequence[Plot]) -> ReportModel:
+        """The report (`csd._src.report.model`), with the plots `drawn`."""
+        body = [self.body] if isinstance(self.body, str) else list(self.body)
+        plots = [Section("plots", "Plots", [Figure(p.filename, "", p.caption, p.plot) for p in drawn])] if drawn else []
+        config = self.results.get("config") or {}
+        job = self.results.get("job") or {}
+        reproduce = {"command": " ".join(["csd-run", *job.get("overrides", [])]), "seed": config.get("seed"),
+                     "config": config} if config else {}
+        return ReportModel(self.title, [bullets(self.summary)] if self.summary else [], [*body, *plots], reproduce)
+
+    def report(self, drawn: Sequence[Plot]) -> str:
+        """report.md, embedding the plots `drawn`."""
+        return render_markdown(self.report_model(drawn))
 
 
 def write_outputs(
@@ -155,7 +164,7 @@ def write_outputs(
     for plot in output.plots:
         try:
             plot.draw(figures / plot.filename)
-            drawn.append((plot.filename, plot.caption))
+            drawn.append(plot)
         except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
             (warn or _stderr_line)(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
     with rundir.os_errors(folder):
@@ -204,7 +213,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
     legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
-    output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
+    output = _output(config, ctx, prepared, result, result.table(), line, [legend], plots)
     return _with_round_order(output, config, prepared, result)
 
 
@@ -263,7 +272,7 @@ def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTa
     results = dict(output.results)
     if reference.order_sensitivity is not None:
         results["order_sensitivity"] = reference.order_sensitivity.to_dict()
-    return dataclasses.replace(output, results=results, body=output.body + "\n\n" + order_section(reference, words),
+    return dataclasses.replace(output, results=results, body=[*output.body, order_section(reference, words)],
                                terminal=_with_notes(output.terminal, order_notes(reference, words)))
 
 
@@ -319,7 +328,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
         f"B = {result.n_boot} replicates ({result.scheme}, {result.interval} intervals) x N = "
         f"{result.n_runs:,} runs; {_rules(tournament)}"
     )
-    output = _output(config, ctx, prepared, result, result.table(), line, "", plots)
+    output = _output(config, ctx, prepared, result, result.table(), line, (), plots)
     return _with_round_order(output, config, prepared, result.point)
 
 
@@ -343,7 +352,7 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     if result.intervals:
         line += (f"; [a-b]: the {100 * result.coverage:g}% bootstrap rank interval over {config.compare.n_boot} "
                  "tables resampled inside the tiers")
-    legend = "Kendall tau-b between the methods' scores:\n\n" + result.tau_table().markdown()
+    legend = ["Kendall tau-b between the methods' scores:", result_table(result.tau_table())]
     output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
     return output if result.csd is None else _with_round_order(output, config, prepared, result.csd)
 
@@ -365,7 +374,7 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
             value=config.outlier.value, csd_result=before, chunk_size=config.chunk_size, progress=bar,
         ))
     line = f"{result.title()}; N = {config.n_runs:,} runs; {_rules(tournament)}"
-    output = _output(config, ctx, prepared, result, result.table(), line, "")
+    output = _output(config, ctx, prepared, result, result.table(), line)
     return _with_round_order(output, config, prepared, before)
 
 
@@ -470,13 +479,14 @@ def _section_keys(section: str, cls) -> dict[str, str]:
     return {field.name: f"{section}.{field.name}" for field in dataclasses.fields(cls)}
 
 
-def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, line: str, legend: str, plots=()) -> RunOutput:
+def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, line: str, legend: Sequence = (),
+            plots=()) -> RunOutput:
     """The outputs of a result: results.json its `to_dict()` with the run's facts, and its
-    table in the terminal, Markdown and CSV."""
+    table in the terminal, the report (the leaderboard, then the `legend` blocks) and CSV."""
     info = _table_info(config, prepared)
     results = {**_run_facts(config, ctx, info), **result.to_dict()}
     summary = _summary(ctx, info, prepared.tiers, config) + [line]
-    body = "## Result\n\n" + table.markdown() + (f"\n\n{legend}" if legend else "")
+    body = [Section("result", "Result", [result_table(table, leaderboard=True), *legend])]
     terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
     return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots))
 
@@ -506,10 +516,10 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
     ]
     results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
     summary = _summary(ctx, table_info, table_info.get("tiers"), config)
-    body = (
-        f"## Sweep table (ranked by E[S] under {labels[0]})\n\n" + table.markdown()
-        + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}"
-    )
+    body = [Section("sweep", f"Sweep table (ranked by E[S] under {labels[0]})", [
+        result_table(table, leaderboard=True),
+        f"E[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}",
+    ])]
     terminal = _headline(config.mode, table_info) + f"; N={sweep.n_runs:,}, " + ", ".join(labels)
     terminal += "\n" + table.text(config.top)
     return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from csd._src.outputs import atomic_write, to_json
 from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
-from csd._src.report.figures import draw_figures, figures
+from csd._src.report.figures import draw_figures
 from csd._src.report.sections import report_markdown
 from csd._src.errors import InputError
 from csd._src.spec import Tournament, as_tournament
@@ -163,7 +163,7 @@ def report(
     analysis.timings["figures"] = time.perf_counter() - drawing
     if progress is not None:
         progress(f"figures: {analysis.timings['figures']:.1f} s")
-    markdown = report_markdown(analysis, figures(analysis), command or "csd.report", time.perf_counter() - start)
+    markdown = report_markdown(analysis, command or "csd.report", time.perf_counter() - start)
     written = Report(analysis, markdown, ())
     files = (*pictures, atomic_write(out / "results.json", to_json(written.to_dict())),
              atomic_write(out / "report.md", markdown))

@@ -1,0 +1,42 @@
+"""report.md: a `ReportModel` (`csd._src.report.model`) rendered as GitHub Markdown.
+
+The blocks of a report are separated by blank lines; a figure is embedded by its file
+name with its caption under it; a table shows the columns `Table.markdown_columns` names.
+"""
+
+from __future__ import annotations
+
+from csd._src.outputs import markdown_table
+from csd._src.report.model import Block, Details, Figure, ReportModel, Section, Table, resolve
+
+
+def render(model: ReportModel) -> str:
+    """The text of report.md."""
+    numbers = model.numbers()
+    parts = [f"# {model.title}", *(_block(b, numbers, model, 3) for b in model.intro)]
+    parts += [_block(b, numbers, model, 2) for b in model.sections]
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _section(section: Section, numbers: dict, model: ReportModel, level: int) -> str:
+    heading = "#" * level + " " + model.heading(section)
+    return "\n\n".join([heading, *(_block(b, numbers, model, level + 1) for b in section.blocks)])
+
+
+def _block(block: Block, numbers: dict, model: ReportModel, level: int) -> str:
+    if isinstance(block, str):
+        return resolve(block, numbers)
+    if isinstance(block, Table):
+        view = block.markdown_view()
+        return markdown_table([str(h).replace("|", "\\|") for h in view.header], view.rows, view.align)
+    if isinstance(block, Figure):
+        caption = resolve(block.caption, numbers)
+        if not block.title:
+            return f"![{caption}]({block.file})\n\n*{caption}*"
+        return f"![{block.title}]({block.file})\n\n*{block.title}.* {caption}"
+    if isinstance(block, Details):
+        inner = "\n\n".join(_block(b, numbers, model, level) for b in block.blocks)
+        return f"<details><summary>{block.summary}</summary>\n\n{inner}\n\n</details>"
+    if isinstance(block, Section):
+        return _section(block, numbers, model, level)
+    raise TypeError(f"not a report block: {type(block).__name__}")
