@@ -11,7 +11,8 @@ from pathlib import Path
 from csd._src.outputs import atomic_write, to_json
 from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
 from csd._src.report.figures import draw_figures
-from csd._src.report.sections import report_markdown
+from csd._src.report import html, markdown as md
+from csd._src.report.sections import report_model
 from csd._src.errors import InputError
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -20,11 +21,14 @@ from csd._src.table import ScoreTable
 class Report:
     """A written report: the analysis, the text of report.md and the files.
 
+    report.md and report.html are two renderings of one `ReportModel`
+    (`csd._src.report.sections.report_model`).
+
     Attributes:
       analysis: every result the report is made from (`csd._src.report.analysis.Analysis`:
         ranking, fsa, boot, comparison, outlier, outlier_float, orders, spread, timings).
       markdown: the text of report.md.
-      files: the paths written: the figures, then results.json and report.md.
+      files: the paths written: the figures, then results.json, report.md and report.html.
     """
 
     analysis: Analysis
@@ -96,8 +100,10 @@ def report(
 
     It writes into `out_dir` (made if needed; each file atomically, the figures first):
     seven PNG figures (risk_profile, expected_scores, survival, rank_heatmap, bootstrap,
-    bump, round_orders), `results.json` (`Report.to_dict`) and `report.md`, which embeds
-    each figure with a caption that gives its numbers.
+    bump, round_orders), `results.json` (`Report.to_dict`), `report.md`, which embeds
+    each figure with a caption that gives its numbers, and `report.html`, the same report
+    as one self-contained page (a sortable, searchable leaderboard of every model and
+    interactive figures; `csd._src.report.html`).
 
     Args:
       table: the score table, columns in their given order.
@@ -163,10 +169,11 @@ def report(
     analysis.timings["figures"] = time.perf_counter() - drawing
     if progress is not None:
         progress(f"figures: {analysis.timings['figures']:.1f} s")
-    markdown = report_markdown(analysis, command or "csd.report", time.perf_counter() - start)
+    model = report_model(analysis, command or "csd.report", time.perf_counter() - start)
+    markdown = md.render(model)
     written = Report(analysis, markdown, ())
     files = (*pictures, atomic_write(out / "results.json", to_json(written.to_dict())),
-             atomic_write(out / "report.md", markdown))
+             atomic_write(out / "report.md", markdown), atomic_write(out / "report.html", html.render(model, out)))
     return dataclasses.replace(written, files=files)
 
 
