@@ -69,7 +69,7 @@ def captions(report_md: str) -> dict[str, str]:
 @pytest.mark.slow
 def test_report_writes_the_figures_results_and_report_and_nothing_else(small):
     out, result, steps = small
-    assert sorted(p.name for p in out.iterdir()) == sorted(["report.md", "results.json", *FIGURES])
+    assert sorted(p.name for p in out.iterdir()) == sorted(["report.md", "report.html", "results.json", *FIGURES])
     assert sorted(p.name for p in result.files) == sorted(p.name for p in out.iterdir())
     for name in FIGURES:
         width, height = png_size(out / name)

@@ -40,6 +40,8 @@ from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outputs import ProgressBar, atomic_write, to_json
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.report.analysis import order_line
+from csd._src.report import interactive
+from csd._src.report.html import render as render_html
 from csd._src.report.markdown import render as render_markdown
 from csd._src.report.model import Figure, ReportModel, Section, bullets, result_table
 from csd._src.sweep import sweep_result
@@ -125,7 +127,7 @@ class RunOutput:
         config = self.results.get("config") or {}
         job = self.results.get("job") or {}
         reproduce = {"command": " ".join(["csd-run", *job.get("overrides", [])]), "seed": config.get("seed"),
-                     "config": config} if config else {}
+                     "estimator": config.get("estimator"), "config": config} if config else {}
         return ReportModel(self.title, [bullets(self.summary)] if self.summary else [], [*body, *plots], reproduce)
 
     def report(self, drawn: Sequence[Plot]) -> str:
@@ -141,9 +143,9 @@ def write_outputs(
     warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Publishes the run's outputs into `folder`, all or nothing (`rundir.publish`): first
-    the results (results.json, results.csv, report.md and `extra`, {relative path: text},
-    e.g. Hydra's .hydra files) from the staging folder `stage`, then the figures with a
-    report.md that embeds them. A figure that fails is reported through `warn` in one line
+    the results (results.json, results.csv, report.md, report.html and `extra`, {relative
+    path: text}, e.g. Hydra's .hydra files) from the staging folder `stage`, then the
+    figures with a report.md and report.html that embed them. A figure that fails is reported through `warn` in one line
     and left out. Returns the paths published.
 
     Raises:
@@ -154,7 +156,7 @@ def write_outputs(
             atomic_write(stage / relative, text)
         if not output.written:  # a mode that wrote its own files (mode=report) wrote them into `stage`
             atomic_write(stage / "results.csv", output.csv)
-            atomic_write(stage / "report.md", output.report([]))
+            _write_reports(output, [], stage)
             atomic_write(stage / "results.json", to_json(output.results))
     published = rundir.publish(folder, stage)
     if output.written or not output.plots:
@@ -168,8 +170,16 @@ def write_outputs(
         except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
             (warn or _stderr_line)(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
     with rundir.os_errors(folder):
-        atomic_write(figures / "report.md", output.report(drawn))
+        _write_reports(output, drawn, figures)
     return rundir.publish(folder, figures, keep=True)
+
+
+def _write_reports(output: RunOutput, drawn: Sequence[Plot], folder: Path) -> None:
+    """report.md and report.html of `output` with the plots `drawn`, into `folder` (where
+    the drawn figures are)."""
+    model = output.report_model(drawn)
+    atomic_write(folder / "report.md", render_markdown(model))
+    atomic_write(folder / "report.html", render_html(model, folder))
 
 
 def _stderr_line(line: str) -> None:
@@ -197,18 +207,25 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         ))
     order = result.order()
     names = [result.models[m] for m in order]
+    best, win_prob = _win_probabilities(result, prepared.table)
+    best_names = [result.models[m] for m in best]
     plots = [
         Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
-             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top, formats=formats)),
+             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top, formats=formats),
+             interactive.rank_distribution(result.models, result.rank_probs, result.expected_score, config.plot_top)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
-             lambda p: _plot_win_probabilities(result, prepared.table, p, formats)),
+             lambda p: plot_module.plot_win_probabilities(best_names, win_prob, p, top=None,
+                                                          scores=result.expected_score[best],
+                                                          of_models=len(result.models), formats=formats),
+             interactive.win_probabilities(best_names, win_prob, len(result.models))),
     ]
     if result.survival.min() < 1:  # nothing is eliminated at T = 0: no survival plot
         shown = survival_models(result)
         plots.append(Plot(
             "survival.png", "P(still active after round k): the top models by E[S] and the largest one-round drops",
             lambda p: plot_module.plot_survival(result.models, result.rounds, result.survival, p,
-                                                models_shown=[result.models[m] for m in shown], formats=formats)))
+                                                models_shown=[result.models[m] for m in shown], formats=formats),
+            interactive.survival(result.models, result.rounds, result.survival, shown)))
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
@@ -217,14 +234,12 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     return _with_round_order(output, config, prepared, result)
 
 
-def _plot_win_probabilities(result: SimulationResult, table: ScoreTable, path, formats) -> list[str]:
-    """The win-probability heatmap of the best `WIN_PROBABILITY_TOP` models by E[S], from
-    their rows only: the (M, M, K) tensor of a 4,576-model table would take gigabytes."""
+def _win_probabilities(result: SimulationResult, table: ScoreTable) -> tuple[np.ndarray, np.ndarray]:
+    """The best `WIN_PROBABILITY_TOP` models by E[S] (B,) and P(row beats column) among
+    them, averaged over the benchmarks (B, B), from their rows only: the (M, M, K) tensor
+    of a 4,576-model table would take gigabytes."""
     best = result.order()[:WIN_PROBABILITY_TOP]
-    win_prob = csd.win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
-    return plot_module.plot_win_probabilities([result.models[m] for m in best], win_prob, path, top=None,
-                                              scores=result.expected_score[best], of_models=len(result.models),
-                                              formats=formats)
+    return best, csd.win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
 
 
 def survival_models(result: SimulationResult, top: int = 6, drops: int = 4) -> list[int]:
@@ -322,6 +337,8 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
                 f"replicates (bar); rank: its {coverage} rank interval",
                 title=f"Bootstrap intervals ({result.scheme}) and tiers", top=config.plot_top, formats=formats,
             ),
+            interactive.bootstrap(list(result.models), result.expected_score, result.ci_low, result.ci_high,
+                                  result.tiers, result.rank_low, result.rank_high, result.coverage, config.plot_top),
         )
     ]
     line = (
@@ -346,7 +363,8 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
         ))
     plots = [
         Plot("bump.png", "Rank of each model under each method",
-             lambda p: plot_module.plot_bump(list(result.models), result.ranks, p, formats=formats))
+             lambda p: plot_module.plot_bump(list(result.models), result.ranks, p, formats=formats),
+             interactive.bump(list(result.models), result.ranks, "Rank of each model under each method", "method"))
     ]
     line = f"methods: {', '.join(result.methods)}; N = {config.n_runs:,} runs; {_rules(tournament)}"
     if result.intervals:
@@ -508,11 +526,15 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
                 drop_stderr=sweep.drop_stderr[-1], labels=named, profiles=sweep.risk_profile, schedule=labels[-1],
                 trend=sweep.risk_trend, formats=formats,
             ),
+            interactive.risk_profile(list(sweep.models), sweep.expected_score[0], sweep.drop[-1], sweep.drop_stderr[-1],
+                                     sweep.risk_profile, sweep.risk_trend, labels[-1]),
         ),
         Plot("expected_scores.png", "E[S] per schedule",
              lambda p: plot_module.plot_expected_scores(
                  list(sweep.models), labels, sweep.expected_score, sweep.stderr, p, top=config.plot_top,
-                 formats=formats)),
+                 formats=formats),
+             interactive.expected_scores(list(sweep.models), labels, sweep.expected_score, sweep.stderr,
+                                         config.plot_top)),
     ]
     results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
     summary = _summary(ctx, table_info, table_info.get("tiers"), config)

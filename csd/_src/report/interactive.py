@@ -34,8 +34,9 @@ def _layout(title: str, xtitle: str, ytitle: str, height: int = 480, **more) -> 
             "xaxis": {"title": {"text": xtitle}}, "yaxis": {"title": {"text": ytitle}}, **more}
 
 
-def rank_distribution(models: Sequence[str], rank_probs, expected_score, top: int = TOP) -> dict:
+def rank_distribution(models: Sequence[str], rank_probs, expected_score, top: int | None = TOP) -> dict:
     """Heatmap of P(final rank r) of the `top` best models by E[S], ranks 1..top."""
+    top = TOP if top is None else top
     shown = _best_first(expected_score)[:top]
     places = min(top, len(models))
     names = [models[m] for m in shown]
@@ -95,8 +96,9 @@ def risk_profile(models: Sequence[str], base_score, drop, drop_stderr, profiles:
                                             "E[S] without elimination", f"drop under {schedule}")}
 
 
-def expected_scores(models: Sequence[str], labels: Sequence[str], expected, stderr, top: int = TOP) -> dict:
+def expected_scores(models: Sequence[str], labels: Sequence[str], expected, stderr, top: int | None = TOP) -> dict:
     """E[S] ± SE of the `top` best models (by the first schedule) under each schedule."""
+    top = TOP if top is None else top
     expected, stderr = np.asarray(expected, dtype=float), np.asarray(stderr, dtype=float)
     shown = _best_first(expected[0])[:top]
     names = [models[m] for m in shown]
@@ -109,8 +111,9 @@ def expected_scores(models: Sequence[str], labels: Sequence[str], expected, stde
 
 
 def bootstrap(models: Sequence[str], expected, low, high, tiers, rank_low, rank_high, coverage: float,
-              top: int = TOP) -> dict:
+              top: int | None = TOP) -> dict:
     """E[S] with its bootstrap interval of the `top` best models, coloured by tier."""
+    top = TOP if top is None else top
     expected, low, high = (np.asarray(v, dtype=float) for v in (expected, low, high))
     shown = _best_first(expected)[:top]
     tiers = np.asarray(tiers)
