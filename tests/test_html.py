@@ -228,3 +228,56 @@ def test_leaderboard_sorts_searches_pages_and_downloads_in_chromium(browser, tmp
     hover = browser.execute_script("return document.querySelector('.hoverlayer').textContent")
     assert "m03" in hover and "E[S] = 9.700" in hover and "drop = " in hover
     assert_clean(browser)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_report_page_draws_every_figure_without_an_error(browser, tmp_path):
+    """csd.report on 12 models: report.md and report.html from one model, every figure of
+    the page drawn by Plotly, the leaderboard holding every model with each baseline's rank."""
+    pytest.importorskip("plotly", reason="the `html` extra (plotly) is not installed")
+    import csd
+
+    scores = np.random.default_rng(11).random((12, 7)) * 100
+    table = csd.ScoreTable(tuple(f"m{i:02d}" for i in range(12)), tuple(f"b{k}" for k in range(7)), scores)
+    result = csd.report(table, out_dir=tmp_path, name="small", outlier_rank=3, seed=5, n_runs=400, fsa_runs=300,
+                        n_boot=6, boot_runs=100, order_runs=200, n_random_orders=1)
+    assert tmp_path / "report.html" in result.files
+    open_page(browser, tmp_path / "report.html")
+    assert_clean(browser)
+    drawn = browser.execute_script("return Array.from(document.querySelectorAll('div.plot'), d => d.querySelector('svg.main-svg') !== null)")
+    assert drawn == [True] * 7
+    header = browser.execute_script("return Array.from(document.querySelectorAll('table.leaderboard th'), th => th.textContent)")
+    assert {"P(champion)", "profile", "E[S] interval", "bootstrap rank", "tier", "elo rank", "Δrank elo"} <= set(header)
+    assert sorted(shown_names(browser)) == sorted(table.models)
+    md_sections = re.findall(r"^## (.+)$", result.markdown, re.M)
+    html_sections = browser.execute_script("return Array.from(document.querySelectorAll('h2'), h => h.textContent)")
+    assert html_sections == md_sections  # one model, two renderings
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_4576_model_page_is_small_and_quick_and_holds_every_model(browser, tmp_path):
+    """csd-run on the shipped Open LLM Leaderboard table: report.html at most 20 MiB, loaded
+    in at most 10 s, every model reachable (all rows on one page), sorting 4,576 rows."""
+    pytest.importorskip("plotly", reason="the `html` extra (plotly) is not installed")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    from csd.testing.cli import run_cli_in_process
+
+    out = tmp_path / "run"
+    proc = run_cli_in_process("data=openllm_v2", "n_runs=200", "order_sensitivity=0", "progress=false",
+                              f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    page = out / "report.html"
+    assert page.stat().st_size <= 20 * 2**20
+    assert open_page(browser, page) <= 10
+    assert_clean(browser)
+    models = json.loads((out / "results.json").read_text())["models"]
+    Select(browser.find_element(By.CSS_SELECTOR, "div.controls select")).select_by_value("0")  # all rows
+    assert sorted(shown_names(browser)) == sorted(models) and len(models) == 4576
+    browser.find_element(By.XPATH, "//table[contains(@class, 'leaderboard')]//th[text()='SE']").click()
+    se = [float(x) for x in shown_column(browser, 3)]
+    assert se == sorted(se)
+    assert_clean(browser)

@@ -29,9 +29,12 @@ def _best_first(values) -> list[int]:
     return [int(m) for m in np.lexsort((np.arange(len(values)), -values))]
 
 
-def _layout(title: str, xtitle: str, ytitle: str, height: int = 480, **more) -> dict:
-    return {"title": {"text": title}, "height": height, "hovermode": "closest", "margin": {"l": 200, "r": 30, "t": 50},
-            "xaxis": {"title": {"text": xtitle}}, "yaxis": {"title": {"text": ytitle}}, **more}
+def _layout(title: str, xtitle: str, ytitle: str, height: int = 480, xaxis: dict | None = None,
+            yaxis: dict | None = None) -> dict:
+    """A figure's layout; the axes make room for their labels (long model names)."""
+    return {"title": {"text": title}, "height": height, "hovermode": "closest", "margin": {"t": 50},
+            "xaxis": {"title": {"text": xtitle}, "automargin": True, **(xaxis or {})},
+            "yaxis": {"title": {"text": ytitle}, "automargin": True, **(yaxis or {})}}
 
 
 def rank_distribution(models: Sequence[str], rank_probs, expected_score, top: int | None = TOP) -> dict:
