@@ -88,11 +88,12 @@
 
   Leaderboard.prototype.sortBy = function (c) {
     var rows = this.spec.rows, numeric = this.numeric[c];
+    var keys = numeric ? rows.map(function (row) { return sortKey(row[c]); }) : null;
     var direction = this.sorted && this.sorted[0] === c ? -this.sorted[1] : 1;
     this.order.sort(function (i, j) {
       var a = rows[i][c], b = rows[j][c], by;
       if (numeric) {
-        a = sortKey(a); b = sortKey(b);
+        a = keys[i]; b = keys[j];
         if (a === null || b === null) return (a === null) - (b === null) || i - j;  // empty cells last
         by = a - b;
       } else {
