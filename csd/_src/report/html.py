@@ -48,12 +48,14 @@ def render(model: ReportModel, folder: str | Path | None = None, plotly: str | N
         version or Plotly is missing), or None.
       plotly: the Plotly bundle to inline (default: `plotly_bundle()`).
     """
-    plotly = plotly_bundle() if plotly is None else plotly
-    page = _Page(model, Path(folder) if folder is not None else None, bool(plotly))
+    interactive = bool(plotly) if plotly is not None else importlib.util.find_spec("plotly") is not None
+    page = _Page(model, Path(folder) if folder is not None else None, interactive)
     body = [f"<h1>{page.inline(model.title)}</h1>", *(page.block(b, 2) for b in model.intro), page.reproduce(),
             page.contents()]
     body += [page.block(b, 2) for b in model.sections]
-    scripts = ([f"<script>{_script_text(plotly)}</script>"] if plotly and page.plots else [])
+    if page.plots and plotly is None:
+        plotly = plotly_bundle()
+    scripts = ([f"<script>{_script_text(plotly)}</script>"] if page.plots and plotly else [])
     scripts.append(f"<script>{_script_text((ASSETS / 'report.js').read_text(encoding='utf-8'))}</script>")
     return "\n".join([
         "<!DOCTYPE html>",
