@@ -194,7 +194,7 @@ def test_cli_mode_report_writes_the_report_into_the_run_folder(tmp_path, small):
                                        tiers=str(tmp_path / "tiers.json"), tier_order="easy-first"),
                        report=ReportConfig(**SMALL, outlier_rank=3))
     output = run_report(config, Context(tmp_path / "run", overrides=("mode=report",)))
-    assert sorted(p.name for p in output.written) == sorted(["report.md", "results.json", *FIGURES])
+    assert sorted(p.name for p in output.written) == sorted(["report.md", "report.html", "results.json", *FIGURES])
     stored = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
     library = small[1].to_dict()
     assert stored["ranking"] == library["ranking"] and stored["rounds"] == library["rounds"]
@@ -212,7 +212,7 @@ def test_csd_run_report_quick_on_livebench_reproduces_the_papers_settings(tmp_pa
                           timeout=900)
     assert proc.returncode == 0, proc.stderr
     listed = [p.name for p in out.iterdir() if not p.name.startswith(".") and p.suffix != ".log"]
-    assert sorted(listed) == sorted(["report.md", "results.json", "manifest.json", *FIGURES])
+    assert sorted(listed) == sorted(["report.md", "report.html", "results.json", "manifest.json", *FIGURES])
     report = (out / "report.md").read_text(encoding="utf-8")
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert f"**{results['ranking'][0]['model']}** leads" in report
