@@ -118,6 +118,29 @@ def test_plotly_bundle_comes_from_the_installed_package():
     assert bundle is not None and "plotly.js" in bundle[:300] and len(bundle) > 1_000_000
 
 
+def test_a_run_folder_gets_report_html_with_each_drawn_figure_and_its_interactive_version(tmp_path):
+    from csd._src import rundir
+    from csd._src.runs import Plot, RunOutput, write_outputs
+
+    def broken():
+        raise ValueError("no figure")
+
+    draw = lambda path: Path(path).write_bytes(b"png")  # noqa: E731
+    spec = {"data": [{"type": "scatter", "x": [1], "y": [2]}], "layout": {}}
+    body = [Section("result", "Result", [Table(("rank", "model"), [[1, "a"]], leaderboard=True)])]
+    output = RunOutput({"config": {"seed": 4, "estimator": "plain"}, "job": {"overrides": ["seed=4"]}}, "", "csd-run: t",
+                       ["N = 10 runs"], body, "", [Plot("one.png", "one", draw, lambda: spec),
+                                                   Plot("two.png", "two", draw, broken)])
+    lines = []
+    with rundir.locked(tmp_path):
+        write_outputs(output, tmp_path, rundir.staging_folder(tmp_path), warn=lines.append)
+    assert lines == ["figure two.png not drawn: ValueError: no figure"]  # a page's figure costs nothing else
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<code>csd-run seed=4</code>" in page and "<strong>estimator:</strong> <code>plain</code>" in page
+    assert spec in data_blocks(page) and "two.png" not in page
+    assert "## Plots\n\n![one](one.png)\n\n*one*\n" in (tmp_path / "report.md").read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- browser
 
 BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -12,6 +12,7 @@ and a failing figure costs nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import sys
 from collections.abc import Callable, Sequence
@@ -87,13 +88,14 @@ class Context:
 
 @dataclasses.dataclass(frozen=True)
 class Plot:
-    """A plot to draw: `draw(path)` writes the PNG (and returns its path or paths); `plot`
-    is the same figure for report.html (`csd._src.report.interactive`), or None."""
+    """A plot to draw: `draw(path)` writes the PNG (and returns its path or paths);
+    `interactive()` gives the same figure for report.html (`csd._src.report.interactive`),
+    or is None."""
 
     filename: str
     caption: str
     draw: Callable[[Path], object]
-    plot: dict | None = None
+    interactive: Callable[[], dict] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,19 +122,15 @@ class RunOutput:
     plots: list[Plot] = dataclasses.field(default_factory=list)
     written: tuple[Path, ...] = ()  # files the mode wrote itself (mode=report); nothing left to write
 
-    def report_model(self, drawn: Sequence[Plot]) -> ReportModel:
-        """The report (`csd._src.report.model`), with the plots `drawn`."""
+    def report_model(self, drawn: Sequence[Figure]) -> ReportModel:
+        """The report (`csd._src.report.model`), with the figures `drawn`."""
         body = [self.body] if isinstance(self.body, str) else list(self.body)
-        plots = [Section("plots", "Plots", [Figure(p.filename, "", p.caption, p.plot) for p in drawn])] if drawn else []
+        plots = [Section("plots", "Plots", list(drawn))] if drawn else []
         config = self.results.get("config") or {}
         job = self.results.get("job") or {}
         reproduce = {"command": " ".join(["csd-run", *job.get("overrides", [])]), "seed": config.get("seed"),
                      "estimator": config.get("estimator"), "config": config} if config else {}
         return ReportModel(self.title, [bullets(self.summary)] if self.summary else [], [*body, *plots], reproduce)
-
-    def report(self, drawn: Sequence[Plot]) -> str:
-        """report.md, embedding the plots `drawn`."""
-        return render_markdown(self.report_model(drawn))
 
 
 def write_outputs(
@@ -165,8 +163,9 @@ def write_outputs(
     drawn = []
     for plot in output.plots:
         try:
+            interactive_figure = plot.interactive() if plot.interactive else None
             plot.draw(figures / plot.filename)
-            drawn.append(plot)
+            drawn.append(Figure(plot.filename, "", plot.caption, interactive_figure))
         except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
             (warn or _stderr_line)(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
     with rundir.os_errors(folder):
@@ -174,9 +173,9 @@ def write_outputs(
     return rundir.publish(folder, figures, keep=True)
 
 
-def _write_reports(output: RunOutput, drawn: Sequence[Plot], folder: Path) -> None:
-    """report.md and report.html of `output` with the plots `drawn`, into `folder` (where
-    the drawn figures are)."""
+def _write_reports(output: RunOutput, drawn: Sequence[Figure], folder: Path) -> None:
+    """report.md and report.html of `output` with the figures `drawn`, into `folder` (where
+    their files are)."""
     model = output.report_model(drawn)
     atomic_write(folder / "report.md", render_markdown(model))
     atomic_write(folder / "report.html", render_html(model, folder))
@@ -207,17 +206,14 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         ))
     order = result.order()
     names = [result.models[m] for m in order]
-    best, win_prob = _win_probabilities(result, prepared.table)
-    best_names = [result.models[m] for m in best]
+    win = functools.cache(lambda: _win_probabilities(result, prepared.table))  # for the PNG and the page
     plots = [
         Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
              lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top, formats=formats),
-             interactive.rank_distribution(result.models, result.rank_probs, result.expected_score, config.plot_top)),
+             lambda: interactive.rank_distribution(result.models, result.rank_probs, result.expected_score, config.plot_top)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
-             lambda p: plot_module.plot_win_probabilities(best_names, win_prob, p, top=None,
-                                                          scores=result.expected_score[best],
-                                                          of_models=len(result.models), formats=formats),
-             interactive.win_probabilities(best_names, win_prob, len(result.models))),
+             lambda p: _plot_win_probabilities(result, *win(), p, formats),
+             lambda: interactive.win_probabilities([result.models[m] for m in win()[0]], win()[1], len(result.models))),
     ]
     if result.survival.min() < 1:  # nothing is eliminated at T = 0: no survival plot
         shown = survival_models(result)
@@ -225,7 +221,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
             "survival.png", "P(still active after round k): the top models by E[S] and the largest one-round drops",
             lambda p: plot_module.plot_survival(result.models, result.rounds, result.survival, p,
                                                 models_shown=[result.models[m] for m in shown], formats=formats),
-            interactive.survival(result.models, result.rounds, result.survival, shown)))
+            lambda: interactive.survival(result.models, result.rounds, result.survival, shown)))
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
@@ -240,6 +236,13 @@ def _win_probabilities(result: SimulationResult, table: ScoreTable) -> tuple[np.
     of a 4,576-model table would take gigabytes."""
     best = result.order()[:WIN_PROBABILITY_TOP]
     return best, csd.win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
+
+
+def _plot_win_probabilities(result: SimulationResult, best, win_prob, path, formats) -> list[str]:
+    """The win-probability heatmap of `_win_probabilities`."""
+    return plot_module.plot_win_probabilities([result.models[m] for m in best], win_prob, path, top=None,
+                                              scores=result.expected_score[best], of_models=len(result.models),
+                                              formats=formats)
 
 
 def survival_models(result: SimulationResult, top: int = 6, drops: int = 4) -> list[int]:
@@ -337,8 +340,8 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
                 f"replicates (bar); rank: its {coverage} rank interval",
                 title=f"Bootstrap intervals ({result.scheme}) and tiers", top=config.plot_top, formats=formats,
             ),
-            interactive.bootstrap(list(result.models), result.expected_score, result.ci_low, result.ci_high,
-                                  result.tiers, result.rank_low, result.rank_high, result.coverage, config.plot_top),
+            lambda: interactive.bootstrap(list(result.models), result.expected_score, result.ci_low, result.ci_high,
+                                          result.tiers, result.rank_low, result.rank_high, result.coverage, config.plot_top),
         )
     ]
     line = (
@@ -364,7 +367,7 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     plots = [
         Plot("bump.png", "Rank of each model under each method",
              lambda p: plot_module.plot_bump(list(result.models), result.ranks, p, formats=formats),
-             interactive.bump(list(result.models), result.ranks, "Rank of each model under each method", "method"))
+             lambda: interactive.bump(list(result.models), result.ranks, "Rank of each model under each method", "method"))
     ]
     line = f"methods: {', '.join(result.methods)}; N = {config.n_runs:,} runs; {_rules(tournament)}"
     if result.intervals:
@@ -526,15 +529,15 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
                 drop_stderr=sweep.drop_stderr[-1], labels=named, profiles=sweep.risk_profile, schedule=labels[-1],
                 trend=sweep.risk_trend, formats=formats,
             ),
-            interactive.risk_profile(list(sweep.models), sweep.expected_score[0], sweep.drop[-1], sweep.drop_stderr[-1],
-                                     sweep.risk_profile, sweep.risk_trend, labels[-1]),
+            lambda: interactive.risk_profile(list(sweep.models), sweep.expected_score[0], sweep.drop[-1], sweep.drop_stderr[-1],
+                                             sweep.risk_profile, sweep.risk_trend, labels[-1]),
         ),
         Plot("expected_scores.png", "E[S] per schedule",
              lambda p: plot_module.plot_expected_scores(
                  list(sweep.models), labels, sweep.expected_score, sweep.stderr, p, top=config.plot_top,
                  formats=formats),
-             interactive.expected_scores(list(sweep.models), labels, sweep.expected_score, sweep.stderr,
-                                         config.plot_top)),
+             lambda: interactive.expected_scores(list(sweep.models), labels, sweep.expected_score, sweep.stderr,
+                                                 config.plot_top)),
     ]
     results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
     summary = _summary(ctx, table_info, table_info.get("tiers"), config)
