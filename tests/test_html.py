@@ -269,7 +269,7 @@ def test_a_report_page_draws_every_figure_without_an_error(browser, tmp_path):
     open_page(browser, tmp_path / "report.html")
     assert_clean(browser)
     drawn = browser.execute_script("return Array.from(document.querySelectorAll('div.plot'), d => d.querySelector('svg.main-svg') !== null)")
-    assert drawn == [True] * 7
+    assert drawn == [True] * 8  # the seven of report.md and the win probabilities
     header = browser.execute_script("return Array.from(document.querySelectorAll('table.leaderboard th'), th => th.textContent)")
     assert {"P(champion)", "profile", "E[S] interval", "bootstrap rank", "tier", "elo rank", "Δrank elo"} <= set(header)
     assert sorted(shown_names(browser)) == sorted(table.models)

@@ -23,10 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from csd._src import streams
-from csd._src.baselines import kendall_tau
+from csd._src.baselines import kendall_tau, places
 from csd._src.errors import check_int
 from csd._src.estimator import pilot_size
-from csd._src.report.model import Section, bullets, result_table
+from csd._src.report import interactive
+from csd._src.report.model import Figure, Section, bullets, result_table
 from csd._src.results import ACTIVE_ROUND_SHARE, OrderSensitivity, SimulationResult
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -170,6 +171,11 @@ def order_section(result: SimulationResult, order: str | None = None) -> Section
         parts += [
             f"E[S] under {len(sensitivity.orders)} random orders ({sensitivity.n_runs:,} tournaments each), "
             "Kendall tau-b against the reported ranking:", result_table(sensitivity.table()),
+            Figure("", "The ranking under other round orders", "Each line is one of the best models by E[S]: its "
+                   "rank under the reported order and under each random order in the table above.",
+                   interactive.bump(result.models, {"reported": places(result.expected_score), **{
+                       f"order {r + 1}": places(scores) for r, scores in enumerate(sensitivity.expected_score)}},
+                       "Rank of each model under other round orders", "round order")),
         ]
     if result.round_activity is not None:
         cells = ", ".join(f"{name} {share:.2f}" for name, share in zip(result.rounds, result.round_activity))

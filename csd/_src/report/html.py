@@ -156,6 +156,8 @@ class _Page:
         if figure.plot is not None and self.interactive:
             self.plots += 1
             drawn = f'<div class="plot" data-spec="{self.json_block(figure.plot)}"></div>'
+        elif not figure.file:  # a figure of the page only, and no Plotly to draw it
+            return ""
         else:
             drawn = self.image(figure)
         return f"<figure>{drawn}<figcaption>{caption}</figcaption></figure>"

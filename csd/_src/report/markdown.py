@@ -1,7 +1,8 @@
 """report.md: a `ReportModel` (`csd._src.report.model`) rendered as GitHub Markdown.
 
 The blocks of a report are separated by blank lines; a figure is embedded by its file
-name with its caption under it; a table shows the columns `Table.markdown_columns` names.
+name with its caption under it (a figure without a file is the page's only: left out); a
+table shows the columns `Table.markdown_columns` names.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ def render(model: ReportModel) -> str:
 
 def _section(section: Section, numbers: dict, model: ReportModel, level: int) -> str:
     heading = "#" * level + " " + model.heading(section)
-    return "\n\n".join([heading, *(_block(b, numbers, model, level + 1) for b in section.blocks)])
+    return "\n\n".join(part for part in [heading, *(_block(b, numbers, model, level + 1) for b in section.blocks)] if part)
 
 
 def _block(block: Block, numbers: dict, model: ReportModel, level: int) -> str:
@@ -30,12 +31,14 @@ def _block(block: Block, numbers: dict, model: ReportModel, level: int) -> str:
         view = block.markdown_view()
         return markdown_table([str(h).replace("|", "\\|") for h in view.header], view.rows, view.align)
     if isinstance(block, Figure):
+        if not block.file:
+            return ""
         caption = resolve(block.caption, numbers)
         if not block.title:
             return f"![{caption}]({block.file})\n\n*{caption}*"
         return f"![{block.title}]({block.file})\n\n*{block.title}.* {caption}"
     if isinstance(block, Details):
-        inner = "\n\n".join(_block(b, numbers, model, level) for b in block.blocks)
+        inner = "\n\n".join(part for part in (_block(b, numbers, model, level) for b in block.blocks) if part)
         return f"<details><summary>{block.summary}</summary>\n\n{inner}\n\n</details>"
     if isinstance(block, Section):
         return _section(block, numbers, model, level)

@@ -54,7 +54,8 @@ class Figure:
     as a Plotly figure (a plain {"data": [...], "layout": {...}} dict) for report.html.
 
     Attributes:
-      file: the static figure's file name in the output folder (report.md embeds it).
+      file: the static figure's file name in the output folder (report.md embeds it), or
+        '' for a figure of report.html only (report.md leaves it out).
       title: its title ('' for none: report.md then shows the caption alone).
       caption: what to see in it, with the numbers that say it.
       plot: the interactive figure (`csd._src.report.interactive`), or None.

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from csd._src.baselines import kendall_tau, places
+from csd._src.outcomes import win_probabilities
 from csd._src.report.analysis import (
     BASELINES,
     PROFILES,
@@ -25,6 +26,7 @@ from csd._src.report.analysis import (
     order_leader,
     order_tau,
 )
+from csd._src.report import interactive
 from csd._src.report.figures import figures, interactive_figures
 from csd._src.report.model import Details, ReportModel, Section, Table, build, bullets
 from csd._src.report.model import Figure as ModelFigure
@@ -108,7 +110,20 @@ def ranking_section(a: Analysis, figs: dict) -> Section:
                      f"{span(boot.rank_low[m], boot.rank_high[m])}", boot.tiers[m], mean_rank[m]])
     table = Table(("rank", "model", "E[S] ± SE", "P(champion)", "simulated rank (90%)",
                    f"bootstrap rank ({100 * boot.coverage:g}%)", "tier", "mean-score rank"), rows, "rlrrrrrr")
-    return Section("ranking", "Ranking by Expected Win Score (T = 0)", [text, table, figs["rank_heatmap.png"]], True)
+    return Section("ranking", "Ranking by Expected Win Score (T = 0)",
+                   [text, table, figs["rank_heatmap.png"], win_figure(a)], True)
+
+
+def win_figure(a: Analysis, top: int = 30) -> ModelFigure:
+    """The win-probability heatmap of the `top` best models by E[S] (report.html only)."""
+    order = a.ranking.order()[:top]
+    win_prob = win_probabilities(a.table.with_models(order), a.tournament.tie).mean(axis=2)  # (top, top)
+    names = [a.ranking.models[m] for m in order]
+    caption = (f"P(row beats column) on a benchmark, averaged over the {a.table.shape[1]} benchmarks, for the "
+               f"top {len(order)} models by E[S]. {names[0]} beats {names[1]} with P = {win_prob[0, 1]:.2f}; a model's "
+               "E[S] depends on which of these it meets, so a high mean here does not fix its rank.")
+    return ModelFigure("", "Win probabilities", caption,
+                       interactive.win_probabilities(names, win_prob, len(a.ranking.models)))
 
 
 def fsa_section(a: Analysis, figs: dict) -> Section:
