@@ -124,7 +124,8 @@ class _Page:
             return self.figure(block)
         if isinstance(block, Details):
             inner = "\n".join(self.block(b, level) for b in block.blocks)
-            return f"<details><summary>{self.inline(block.summary)}</summary>\n{inner}\n</details>"
+            board = any(isinstance(b, Table) and b.leaderboard for b in block.blocks)  # paged here: shown open
+            return f"<details{' open' if board else ''}><summary>{self.inline(block.summary)}</summary>\n{inner}\n</details>"
         if isinstance(block, Section):
             return self.section(block, level)
         raise TypeError(f"not a report block: {type(block).__name__}")
