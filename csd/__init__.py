@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING
 _HOMES = {
     "BootstrapResult": "csd._src.results",
     "Comparison": "csd._src.results",
+    "FrozenRoundsWarning": "csd._src.errors",
     "InputError": "csd._src.errors",
     "OrderSensitivity": "csd._src.results",
     "OutlierResult": "csd._src.results",
     "Report": "csd._src.report.api",
     "ScoreTable": "csd._src.table",
+    "Shard": "csd._src.shards",
     "SimulationResult": "csd._src.results",
     "SweepResult": "csd._src.results",
     "Tournament": "csd._src.spec",
@@ -26,8 +28,9 @@ _HOMES = {
     "bootstrap": "csd._src.bootstrap",
     "compare": "csd._src.compare",
     "load_table": "csd._src.table",
+    "merged_shards": "csd._src.shards",
     "order_rounds": "csd._src.rounds",
-    "order_sensitivity": "csd._src.orders",
+    "order_sensitivity": "csd._src.simulate",
     "outlier_test": "csd._src.compare",
     "report": "csd._src.report.api",
     "shipped_table": "csd._src.datasets",
@@ -55,7 +58,8 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES, *_SUBMODULES})
+    """The public names and submodules only (not this module's own imports)."""
+    return sorted({*__all__, *_SUBMODULES})
 
 
 if TYPE_CHECKING:  # the same names, for type checkers and editors
@@ -63,8 +67,7 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
     from csd._src.bootstrap import bootstrap
     from csd._src.compare import baseline_intervals, compare, outlier_test
     from csd._src.datasets import shipped_table, shipped_tiers
-    from csd._src.errors import InputError
-    from csd._src.orders import order_sensitivity
+    from csd._src.errors import FrozenRoundsWarning, InputError
     from csd._src.outcomes import win_probabilities
     from csd._src.report.api import Report, report
     from csd._src.results import (
@@ -76,7 +79,8 @@ if TYPE_CHECKING:  # the same names, for type checkers and editors
         SweepResult,
     )
     from csd._src.rounds import order_rounds
-    from csd._src.simulate import simulate
+    from csd._src.shards import Shard, merged_shards
+    from csd._src.simulate import order_sensitivity, simulate
     from csd._src.spec import Tournament
     from csd._src.sweep import sweep
     from csd._src.table import ScoreTable, load_table

@@ -1,31 +1,21 @@
-"""The console script `csd-run`, first step: Ctrl-C is caught before anything heavy is
-imported. Importing JAX and Hydra takes seconds, and a SIGINT in that window would
+"""The console script `csd-run`, first step: Ctrl-C (and SIGTERM) is caught before
+anything heavy is imported. Importing JAX and Hydra takes seconds, and a SIGINT in that window would
 otherwise end in Python's KeyboardInterrupt traceback. This module imports only the
-standard library (`import csd` itself is lazy), installs the same one-line exit as
-`csd.cli`, then hands over to `csd.cli.main`, which installs its own for the run."""
+standard library (`import csd` itself is lazy), installs the one-line exit of
+`csd._exit` (as `csd.cli` does), then hands over to `csd.cli.main`, which installs it again
+for the run."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
 
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl-C
-
-
-def exit_interrupted() -> None:
-    """One line, `csd-run: interrupted`, and exit status 130 at once. `os._exit`, since
-    unwinding through JAX or Hydra can print tracebacks, be swallowed, or crash during
-    interpreter teardown."""
-    _flush()
-    with contextlib.suppress(Exception):
-        print("csd-run: interrupted", file=sys.stderr, flush=True)
-    os._exit(EXIT_INTERRUPTED)
+from csd._exit import STOPPING_SIGNALS, exit_interrupted, flush_streams
 
 
 def _interrupted(signum, frame) -> None:
-    exit_interrupted()
+    exit_interrupted(signum)
 
 
 def main() -> None:
@@ -34,12 +24,13 @@ def main() -> None:
     while it finalizes (JAX's threads can make that take a while), so a Ctrl-C then would
     kill the process with no word. The run's outputs and log are written and flushed by
     then; the process ends at once with the job's exit status."""
-    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # started in the background: stay deaf
-        signal.signal(signal.SIGINT, _interrupted)
+    for signum in STOPPING_SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # SIGINT ignored: started in the background, stay deaf
+            signal.signal(signum, _interrupted)
     from csd import cli
 
     status = status_of(cli.main)
-    _flush()
+    flush_streams()
     os._exit(status)
 
 
@@ -56,8 +47,3 @@ def status_of(main) -> int:
         return 1
     return 0
 
-
-def _flush() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()

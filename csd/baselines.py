@@ -6,26 +6,5 @@ per-benchmark ranks behind `mean_rank` and `borda`, `places` numbers models by a
 (1 = best, ties sharing the better place), and `kendall_tau` compares two rankings.
 """
 
-from csd._src.baselines import (
-    benchmark_ranks,
-    borda,
-    bradley_terry,
-    elo,
-    kendall_tau,
-    mean_rank,
-    mean_score,
-    normalized_mean,
-    places,
-)
-
-__all__ = [
-    "benchmark_ranks",
-    "borda",
-    "bradley_terry",
-    "elo",
-    "kendall_tau",
-    "mean_rank",
-    "mean_score",
-    "normalized_mean",
-    "places",
-]
+from csd._src.baselines import *  # noqa: F403 (the names of `__all__`)
+from csd._src.baselines import __all__  # noqa: F401

@@ -14,7 +14,7 @@ the composed DictConfig (checked against the `RunConfig` schema) into a typed `R
 
 Bad input (a missing or bad file, an unknown or invalid option, ...) is one line on stderr,
 `csd-run: error: ...`, and exit status 2; a busy, full or read-only run folder is one line
-and exit status 1; Ctrl-C is one line and exit status 130. A run folder is all or nothing
+and exit status 1; Ctrl-C is one line and exit status 130, SIGTERM one line and 143. A run folder is all or nothing
 (csd/_src/rundir.py): the outputs, Hydra's .hydra files among them, are staged and
 published in one step after the computation succeeded, under a lock naming the job's pid.
 Where the fix of bad input is another command, the error line gives it whole, quoted for
@@ -23,12 +23,14 @@ the shell, and it runs as pasted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
 import shlex
 import signal
 import sys
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -38,10 +40,10 @@ from omegaconf import DictConfig, OmegaConf
 
 from csd._src.config import RunConfig, is_list_key, register
 from csd._src.errors import InputError
-from csd._src import rundir
+from csd._src import keyhelp, rundir
 from csd._src.rundir import RunFolderError
 from csd._src.runs import Context, run_mode, write_outputs
-from csd._start import exit_interrupted
+from csd._exit import STOPPING_SIGNALS, exit_interrupted
 
 PROG = "csd-run"
 SUMMARY_LOGGER = "csd.summary"  # writes to the run's csd-run.log only (hydra.job_logging in config.yaml)
@@ -57,6 +59,7 @@ def _run_dir(mode, collect_dir, default):
 
 
 OmegaConf.register_new_resolver("csd_run_dir", _run_dir, replace=True)
+OmegaConf.register_new_resolver("csd_config_help", keyhelp.help_text, replace=True)  # --help: keys described
 register()
 
 
@@ -89,16 +92,21 @@ def run(cfg: DictConfig) -> list[Path]:
     job_num = hydra_cfg.job.get("num") if hydra_cfg.mode.name == "MULTIRUN" else None
     folder = Path(hydra_cfg.runtime.output_dir)
     _INTERRUPTED_FOLDER[:] = [folder]
+    summary = []
     with rundir.locked(folder):
         stage = rundir.staging_folder(folder)
-        ctx = Context(out_dir=stage, overrides=tuple(hydra_cfg.overrides.task), job_num=job_num)
-        output = run_mode(config, ctx)
-        print(output.terminal, flush=True)
-        written = write_outputs(output, folder, stage, extra=_hydra_files(cfg, hydra_cfg))
-    names = sorted({p.name for p in written if p.parent == folder})
-    done = f"wrote {', '.join(names)} to {folder}"
-    print(f"\n{done}", flush=True)
-    logging.getLogger(SUMMARY_LOGGER).info("%s\n%s\n\n%s", ctx.command(), output.terminal, done)  # csd-run.log only
+        with _log_into(stage, folder) as end_log:
+            ctx = Context(out_dir=stage, overrides=tuple(hydra_cfg.overrides.task), job_num=job_num)
+            output = run_mode(config, ctx)
+            print(printable(output.terminal), flush=True)
+
+            def log_summary(names: list[str]) -> None:  # into the staged csd-run.log, published with the rest
+                summary.append(f"wrote {', '.join(sorted({*names, LOG}))} to {folder}")
+                logging.getLogger(SUMMARY_LOGGER).info("%s\n%s\n\n%s", ctx.command(), output.terminal, summary[0])
+                end_log()
+
+            written = write_outputs(output, folder, stage, extra=_hydra_files(cfg, hydra_cfg), before_publish=log_summary)
+    print(f"\n{printable(summary[0])}", flush=True)
     return written
 
 
@@ -112,6 +120,35 @@ class CollectHint(Callback):
         if OmegaConf.select(config, "mode") == "simulate":
             command = shlex.join([PROG, "mode=collect", f"dir={config.hydra.sweep.dir}"])
             print(f"\nmerge the runs into one sweep table: {command}", flush=True)
+LOG = "csd-run.log"  # Hydra's job log (`hydra.job.name` in config.yaml), opened only when first written
+
+
+def _log_handlers(folder: Path) -> list[logging.FileHandler]:
+    """The file handlers of the job's log in `folder` (the root logger's and csd.summary's)."""
+    handlers = {*logging.getLogger().handlers, *logging.getLogger(SUMMARY_LOGGER).handlers}
+    log = os.path.abspath(folder / LOG)
+    return [h for h in handlers if isinstance(h, logging.FileHandler) and h.baseFilename == log]
+
+
+def _point_log(handlers: list[logging.FileHandler], path) -> None:
+    """Closes `handlers`; they open `path` when next written."""
+    for handler in handlers:
+        handler.close()
+        handler.baseFilename = str(path)
+
+
+@contextlib.contextmanager
+def _log_into(stage: Path, folder: Path):
+    """The job's log is written into the staging folder while the block runs, so that it
+    is published with the outputs (in the manifest) and a failed run leaves none; yields
+    the function that ends it, after which (and after the block) lines go nowhere: they
+    have no published set to go with."""
+    handlers = _log_handlers(folder)
+    _point_log(handlers, stage / LOG)
+    try:
+        yield lambda: _point_log(handlers, os.devnull)
+    finally:
+        _point_log(handlers, os.devnull)
 
 
 def _hydra_files(cfg: DictConfig, hydra_cfg: DictConfig) -> dict[str, str]:
@@ -128,14 +165,16 @@ def main() -> None:
     """The console script `csd-run`: the Hydra app, with configuration errors, a busy or
     unwritable run folder and Ctrl-C each as one line. The SIGINT handler and the warning
     format it installs are put back when it returns (it may run inside another program)."""
-    handler, showwarning = signal.getsignal(signal.SIGINT), warnings.showwarning
-    if handler is not signal.SIG_IGN:  # started in the background: stay deaf
-        signal.signal(signal.SIGINT, _interrupt)
+    handlers, showwarning = {signum: signal.getsignal(signum) for signum in STOPPING_SIGNALS}, warnings.showwarning
+    for signum, handler in handlers.items():
+        if handler is not signal.SIG_IGN:  # SIGINT ignored: started in the background, stay deaf
+            signal.signal(signum, _interrupt)
     warnings.showwarning = _warning_line
     try:
         _main()
     finally:
-        signal.signal(signal.SIGINT, handler)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
         warnings.showwarning = showwarning
 
 
@@ -165,24 +204,40 @@ _INTERRUPTED_FOLDER: list[Path] = []  # the run folder of the running job, to ti
 
 
 def _interrupt(signum, frame) -> None:
-    """SIGINT: one line, exit status 130, at once (`csd._start.exit_interrupted`). The
-    published outputs are untouched (a publish in progress holds SIGINT back until it is
-    done); this job's staging folder and lock are dropped."""
+    """SIGINT or SIGTERM: one line, exit status 130 or 143, at once
+    (`csd._exit.exit_interrupted`). The published outputs are untouched (a publish in
+    progress holds both back until it is done); this job's staging folder and lock are
+    dropped."""
     for folder in _INTERRUPTED_FOLDER:
         rundir.release_after_interrupt(folder)
-    exit_interrupted()
+    exit_interrupted(signum)
 
 
 def _warning_line(message, category, filename, lineno, file=None, line=None) -> None:
     """A warning as one line on stderr: `csd-run: warning: ...`."""
-    print(f"{PROG}: warning: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+    print(f"{PROG}: warning: {printable(' '.join(str(message).split()))}", file=sys.stderr, flush=True)
 
 
 def _fail(message: str, status: int = EXIT_BAD_INPUT) -> None:
     """Prints `csd-run: error: <message>` (one line) to stderr and exits with `status`."""
-    line = " ".join(message.split())
+    line = printable(" ".join(message.split()))
     print(f"{PROG}: error: {line}", file=sys.stderr, flush=True)
     raise SystemExit(status)
+
+
+def printable(text: str) -> str:
+    r"""`text` safe for a terminal: every control or format character but a newline or a tab
+    (an ANSI escape, a carriage return, a bidi override from a model name) escaped as
+    Python writes it, e.g. \x1b.
+
+    Example:
+      >>> printable("gpt\x1b[31m-4\u202e\n")
+      'gpt\\x1b[31m-4\\u202e\n'
+    """
+    return "".join(
+        char if char in "\n\t" or not unicodedata.category(char).startswith("C") else ascii(char)[1:-1]
+        for char in text
+    )
 
 
 def _os_error(err: OSError) -> str:

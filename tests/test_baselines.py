@@ -201,3 +201,23 @@ def test_baselines_reject_bad_arguments(call, message):
 def test_places_number_by_descending_score_with_ties_sharing_the_better_place():
     assert baselines.places([2.0, 5.0, 2.0, 1.0]).tolist() == [2, 1, 2, 4]
     assert baselines.places([3, 3, 3]).tolist() == [1, 1, 1]
+
+
+def test_the_registry_is_what_compare_the_report_and_csd_baselines_read():
+    from csd._src import baselines as registry
+    from csd._src.compare import METHODS
+    from csd._src.report.analysis import BASELINES
+
+    assert METHODS == ("csd", *registry.STATIC_METHODS)
+    assert BASELINES == tuple(registry.STATIC_METHODS)
+    for method in registry.STATIC_METHODS.values():
+        assert getattr(baselines, method.__name__) is method
+
+
+def test_static_methods_give_the_seed_to_the_seeded_methods_only():
+    from csd._src.baselines import static_methods
+
+    one, two = static_methods(1), static_methods(2)
+    np.testing.assert_array_equal(one["elo"](HAND), baselines.elo(HAND, seed=1))
+    assert not np.array_equal(one["elo"](HAND), two["elo"](HAND))
+    assert one["borda"] is baselines.borda

@@ -25,7 +25,7 @@ from csd.testing.cli import run_cli_in_process as run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 N_RUNS = "n_runs=2000"
-OUTPUTS = ("results.json", "results.csv", "report.md", "report.html")
+OUTPUTS = ("results.json", "results.npz", "results.csv", "report.md", "report.html")
 
 
 def run_subprocess(*args: str, cwd: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
@@ -106,10 +106,12 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     ):
         assert key in results, key
     assert results["mode"] == "simulate"
+    assert results["frozen_rounds"] is None and "warning:" not in proc.stdout  # LiveBench at T=1 plays every round
     assert results["config"]["n_runs"] == 2000 and results["config"]["seed"] == 3
     assert results["config"]["elimination"] == {"kind": "constant", "t": 1, "min_active": 1}
     assert results["tournament"]["elimination"] == 1 and results["schedule"] == "T=1"
-    assert csd.SimulationResult.from_dict(results).tournament.elimination == 1
+    assert results["rank_probs"]["sidecar"] == "rank_probs" and results["sidecar"]["file"] == "results.npz"
+    assert csd.SimulationResult.load(out / "results.json").tournament.elimination == 1
     assert len(results["models"]) == 65 and len(results["rounds"]) == 21
     assert results["table"]["missing_report"] == "0 missing cell(s), policy 'loss'"
     assert len(results["table"]["tiers"]) == 7 and results["table"]["order"] == "easy-first"  # by category
@@ -132,6 +134,7 @@ def test_simulate_writes_every_output_with_the_documented_fields(simulate_run):
     assert "policy 'loss'" in report
     best = results["models"][int(np.argmax(scores))]
     assert re.search(rf"^\s+1\s+{re.escape(best)}\s", proc.stdout, re.MULTILINE)  # the table on the terminal
+    assert "\nP(champion): P(top final score, alone or tied)" in proc.stdout  # and its legend under it
     assert proc.stderr == ""  # no progress bar when stderr is not a terminal
 
 
@@ -157,7 +160,9 @@ def test_cli_scores_equal_the_library_on_the_same_options(tmp_path):
         results["rounds"] == list(prepared.table.benchmarks) == ["b1", "b4", "b3", "b2"]
     )  # means 7, 5.5, 4, 3
     assert results["table"]["n_missing"] == 1
-    expected = csd.simulate(prepared.table, n_runs=2000, seed=0, elimination=2, pairing="float")
+    with pytest.warns(csd.FrozenRoundsWarning, match="had left one active model"):  # 5 models - 2 - 2
+        expected = csd.simulate(prepared.table, n_runs=2000, seed=0, elimination=2, pairing="float")
+    assert results["frozen_rounds"]["message"] in proc.stdout  # csd-run says it too
     np.testing.assert_array_equal(results["expected_score"], expected.expected_score)
     np.testing.assert_array_equal(results["stderr"], expected.stderr)
 
@@ -513,3 +518,13 @@ def test_every_command_a_hint_prints_is_accepted(tmp_path, case):
             args = [f"data.path={tmp_path / 'lat.csv'}", *args]
         for job in jobs_of(args):
             accepted(job)
+def test_control_characters_in_model_names_are_escaped_on_the_terminal(tmp_path):
+    names = ["plain", "red\x1b[31m", "back\rspace", "bidi\u202eevil"]
+    rows = [f"\"{name}\",{4 - i},{i % 3},{(2 * i) % 4}" for i, name in enumerate(names)]
+    (tmp_path / "t.csv").write_text("model,x,y,z\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    proc = run_cli("data.path=t.csv", "n_runs=200", "order_sensitivity=0", "estimator=plain",
+                   f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", proc.stdout + proc.stderr)
+    assert "red\\x1b[31m" in proc.stdout and "back\\rspace" in proc.stdout and "bidi\\u202eevil" in proc.stdout
+    assert "red\x1b[31m" in read_results(tmp_path / "run")["models"]  # the results keep the names as they are

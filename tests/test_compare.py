@@ -46,8 +46,9 @@ def test_compare_kendall_tau_is_symmetric_with_unit_diagonal(livebench_compariso
 
 
 def test_compare_text_and_dict_outputs(livebench_comparison):
-    lines = livebench_comparison.format_table().splitlines()
+    *lines, legend = livebench_comparison.format_table().splitlines()
     assert len(lines) == 66 and lines[0].split() == ["model", *livebench_comparison.methods]
+    assert legend.startswith("Each method's place by its score (csd: by E[S]), 1 = best, tied scores share")
     csd_ranks = [int(line.split()[1]) for line in lines[1:]]
     assert csd_ranks == sorted(csd_ranks) and csd_ranks[0] == 1
     as_dict = livebench_comparison.to_dict()
@@ -120,7 +121,10 @@ def test_outlier_moves_the_mean_rank_much_more_than_the_csd_rank():
     assert result.shift["mean"] > result.shift["csd"]
     for name, shift in result.shift.items():
         assert shift == result.rank_after[name] - result.rank_before[name]
-    assert result.format_table().splitlines()[0] == "star: b2, b6, b10 set to 0"
+    title, *_, legend_1, legend_2 = result.format_table().splitlines()
+    assert title == "star: b2, b6, b10 set to 0"
+    assert legend_1.startswith("before, after: star's place under each method (1 = best, tied scores share")
+    assert legend_2.startswith("shift: after - before (positive: it fell)")
     assert result.to_dict()["shift"] == result.shift
 
 
@@ -238,6 +242,7 @@ def test_outlier_replays_the_perturbed_table_under_every_option_of_its_csd_resul
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::csd.FrozenRoundsWarning")  # small_ranking's round 3, again
 def test_outlier_accepts_a_csd_result_with_equal_options(small_ranking):
     same = csd.outlier_test(SMALL, "m0", methods=["csd"], csd_result=small_ranking, n_runs=300, seed=0, elimination=1)
     assert same.score_before["csd"] == float(small_ranking.expected_score[0])
@@ -245,8 +250,10 @@ def test_outlier_accepts_a_csd_result_with_equal_options(small_ranking):
 
 @pytest.fixture(scope="module")
 def small_ranking():
-    """csd.simulate of SMALL with the options the csd_result tests compare against."""
-    return csd.simulate(SMALL, n_runs=300, seed=0, elimination=1)
+    """csd.simulate of SMALL with the options the csd_result tests compare against (round
+    3 freezes: the two models left have different scores)."""
+    with pytest.warns(csd.FrozenRoundsWarning, match=r"round 3 \(b2\) played no game"):
+        return csd.simulate(SMALL, n_runs=300, seed=0, elimination=1)
 
 
 def test_outlier_refuses_a_csd_result_of_another_round_order():

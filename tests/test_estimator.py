@@ -12,6 +12,10 @@ from csd.testing.exact import exact_expectations
 
 import csd
 
+# These checks play every rule and schedule on tiny tables, frozen tournaments included
+# (rounds with no game: csd._src.frozen); their FrozenRoundsWarning is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::csd.FrozenRoundsWarning")
+
 N_RUNS = 20_000
 SLOW = pytest.mark.slow
 
@@ -192,7 +196,8 @@ def test_champion_prob_from_the_exact_last_round_agrees_with_the_enumerator(kind
     if kind == "groups":  # averaging over the last pairing: several times less variance
         assert np.nanmax(result.champion_variance_reduction) > 3, result.champion_variance_reduction
     plain = csd.simulate(played, n_runs=N_RUNS, elimination=schedule, seed=3, estimator="plain", **options)
-    np.testing.assert_array_equal(plain.champion_prob, plain.rank_probs[:, 0])
+    assert np.all(np.abs(plain.champion_prob - exact) <= Z_MAX * plain.champion_stderr + 1e-6), plain.champion_prob
+    assert np.all(plain.champion_prob >= plain.rank_probs[:, 0])  # ties for first count for every leader
     assert plain.champion_variance_reduction is None and plain.champion_stderr.shape == exact.shape
 
 
@@ -246,3 +251,60 @@ def test_group_sums_by_all_pairs_by_one_sort_and_from_the_tensor_agree():
         np.testing.assert_allclose(np.asarray(against_mates)[:40][active[:40]], np.asarray(ways[0][0])[:40][active[:40]], atol=1e-5)
         np.testing.assert_array_equal(np.asarray(size)[:40][active[:40]], np.asarray(ways[0][1])[:40][active[:40]])
     assert np.asarray(ways[0][1])[:40][active[:40]].max() >= 5  # the check saw real groups
+
+
+# ---- probabilities a reader sees stay in [0, 1] ------------------------------------------
+
+
+def logistic_tensor(seed: int, n_models: int, n_rounds: int) -> np.ndarray:
+    """(M, M, K) win probabilities 1 / (1 + exp(s_j - s_i)) of strengths spread over 8
+    logits, rounded to 3 decimals, the same every round: a few favourites and models
+    that are almost never champion."""
+    strength = np.sort(np.random.default_rng(seed).random(n_models))[::-1] * 8
+    upper = np.triu(np.round(1 / (1 + np.exp(strength[None, :] - strength[:, None])), 3), 1)
+    return np.repeat((upper + np.tril(1 - upper.T, -1))[:, :, None], n_rounds, axis=2)
+
+
+def assert_probabilities(result) -> None:
+    """Every probability of a SimulationResult lies in [0, 1]."""
+    for name in ("champion_prob", "rank_probs", "survival"):
+        values = getattr(result, name)
+        assert np.all((values >= 0) & (values <= 1)), (name, values.min(), values.max())
+
+
+def test_cv_champion_prob_near_zero_is_clipped_into_0_1_within_its_se_of_the_enumerator():
+    from csd._src import driver
+    from csd._src.estimator import CHAMPION_SCALE, control_mean
+    from csd._src.simulate import estimation, schedule_result
+
+    probs, n_runs, seed = logistic_tensor(7, 7, 4), 200, 5  # a case whose unclipped mean goes below 0
+    exact = as_float(exact_expectations(probs, [0] * 4)["champion_prob"])
+    prepared = driver.prepare(probs, csd.Tournament())
+    schedules = prepared.schedules()
+    how = estimation(prepared, schedules, "cv", n_runs, seed)
+    totals = driver.run_engine(prepared, schedules, tables=how.tables, n_runs=n_runs, seed=seed)
+    unclipped = control_mean(totals.champion, n_runs, CHAMPION_SCALE)[0]
+    result = schedule_result(prepared, totals, 0, how=how, seed=seed)
+    below = unclipped < 0
+    assert below.any() and np.all(exact[below] < 1e-3), (unclipped, exact)  # true P(champion) near 0
+    np.testing.assert_array_equal(result.champion_prob, np.clip(unclipped, 0, 1))
+    assert_probabilities(result)
+    # Clipping only moves an estimate toward [0, 1], where the truth is: never further off.
+    assert np.all(np.abs(result.champion_prob - exact) <= np.abs(unclipped - exact))
+    assert np.all(np.abs(result.champion_prob - exact)[below] <= Z_MAX * result.champion_stderr[below])
+    assert_scores_agree(result.champion_prob, result.champion_stderr, exact, 1 / n_runs)
+    public = csd.simulate(probs, n_runs=n_runs, seed=seed)  # the same runs through the API
+    np.testing.assert_array_equal(public.champion_prob, result.champion_prob)
+
+
+@SLOW
+def test_open_llm_probabilities_are_in_0_1():
+    """The Open LLM leaderboard (4,576 models), where cv's unclipped P(champion) fell below 0
+    for 9 models at 2,000 runs; its top 500 rows by mean score keep the long tail of
+    near-zero champions and a rank distribution small enough to check whole."""
+    table = csd.load_table(csd.shipped_table("openllm_v2"))
+    top = np.argsort(-np.nanmean(table.scores, axis=1), kind="stable")[:500]
+    result = csd.simulate(table.with_models(top), n_runs=2000, seed=0)
+    assert result.estimator == "cv"
+    assert_probabilities(result)
+    assert np.allclose(result.rank_probs.sum(axis=0), 1) and np.allclose(result.rank_probs.sum(axis=1), 1)

@@ -23,6 +23,10 @@ from csd._src import engine, rng
 from csd._src.estimator import FINE
 from csd._src.spec import elimination_schedules
 
+# These checks play every rule and schedule on tiny tables, frozen tournaments included
+# (rounds with no game: csd._src.frozen); their FrozenRoundsWarning is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::csd.FrozenRoundsWarning")
+
 F = Fraction
 N_RUNS = 20_000
 

@@ -1,6 +1,7 @@
 """Plots: every figure is a real PNG (or SVG) of a size that fits its models, written
 atomically, from plain arrays; bad arrays raise InputError."""
 
+import functools
 import os
 import subprocess
 import sys
@@ -119,7 +120,7 @@ def test_risk_profile_labels_do_not_overlap_as_drawn(monkeypatch):
     from csd._src import plots as private
 
     drawn = []
-    monkeypatch.setattr(private, "_save", lambda figure, path, svg, formats=None: drawn.append(figure) or [])
+    monkeypatch.setattr(private, "save", lambda figure, path, svg=False, formats=None: drawn.append(figure) or [])
     x = np.linspace(5.0, 6.0, M)
     plots.plot_risk_profile(MODELS, x, -x / 4, "unused")
     canvas = FigureCanvasAgg(drawn[0])
@@ -222,3 +223,149 @@ def test_plots_draw_real_results(tmp_path):
     paths = plots.plot_bump(table.models, comparison.ranks, tmp_path / "bump", top=None)  # every model named
     width, height = png_size(paths[0])
     assert height >= 65 * 0.2 * DPI and width >= 1000
+
+
+def _drawn(monkeypatch, draw):
+    """The figure `draw()` builds (not written), drawn on an Agg canvas, and its renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from csd._src import plots as private
+
+    drawn = []
+    monkeypatch.setattr(private, "save", lambda figure, path, svg=False, formats=None: drawn.append(figure) or [])
+    draw()
+    canvas = FigureCanvasAgg(drawn[0])
+    canvas.draw()
+    return drawn[0], canvas.get_renderer()
+
+
+def _overlaps(boxes) -> list[tuple[int, int]]:
+    return [(a, b) for a in range(len(boxes)) for b in range(a) if boxes[a].overlaps(boxes[b])]
+
+
+def test_rank_heatmap_labels_about_ten_ranks_apart_and_sorts_rows_as_the_table(monkeypatch):
+    scores = RNG.permutation(M).astype(float)  # the ranking's E[S], not the expected rank's order
+    figure, renderer = _drawn(monkeypatch, lambda: plots.plot_rank_heatmap(MODELS, RANK_PROBS, "x", scores=scores,
+                                                                           top=30))
+    axes = figure.axes[0]
+    rows = [label.get_text() for label in axes.get_yticklabels()]
+    assert rows == [MODELS[m] for m in np.argsort(-scores, kind="stable")[:30]]
+    ticks = [label.get_text() for label in axes.get_xticklabels()]
+    assert 6 <= len(ticks) <= 13 and ticks[0] == "1" and ticks[-1] == "> 30"
+    assert all(tick.isdigit() and 1 <= int(tick) <= 30 for tick in ticks[:-1])
+    assert _overlaps([label.get_window_extent(renderer) for label in axes.get_xticklabels()]) == []
+
+
+def test_rank_heatmap_without_scores_sorts_by_expected_rank(monkeypatch):
+    figure, _ = _drawn(monkeypatch, lambda: plots.plot_rank_heatmap(MODELS, RANK_PROBS, "x"))
+    expected_rank = RANK_PROBS @ np.arange(1, M + 1)
+    assert [t.get_text() for t in figure.axes[0].get_yticklabels()] == [MODELS[m] for m in np.argsort(expected_rank)]
+
+
+def test_bump_lines_take_distinct_colour_blind_safe_styles_and_rank_numbers_clear_the_names(monkeypatch):
+    from matplotlib.colors import to_hex
+
+    from csd._src.plots import OKABE_ITO
+
+    figure, renderer = _drawn(monkeypatch, lambda: plots.plot_bump(MODELS, RANKS, "x", top=20))
+    axes = figure.axes[0]
+    named = [line for line in axes.get_lines() if line.get_color() != "0.82"]  # the grey lines: the others
+    assert len(named) == 20
+    styles = [(to_hex(line.get_color()).upper(), line.get_linestyle(), line.get_marker()) for line in named]
+    assert len(set(styles)) == 20 and {color for color, _, _ in styles} == set(OKABE_ITO)
+    numbers = [label for label in axes.get_yticklabels() if label.get_text()]
+    assert numbers  # the rank scale is labelled below the names
+    names = [text for text in axes.texts if text.get_text().startswith("model-")]
+    boxes = [text.get_window_extent(renderer) for text in names + numbers]
+    assert _overlaps(boxes) == []
+
+
+def test_bump_axis_ends_just_below_the_named_models(monkeypatch):
+    names = [f"m{i}" for i in range(300)]
+    ranks = {"a": np.arange(1, 301), "b": np.r_[np.arange(2, 16), 1, np.arange(16, 301)]}  # the top 15 stay on top
+    figure, _ = _drawn(monkeypatch, lambda: plots.plot_bump(names, ranks, "x"))
+    assert figure.axes[0].get_ylim() == (17.5, 0.5)  # the deepest named rank, 15, and a margin of 2
+
+
+def test_cjk_names_give_at_most_one_warning_and_other_warnings_pass(tmp_path):
+    import warnings
+
+    from csd._src.plots import _installed_cjk_fonts
+
+    names = ["通义千问-Max", "文心一言-4", "豆包-Pro", "月之暗面-Kimi", "a", "b"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plots.plot_bump(names, {"x": np.arange(1, 7), "y": np.arange(6, 0, -1)}, tmp_path / "cjk",
+                        formats=["png", "svg"])
+    messages = [str(w.message) for w in caught]
+    assert not any("missing from font" in m for m in messages)  # matplotlib's one-per-character warnings
+    ours = [m for m in messages if "no installed font" in m]
+    assert len(ours) == (0 if _installed_cjk_fonts() else 1) and len(messages) == len(ours)
+    if ours:
+        assert "通" in ours[0] and "Noto Sans CJK" in ours[0]
+
+
+def test_risk_trend_is_drawn_smooth(monkeypatch):
+    x = np.linspace(0.0, 10.0, M)
+    zigzag = -0.3 * x + 0.4 * (-1) ** np.arange(M)  # per-model peer lines that alternate around the trend
+    figure, _ = _drawn(monkeypatch, lambda: plots.plot_risk_profile(
+        MODELS, x[::-1], zigzag[::-1] - 1, "x", trend=zigzag[::-1], labels=[]))
+    line = next(line for line in figure.axes[0].get_lines() if "trend" in str(line.get_label()))
+    xs, ys = line.get_data()
+    assert np.all(np.diff(xs) > 0)  # drawn from left to right
+    assert np.abs(np.diff(ys)).sum() < 1.5 * 0.3 * 10  # about the trend's own rise, not the 40 zig-zags
+    assert np.abs(ys - np.interp(xs, x, -0.3 * x)).max() < 0.2
+
+
+@pytest.mark.parametrize("name", sorted(DRAW))
+def test_each_plot_returns_its_figure_without_a_path_and_writes_nothing(tmp_path, name, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    figure = DRAW[name](None)
+    assert isinstance(figure, Figure) and len(figure.axes[0].get_yticklabels()) > 0
+    assert os.listdir(tmp_path) == []
+    assert plots.save(figure, tmp_path / name, formats=["svg"]) == [str(tmp_path / f"{name}.svg")]
+
+
+@pytest.mark.parametrize("name", sorted(DRAW))
+def test_each_plot_draws_into_the_axes_given(name):
+    figure = Figure(figsize=(12, 5))
+    left, right = figure.subplots(1, 2)
+    assert DRAW[name](None, ax=right) is figure
+    assert figure.get_size_inches().tolist() == [12, 5]  # the caller's figure keeps its size
+    assert not left.has_data() and right.has_data() and right.get_title()
+
+
+@functools.cache
+def _results():
+    """One small result of each type, on a 10 x 4 table (profiles take 8 models)."""
+    scores = np.add.outer(np.arange(10.0, 0.0, -1.0), [0.0, 0.5, 1.0, 1.5]) + RNG.uniform(0, 3, (10, 4))
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(10)), ("a", "b", "c", "d"), scores)
+    return {
+        "simulate": csd.simulate(table, n_runs=200, estimator="plain"),
+        "sweep": csd.sweep(table, (0, 1), n_runs=200, estimator="plain"),
+        "bootstrap": csd.bootstrap(table, n_boot=20, n_runs=100, estimator="plain"),
+        "compare": csd.compare(table, ["mean", "borda"]),
+        "outlier": csd.outlier_test(table, "m0", "a", methods=["mean", "borda"]),
+    }
+
+
+def test_every_result_plots_each_of_its_kinds_as_a_figure_and_into_given_axes():
+    from matplotlib.axes import Axes
+
+    from csd._src.result_plots import kinds
+
+    for name, result in _results().items():
+        for kind in (None, *kinds(result)):
+            figure = result.plot(kind)
+            assert isinstance(figure, Figure) and figure.axes[0].has_data(), (name, kind)
+        host = Figure()
+        ax = host.add_subplot()
+        assert result.plot(ax=ax) is host and ax.has_data() and isinstance(ax, Axes), name
+        with pytest.raises(csd.InputError, match="choose from: " + kinds(result)[0]):
+            result.plot("pie")
+
+
+def test_result_plot_passes_options_on_and_can_write_files(tmp_path):
+    result = _results()["simulate"]
+    assert result.plot(top=3).axes[0].get_title().endswith("(top 3 of 10 models)")
+    assert result.plot("survival", path=tmp_path / "s") == [str(tmp_path / "s.png")]

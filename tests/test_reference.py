@@ -163,14 +163,16 @@ def test_certain_draws_split_the_point():
 
 
 # 2 models, 1 round: 0 wins 1/2, 1 wins 1/6, draw 1/3, a draw worth 1/4.
-# E[S] = (1/2 + 1/3 * 1/4, 1/6 + 1/3 * 1/4) = (7/12, 1/4). A draw ranks both first:
-# P(rank 1) = (1/2 + 1/3, 1/6 + 1/3) = (5/6, 1/2).
+# E[S] = (1/2 + 1/3 * 1/4, 1/6 + 1/3 * 1/4) = (7/12, 1/4). A draw makes both champion:
+# P(champion) = (1/2 + 1/3, 1/6 + 1/3) = (5/6, 1/2); the tied pair takes places 1 and 2
+# with 1/2 each: P(place 2) = (1/6 + 1/3 * 1/2, 1/2 + 1/3 * 1/2) = (1/3, 2/3).
 def test_probabilistic_draws_with_custom_draw_points_and_shared_ranks():
     P = np.array([[[F(0)], [F(1, 2)]], [[F(1, 6)], [F(0)]]], dtype=object)
     exact = exact_expectations(P, [0], draw_points=F(1, 4))
     assert list(exact["expected_score"]) == [F(7, 12), F(1, 4)]
     assert list(exact["champion_prob"]) == [F(5, 6), F(1, 2)]
-    assert list(exact["rank_probs"][:, 1]) == [F(1, 6), F(1, 2)]
+    assert list(exact["rank_probs"][:, 1]) == [F(1, 3), F(2, 3)]
+    assert list(exact["rank_probs"].sum(axis=0)) == [1, 1]
     reference = simulate_reference(as_float(P), [0], n_runs=4000, draw_points=0.25, seed=4)
     assert_within_stderr(reference, exact["expected_score"], 1)
     assert_within_binomial_se(reference["rank_probs"], exact["rank_probs"], 4000)
@@ -183,7 +185,7 @@ def test_probabilistic_draws_with_custom_draw_points_and_shared_ranks():
 # r1: the two winners play (0 wins), the surviving loser takes a 0-point bye.
 #   A -> (2, 0, 1, 0); B, C -> (2, 1, 0, 0): E[S] = (2, 2/3, 1/3, 0).
 #   t = min(5, 3 - 2) = 1: the surviving loser goes. survival: (1, 2/3, 1/3, 0).
-# Ranks: A -> (1, 3, 2, 3); B, C -> (1, 2, 3, 3).
+# Places: A -> (1, 3|4, 2, 3|4); B, C -> (1, 2, 3|4, 3|4), a tie's places 1/2 each.
 def test_tied_boundary_elimination_is_uniform_and_stops_at_min_active():
     P = strict_order_P(4, 2)
     exact = exact_expectations(P, [1, 5], min_active=2)
@@ -196,9 +198,9 @@ def test_tied_boundary_elimination_is_uniform_and_stops_at_min_active():
     ]
     assert exact["rank_probs"].tolist() == [
         [1, 0, 0, 0],
-        [0, F(2, 3), F(1, 3), 0],
-        [0, F(1, 3), F(2, 3), 0],
-        [0, 0, 1, 0],
+        [0, F(2, 3), F(1, 6), F(1, 6)],
+        [0, F(1, 3), F(1, 3), F(1, 3)],
+        [0, 0, F(1, 2), F(1, 2)],
     ]
     reference = simulate_reference(P, [1, 5], n_runs=4000, min_active=2, seed=5)
     assert_within_stderr(reference, exact["expected_score"], 2)
@@ -293,7 +295,8 @@ def assert_consistent(result, case, exact):
     rank_probs, survival = result["rank_probs"], result["survival"]
     by_round = result["expected_score_by_round"]
     assert close(rank_probs.sum(axis=1), np.ones(n_models))
-    assert close(result["champion_prob"], rank_probs[:, 0])
+    assert close(rank_probs.sum(axis=0), np.ones(n_models))  # tied models share their places
+    assert (as_float(result["champion_prob"]) >= as_float(rank_probs[:, 0]) - 1e-12).all()  # ties count for all
     assert (as_float(rank_probs) >= 0).all() and (np.diff(as_float(survival), axis=1) <= 0).all()
     n_active = active_counts(n_models, case["schedule"], case["min_active"])
     assert close(survival.sum(axis=0), n_active)

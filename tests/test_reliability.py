@@ -168,8 +168,125 @@ def test_the_lock_of_a_dead_pid_is_taken_over(tmp_path):
     dead.wait()
     (tmp_path / rundir.LOCK).write_text(f"{dead.pid}\n")
     with rundir.locked(tmp_path):
-        assert (tmp_path / rundir.LOCK).read_text() == f"{os.getpid()}\n"
+        assert (tmp_path / rundir.LOCK).read_text().split() == [str(os.getpid()), rundir._process_start(os.getpid())]
     assert not (tmp_path / rundir.LOCK).exists()
+
+
+def test_a_lock_naming_a_live_pid_started_at_another_time_is_taken_over(tmp_path):
+    # The holder died and its pid now names another process: not a writer.
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        started = rundir._process_start(other.pid)
+        assert started is not None, "no /proc: the process start cannot be told"
+        (tmp_path / rundir.LOCK).write_text(f"{other.pid} {started}\n")
+        with pytest.raises(RunFolderError, match=f"pid {other.pid}"):
+            with rundir.locked(tmp_path):
+                pass
+        (tmp_path / rundir.LOCK).write_text(f"{other.pid} {started.split(':')[0]}:1\n")
+        with rundir.locked(tmp_path):
+            assert (tmp_path / rundir.LOCK).read_text().split()[0] == str(os.getpid())
+    finally:
+        other.kill()
+        other.wait()
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real 1 MiB tmpfs at tmp_path / "disk" (root only), unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs for a real full or read-only disk needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], check=True)
+
+
+def fill(disk: Path) -> None:
+    """Fills `disk` to its last byte."""
+    with open(disk / "ballast", "wb", buffering=0) as out:
+        with contextlib.suppress(OSError):
+            while True:
+                out.write(b"x" * 4096)
+        with contextlib.suppress(OSError):
+            while True:
+                out.write(b"x")
+
+
+def test_the_whole_set_is_published_once_with_the_figures_drawn_into_staging(tmp_path, monkeypatch):
+    staged = []
+    real = rundir.publish
+
+    def publish(folder, stage):
+        staged.append(sorted(rundir._files(stage)))
+        return real(folder, stage)
+
+    monkeypatch.setattr(rundir, "publish", publish)
+    publish_run(tmp_path, "one", plots=[Plot("fig.png", "fig", lambda p: Path(p).write_bytes(b"png"))])
+    assert staged == [[".hydra/config.yaml", "fig.png", "report.md", "results.csv", "results.json"]]
+    assert "fig.png" in (tmp_path / "report.md").read_text()
+
+
+def test_a_disk_that_fills_while_the_figures_are_drawn_publishes_nothing(small_disk):
+    folder = small_disk / "run"
+    draw = lambda p: Path(p).write_bytes(b"p" * 200_000)  # noqa: E731
+    publish_run(folder, "one", plots=[Plot("fig.png", "fig", draw)])
+    before = snapshot(folder)
+    fill(small_disk)
+    ballast = small_disk / "ballast"
+    os.truncate(ballast, ballast.stat().st_size - 64 * 1024)  # room for the lock and a few small files
+    lines = []
+    with pytest.raises(RunFolderError, match="No space left on device"):
+        publish_run(folder, "two", plots=[Plot("fig.png", "fig", draw)], warn=lines.append)
+    assert lines == [] and snapshot(folder) == before
+    assert not list(folder.glob(".staging-*")) and not (folder / rundir.LOCK).exists()
+
+
+def run_small_cli(folder: Path, *args: str):
+    """csd-run in-process on a 5 x 3 table into `folder` (a few seconds)."""
+    from csd.testing.cli import run_cli_in_process
+
+    table = folder.parent / "t.csv"
+    if not table.exists():
+        table.write_text("model,x,y,z\na,5,1,4\nb,4,5,3\nc,3,2,5\nd,2,4,1\ne,1,3,2\n")
+    return run_cli_in_process("data.path=t.csv", "n_runs=200", "order_sensitivity=0", "estimator=plain",
+                              f"hydra.run.dir={folder}", *args, cwd=folder.parent)
+
+
+@pytest.mark.slow  # csd-run in-process, three times
+def test_csd_run_on_a_read_only_or_full_disk_exits_1_in_one_line_leaving_no_lock_or_log(small_disk, tmp_path):
+    earlier = run_small_cli(small_disk / "run")
+    assert earlier.returncode == 0, earlier.stderr
+    assert "csd-run.log" in rundir.check_manifest(small_disk / "run")
+    before = snapshot(small_disk / "run")
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        for proc in (run_small_cli(small_disk / "run", "seed=2"),
+                     run_small_cli(small_disk / "run", "mode=collect", f"dir={small_disk}")):
+            assert proc.returncode == 1 and proc.stderr.strip().count("\n") == 0, proc.stderr
+            assert "Read-only file system" in proc.stderr
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert snapshot(small_disk / "run") == before
+    fill(small_disk)
+    for folder in (small_disk / "run", small_disk / "new"):
+        proc = run_small_cli(folder, "seed=3")
+        assert proc.returncode == 1 and "No space left on device" in proc.stderr, proc.stderr
+        assert proc.stderr.strip().count("\n") == 0
+        assert not (folder / rundir.LOCK).exists() and not list(folder.glob(".staging-*"))
+    assert snapshot(small_disk / "run") == before and not list((small_disk / "new").iterdir())
+
+
+def test_a_full_disk_leaves_no_empty_lock(small_disk):
+    folder = small_disk / "run"
+    folder.mkdir()
+    fill(small_disk)
+    with pytest.raises(RunFolderError, match="No space left on device"):
+        with rundir.locked(folder):
+            pass
+    assert list(folder.iterdir()) == []
 
 
 # ----------------------------------------------------------------------- large tables
@@ -212,6 +329,64 @@ def test_the_memory_preflight_refuses_before_allocating(monkeypatch):
         tuple(f"m{i}" for i in range(600)), ("x",), np.arange(600.0)[:, None]))
     with pytest.raises(csd.InputError, match=r"needs about .* GiB .* fewer models \(about \d+ fit\)"):
         csd.simulate(probs, n_runs=10)
+
+
+@pytest.fixture
+def no_kernels(monkeypatch):
+    """Any call of the engine's kernels (the cv pilot's or the runs') fails the test."""
+    def kernel_ran(*args):
+        raise AssertionError("a kernel ran before the checks")
+
+    monkeypatch.setattr(driver, "_compiled_pilot", kernel_ran)
+    monkeypatch.setattr(driver, "_compiled_kernel", kernel_ran)
+
+
+CHECKED_FIRST = {
+    "simulate seed=1.5": (lambda: csd.simulate(TABLE, n_runs=100, seed=1.5), "seed=1.5 must be an integer"),
+    "simulate seed='abc'": (lambda: csd.simulate(TABLE, n_runs=100, seed="abc"), "seed='abc'"),
+    "simulate seed=None": (lambda: csd.simulate(TABLE, n_runs=100, seed=None), "seed=None"),
+    "simulate seed=2**64": (lambda: csd.simulate(TABLE, n_runs=100, seed=2**64), "must be < 2\\*\\*64"),
+    "sweep seed='abc'": (lambda: csd.sweep(TABLE, [0, 1], n_runs=100, seed="abc"), "seed='abc'"),
+    "bootstrap seed=None": (lambda: csd.bootstrap(TABLE, n_boot=4, n_runs=100, seed=None), "seed=None"),
+    "outlier_test seed=2.5": (lambda: csd.outlier_test(TABLE, "a", value=0, n_runs=100, seed=2.5), "seed=2.5"),
+    "order_sensitivity=-1": (lambda: csd.simulate(TABLE, n_runs=100, order_sensitivity=-1), "order_sensitivity"),
+    "chunk_size=0": (lambda: csd.simulate(TABLE, n_runs=100, chunk_size=0), "chunk_size=0"),
+    "bootstrap chunk_size=0": (lambda: csd.bootstrap(TABLE, n_boot=4, n_runs=100, chunk_size=0), "chunk_size=0"),
+    "target_se='x'": (lambda: csd.simulate(TABLE, n_runs=100, target_se="x"), "target_se='x'"),
+}
+
+
+@pytest.mark.parametrize("case", CHECKED_FIRST)
+def test_every_argument_is_checked_before_any_kernel_runs(case, no_kernels):
+    call, named = CHECKED_FIRST[case]
+    with pytest.raises(csd.InputError, match=named) as caught:
+        call()
+    assert "\n" not in str(caught.value)
+
+
+def test_an_integral_float_seed_is_the_integer_seed():
+    assert np.array_equal(csd.simulate(TABLE, n_runs=100, seed=3.0).expected_score,
+                          csd.simulate(TABLE, n_runs=100, seed=3).expected_score)
+
+
+def test_a_table_of_60000_models_is_refused_before_the_pilot(monkeypatch, no_kernels):
+    monkeypatch.setattr(driver, "available_memory", lambda: 16 * 2**30)
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(60_000)), ("x",), np.arange(60_000.0)[:, None])
+    with pytest.raises(csd.InputError, match=r"full rank distribution of 60000 models"):
+        csd.simulate(table, n_runs=100)
+
+
+def test_cv_tables_that_cannot_fit_are_refused_before_the_pilot_and_plain_is_not(monkeypatch, no_kernels):
+    # cv's tables hold K x M x V cells, V = K + 1 score values: 400 benchmarks, 8 slots: 1.3M cells.
+    table = csd.ScoreTable(("a", "b", "c"), tuple(f"b{k}" for k in range(400)),
+                           np.random.default_rng(0).random((3, 400)))
+    monkeypatch.setattr(driver, "available_memory", lambda: 200 * 2**20)
+    with pytest.raises(csd.InputError, match=r"estimator='cv' needs about .* use estimator='plain'"):
+        csd.simulate(table, n_runs=100)
+    with pytest.raises(csd.InputError, match=r"estimator='cv' needs about"):
+        csd.bootstrap(table, n_boot=4, n_runs=100)
+    rules = driver.prepare(table, csd.Tournament()).rules
+    driver.check_memory(rules, 1, 1, cv=False)  # plain's memory does not grow with the rounds
 
 
 def test_a_chunk_is_never_larger_than_the_runs_or_the_memory(monkeypatch):
@@ -281,7 +456,8 @@ def test_keyboard_interrupt_propagates_from_the_api():
 
 
 def test_a_huge_elimination_count_eliminates_down_to_min_active():
-    result = csd.simulate(TABLE, n_runs=10, elimination=10**30, min_active=2)
+    with pytest.warns(csd.FrozenRoundsWarning, match=r"round 3 \(z\) played no game"):  # two left, apart
+        result = csd.simulate(TABLE, n_runs=10, elimination=10**30, min_active=2)
     assert result.survival.sum(axis=0).tolist() == [2.0, 2.0, 2.0]
 
 
@@ -365,7 +541,7 @@ def earlier_run(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("trial", range(4))
-@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL])
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_a_signal_at_a_random_moment_leaves_a_whole_set(earlier_run, how, trial):
     before = snapshot(earlier_run)
     proc = start_cli(earlier_run, f"seed={10 + trial}")
@@ -375,11 +551,28 @@ def test_a_signal_at_a_random_moment_leaves_a_whole_set(earlier_run, how, trial)
     time.sleep(random.Random(trial).uniform(0.0, 8.0))
     proc.send_signal(how)
     _, stderr = proc.communicate(timeout=300)
-    if how == signal.SIGINT and proc.returncode != 0:
-        assert proc.returncode == 130, stderr
-        assert stderr.strip().splitlines()[-1] == "csd-run: interrupted"
+    if how != signal.SIGKILL and proc.returncode != 0:
+        assert (proc.returncode, stderr.strip().splitlines()[-1]) == STOPPED[how], stderr
         assert "Traceback" not in stderr
+        assert not list(earlier_run.glob(".csd-run.lock*")) and not list(earlier_run.glob(".staging-*"))
     assert consistent(earlier_run, before)
+
+
+STOPPED = {signal.SIGINT: (130, "csd-run: interrupted"), signal.SIGTERM: (143, "csd-run: terminated")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_and_sigterm_while_running_are_one_line_and_leave_no_lock_or_staging(tmp_path, how):
+    out = tmp_path / "run"
+    proc = start_cli(out)
+    while not (out / rundir.LOCK).exists() and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    proc.send_signal(how)
+    _, stderr = proc.communicate(timeout=300)
+    assert (proc.returncode, stderr.strip().splitlines()) == (STOPPED[how][0], [STOPPED[how][1]])
+    assert not list(out.glob(".csd-run.lock*")) and not list(out.glob(".staging-*"))
 
 
 @pytest.mark.slow
@@ -439,14 +632,23 @@ def test_concurrent_writers_one_runs_the_others_stop_at_once(tmp_path):
     rundir.check_manifest(out)
 
 
-def test_sigint_waits_until_a_publish_is_done():
+class Stopped(Exception):
+    pass
+
+
+def _stop(signum, frame):
+    raise Stopped(signum)
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_sigint_and_sigterm_wait_until_a_publish_is_done(how):
     steps = []
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # an xdist worker ignores SIGINT
+    previous = signal.signal(how, _stop)  # an xdist worker ignores SIGINT
     try:
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(Stopped):
             with rundir._sigint_deferred():
-                signal.raise_signal(signal.SIGINT)
+                signal.raise_signal(how)
                 steps.append("published")
     finally:
-        signal.signal(signal.SIGINT, previous)
+        signal.signal(how, previous)
     assert steps == ["published"]

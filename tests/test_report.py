@@ -16,7 +16,7 @@ from csd.testing.png import png_size
 import csd
 from csd._src.config import DataConfig, ReportConfig, RunConfig
 from csd._src.outputs import to_json
-from csd._src import streams
+from csd._src import sidecar, streams
 from csd._src.report.analysis import merged_ranks, rank_spread
 from csd._src.runs import Context, run_report
 
@@ -48,15 +48,18 @@ def small_table() -> csd.ScoreTable:
     """12 models x 7 benchmarks of distinct random scores, one missing."""
     scores = np.random.default_rng(11).random((12, 7)) * 100
     scores[4, 2] = np.nan
-    return csd.ScoreTable(tuple(f"m{i:02d}" for i in range(12)), tuple(f"b{k}" for k in range(7)), scores)
+    return csd.ScoreTable(tuple(f"m{i:02d}" for i in range(12)), tuple(f"b{k}" for k in range(7)), scores,
+                          notes=("b6: lower is better, flipped",))
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     out = tmp_path_factory.mktemp("report")
     steps = []
-    result = csd.report(small_table(), out_dir=out, order="easy-first", tiers=TIERS, tier_order="easy-first",
-                        name="small", outlier_rank=3, progress=steps.append, seed=5, **SMALL)
+    # T = 2 leaves two models of different scores for the last two rounds: nobody plays them
+    with pytest.warns(csd.FrozenRoundsWarning, match=r"^in the sweep under T=2, rounds 6-7 \(b4, b3\)"):
+        result = csd.report(small_table(), out_dir=out, order="easy-first", tiers=TIERS, tier_order="easy-first",
+                            name="small", outlier_rank=3, progress=steps.append, seed=5, **SMALL)
     return out, result, steps
 
 
@@ -67,9 +70,16 @@ def captions(report_md: str) -> dict[str, str]:
 
 
 @pytest.mark.slow
+def test_report_says_what_reading_the_table_changed(small):
+    out, _, _ = small
+    assert "**Table notes.** b6: lower is better, flipped." in (out / "report.md").read_text()
+
+
+@pytest.mark.slow
 def test_report_writes_the_figures_results_and_report_and_nothing_else(small):
     out, result, steps = small
-    assert sorted(p.name for p in out.iterdir()) == sorted(["report.md", "report.html", "results.json", *FIGURES])
+    files = ["report.md", "report.html", "results.json", "results.npz", "results.csv", *FIGURES]
+    assert sorted(p.name for p in out.iterdir()) == sorted(files)
     assert sorted(p.name for p in result.files) == sorted(p.name for p in out.iterdir())
     for name in FIGURES:
         width, height = png_size(out / name)
@@ -86,6 +96,7 @@ def test_report_md_has_every_section_and_a_caption_per_figure(small):
     assert set(captions(text)) == set(FIGURES)
     assert "nan" not in text.lower().split()
     assert "2 tiers, by the tier's mean score, easiest first" in text
+    assert "## Headline\n\n- **Frozen rounds:** in the sweep under T=2, rounds 6-7 (b4, b3) played no game" in text
 
 
 @pytest.mark.slow
@@ -94,7 +105,7 @@ def test_captions_give_the_numbers_of_the_results(small):
     a = result.analysis
     caption = captions(result.markdown)
     first = a.ranking.order()[0]
-    share = f"{100 * a.ranking.rank_probs[first, 0]:.0f}%"
+    share = f"{100 * a.ranking.champion_prob[first]:.0f}%"
     assert f"finishes first (alone or tied) in {share}" in caption["rank_heatmap.png"]
     assert f"over {a.boot.n_boot} resampled tables" in caption["bootstrap.png"]
     tau = a.comparison.kendall_tau["csd T=0"]
@@ -107,12 +118,49 @@ def test_captions_give_the_numbers_of_the_results(small):
 
 
 @pytest.mark.slow
+def test_prose_shows_non_zero_ses_single_numbers_and_labelled_drops(small):
+    text = small[1].markdown
+    assert not re.search(r"± 0\.0+\b", text)  # an SE written as zero (`10.19 ± 0.00`)
+    collapsed = r"(?<![\d.])(-?\d+(?:\.\d+)?)-\1(?![\d.])"  # a range whose ends read the same: `0.97-0.97`, `3-3`
+    assert not re.search(collapsed, text)
+    a = small[1].analysis
+    headline = text.split("## Headline")[1].split("## 1.")[0]
+    assert f"the mean drop in E[S] is {a.fsa.drop[-1].mean():.2f}" in headline
+    if "sharpest specialist" in headline:
+        assert "at T=0 and a drop of " in headline
+
+
+@pytest.mark.slow
+def test_a_report_on_few_models_names_no_risk_profile_and_says_why(tmp_path):
+    from csd._src.sweep import MIN_PROFILE_MODELS
+
+    scores = np.random.default_rng(2).random((5, 4)) * 100
+    table = csd.ScoreTable(tuple(f"m{i}" for i in range(5)), tuple(f"b{k}" for k in range(4)), scores)
+    result = csd.report(table, out_dir=tmp_path / "few", name="few", seed=1, **SMALL)
+    text = result.markdown
+    assert MIN_PROFILE_MODELS > 5
+    assert text.lower().count("risk profiles are omitted") >= 3  # headline, section text, risk caption
+    assert f"at least {MIN_PROFILE_MODELS} models (this table has 5)" in text
+    for claim in ("sharpest specialist", "clearest generalist", "aggressive specialist", "robust generalist",
+                  "coloured by risk profile"):
+        assert claim not in text, claim
+    assert set(result.analysis.fsa.risk_profile) == {"in between"}
+
+
+@pytest.mark.slow
 def test_results_json_round_trips_and_agrees_with_the_analysis(small):
     out, result, _ = small
-    stored = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert stored == json.loads(to_json(result.to_dict()))
+    stored, stored_arrays = sidecar.load(out / "results.json")
+    arrays: dict = {}
+    assert stored == json.loads(to_json(sidecar.describe(result.to_dict(arrays), arrays)))
+    assert sorted(stored_arrays) == sorted(arrays) and "sweep.results.2.rank_probs" in arrays
+    assert all(np.array_equal(stored_arrays[key], arrays[key]) for key in arrays)
+    rows = (out / "results.csv").read_text(encoding="utf-8").splitlines()  # the appendix, every model
+    assert rows[0].startswith("rank,model,expected_score[T=0],stderr[T=0],") and len(rows) == 1 + 12
+    assert "## Appendix: every model" in result.markdown and "more rows not shown" not in result.markdown
     a = result.analysis
     assert stored["shape"] == [12, 7] and stored["table"] == "small"
+    assert [entry["where"] for entry in stored["frozen_rounds"]["results"]] == ["in the sweep under T=2"]
     assert stored["settings"] == {**SMALL, "outlier_rank": 3, "outlier_count": 3, "seed": 5}
     assert [b for names in stored["tiers"].values() for b in names] == stored["rounds"]
     assert sorted(map(sorted, stored["tiers"].values())) == sorted(map(sorted, TIERS.values()))
@@ -171,6 +219,23 @@ def test_bad_options_are_input_errors_and_write_nothing(tmp_path, options, messa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("below", ["", "sub"])
+def test_an_out_dir_that_is_a_file_is_refused_before_the_analyses(tmp_path, below):
+    existing = tmp_path / "good.csv"
+    existing.write_text("model,x\n")
+    with pytest.raises(csd.InputError, match="out_dir=.*good.csv.* is a file, not a folder"):
+        csd.report(small_table(), out_dir=existing / below, **SMALL)
+    assert existing.read_text() == "model,x\n"
+
+
+@pytest.mark.slow  # a whole report: about 20 s on 2 cores
+def test_a_report_of_two_models_every_method_ranks_alike(tmp_path):
+    table = csd.ScoreTable(("a", "b"), ("x", "y", "z"), np.array([[4.0, 4, 4], [3, 1, 3]]))
+    result = csd.report(table, out_dir=tmp_path, **SMALL)
+    bump = captions((tmp_path / "report.md").read_text())["bump.png"]
+    assert "Every method ranks the models alike" in bump and result.files
+
+
 def test_report_config_sizes_are_checked_by_the_library_and_named_by_key(tmp_path):
     assert RunConfig.from_dict({"mode": "report", "report": {"quick": True, "n_boot": 4}}).report == ReportConfig(
         n_boot=4, quick=True)
@@ -193,14 +258,17 @@ def test_cli_mode_report_writes_the_report_into_the_run_folder(tmp_path, small):
                        data=DataConfig(table=None, path=str(path), order="easy-first",
                                        tiers=str(tmp_path / "tiers.json"), tier_order="easy-first"),
                        report=ReportConfig(**SMALL, outlier_rank=3))
-    output = run_report(config, Context(tmp_path / "run", overrides=("mode=report",)))
-    assert sorted(p.name for p in output.written) == sorted(["report.md", "report.html", "results.json", *FIGURES])
+    with pytest.warns(csd.FrozenRoundsWarning):  # run_report outside csd-run's run_mode, which quiets it
+        output = run_report(config, Context(tmp_path / "run", overrides=("mode=report",)))
+    assert sorted(p.name for p in output.written) == sorted(
+        ["report.md", "report.html", "results.json", "results.npz", "results.csv", *FIGURES])
     stored = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
     library = small[1].to_dict()
     assert stored["ranking"] == library["ranking"] and stored["rounds"] == library["rounds"]
     assert "Generated by `csd-run mode=report`" in (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
     headline = output.terminal.splitlines()[1]
     assert headline.startswith("order sensitivity: ") and "Kendall tau" in headline and "the leader changes in" in headline
+    assert output.terminal.splitlines()[2] == f"warning: {stored['frozen_rounds']['message']}"
 
 
 @pytest.mark.slow
@@ -212,7 +280,8 @@ def test_csd_run_report_quick_on_livebench_reproduces_the_papers_settings(tmp_pa
                           timeout=900)
     assert proc.returncode == 0, proc.stderr
     listed = [p.name for p in out.iterdir() if not p.name.startswith(".") and p.suffix != ".log"]
-    assert sorted(listed) == sorted(["report.md", "report.html", "results.json", "manifest.json", *FIGURES])
+    assert sorted(listed) == sorted(["report.md", "report.html", "results.json", "results.npz", "results.csv",
+                                     "manifest.json", *FIGURES])
     report = (out / "report.md").read_text(encoding="utf-8")
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert f"**{results['ranking'][0]['model']}** leads" in report

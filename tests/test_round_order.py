@@ -13,6 +13,10 @@ from csd.testing.exact import exact_expectations, exact_over_orders
 import csd
 from csd._src import engine
 
+# These checks play every rule and schedule on tiny tables, frozen tournaments included
+# (rounds with no game: csd._src.frozen); their FrozenRoundsWarning is expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::csd.FrozenRoundsWarning")
+
 N_RUNS = 20_000
 
 
@@ -96,6 +100,17 @@ def test_order_and_tiers_are_checked_and_round_trip():
         csd.simulate(table, n_runs=10, tournament=rules)
     with pytest.raises(csd.InputError, match="easy-first"):
         csd.simulate(small_tensor(0), n_runs=10, order="easy-first")
+
+
+def test_order_sensitivity_line_gives_one_tau_when_the_range_collapses():
+    def line(taus):
+        return csd.OrderSensitivity(orders=(("x", "y"),) * len(taus), expected_score=np.zeros((len(taus), 2)),
+                                    kendall_tau=np.array(taus), leaders=("a",) * len(taus), reported_leader="a",
+                                    n_runs=10).line()
+
+    assert "Kendall tau 0.97 against" in line([0.9712, 0.9688])  # was `0.97-0.97`
+    assert "Kendall tau 0.51-0.97 against" in line([0.51, 0.97])
+    assert "Kendall tau -0.20 to 0.40 against" in line([0.4, -0.2])
 
 
 def test_order_sensitivity_shuffles_inside_tiers_and_round_trips():

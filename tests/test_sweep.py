@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import csd
-from csd._src.sweep import risk_profiles
+from csd._src.sweep import MIN_PROFILE_MODELS, risk_profiles
 
 
 def random_table(n_models, n_rounds, seed):
@@ -29,6 +29,7 @@ def test_each_schedule_equals_a_simulate_call_with_the_same_seed():
 
 
 @pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::csd.FrozenRoundsWarning")  # T=2 leaves two models for rounds 4-6
 def test_drop_standard_error_is_calibrated_across_seeds():
     table = random_table(8, 6, seed=1)
     drops, errors = [], []
@@ -69,13 +70,29 @@ def test_risk_profiles_flag_models_that_differ_from_their_peers():
     assert sum(p != "in between" for p in profiles) == 2
 
 
+def test_risk_profiles_flag_nobody_below_the_stated_number_of_models():
+    # A model that loses 3 points more than the others: flagged among 8 models, not among 7
+    # (a trend through a handful of peers says nothing about the field).
+    def profiles_of(n_models):
+        base = np.linspace(10, 1, n_models)
+        drop = -0.2 * base
+        drop[3] -= 3.0
+        return risk_profiles(base, drop, np.full(n_models, 0.01), z=3.0, spread=1.0)
+
+    profiles, residual = profiles_of(MIN_PROFILE_MODELS - 1)
+    assert set(profiles) == {"in between"} and residual[3] < -2.9  # the residual is still there
+    assert profiles_of(MIN_PROFILE_MODELS)[0][3] == "aggressive specialist"
+
+
 def test_result_serializes_and_prints():
     table = random_table(6, 4, seed=3)
     result = csd.sweep(table, [0, 1], n_runs=1000)
     data = json.loads(json.dumps(result.to_dict()))
     assert data["labels"] == ["T=0", "T=1"] and len(data["drop_stderr"][1]) == 6
-    header = result.format_table().splitlines()[0]
+    header, *_, legend_1, legend_2 = result.format_table().splitlines()
     assert "E[S] T=0" in header and "drop T=1" in header and "profile" in header
+    assert "drop: E[S | schedule] - E[S | T=0] ± its SE (paired over shared random numbers)" in legend_1
+    assert legend_2.startswith("rank: place by E[S | T=0]")
 
 
 @pytest.mark.parametrize(

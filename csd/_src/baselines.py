@@ -9,7 +9,10 @@ instead, and a model with no score at all gets -inf (it ranks last).
 
 from __future__ import annotations
 
+import functools
+import inspect
 import warnings
+from typing import Callable
 
 import numpy as np
 
@@ -192,6 +195,29 @@ def elo(
             ratings[orders, i] += change
             ratings[orders, j] -= change
     return ratings.mean(axis=0)
+
+
+# The static methods, by name, in the order `csd.compare`, the report and `csd-run
+# mode=compare` show them: each maps a `ScoreTable` to (M,) scores, higher is better, and
+# one with a `seed` parameter gets the run's seed (`static_methods`). A new baseline is its
+# function above and its line here: `csd.baselines` exports it through `__all__`.
+STATIC_METHODS: dict[str, Callable[..., np.ndarray]] = {
+    "mean": mean_score,
+    "normalized_mean": normalized_mean,
+    "mean_rank": mean_rank,
+    "borda": borda,
+    "bradley_terry": bradley_terry,
+    "elo": elo,
+}
+__all__ = sorted([*(method.__name__ for method in STATIC_METHODS.values()), "benchmark_ranks", "kendall_tau", "places"])
+
+
+def static_methods(seed: int) -> dict[str, Callable[[ScoreTable], np.ndarray]]:
+    """`STATIC_METHODS`, each (table) -> (M,) scores, the seeded ones with `seed`."""
+    return {
+        name: functools.partial(method, seed=seed) if "seed" in inspect.signature(method).parameters else method
+        for name, method in STATIC_METHODS.items()
+    }
 
 
 def kendall_tau(a, b) -> float:

@@ -8,6 +8,7 @@ studies/bootstrap_coverage/bootstrap_coverage.py.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from statistics import NormalDist
 from typing import Callable, Sequence
@@ -15,13 +16,15 @@ from typing import Callable, Sequence
 import jax.numpy as jnp
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.baselines import places
-from csd._src.driver import prepare, replicate, run_engine
+from csd._src.driver import check_run, prepare, replicate, run_engine
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.outcomes import ScoreOutcomes, has_ties, score_levels
 from csd._src.results import BootstrapResult
-from csd._src.estimator import control_mean, control_stderr, mean_stderr, variance_reduction
+from csd._src.rounds import fit_tiers
+from csd._src.estimator import control_mean, control_stderr, mean_stderr, resolve, variance_reduction
+from csd._src.frozen import warns_frozen
 from csd._src.simulate import estimation, simulate
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -32,6 +35,8 @@ INTERVALS = ("percentile", "shifted", "expanded")
 DEFAULT_INTERVAL = {"benchmarks": "expanded", "noise": "shifted"}
 
 
+@warns_frozen()
+@shards.shardable
 def bootstrap(
     table: ScoreTable,
     n_boot: int = 200,
@@ -122,7 +127,9 @@ def bootstrap(
         fixed before the replicates' runs, and one pilot instead of one per replicate.
         `result.variance_reduction` says what it gained; `mc_stderr` is then cv's.
       tournament, **rules: the rules every replicate plays, as in `simulate`.
-      The other options are those of `simulate`.
+      shard: (i, S) plays shard i of S of the runs of every replicate (and of the point
+        estimate), as `simulate` does.
+      n_runs, seed, chunk_size, progress: as in `simulate` (n_runs per replicate).
 
     Returns:
       A `BootstrapResult`.
@@ -156,6 +163,10 @@ def bootstrap(
     round_order = np.concatenate(tier_columns)
     noise = _noise_stderr(table, score_stderr, n_items)[:, round_order] if scheme == "noise" else None
     table = table.with_benchmarks([table.benchmarks[k] for k in round_order])
+    prepared = prepare(table, tournament)
+    # The replicates' options and memory, checked before the point estimate runs a kernel.
+    check_run(dataclasses.replace(prepared, n_replicates=n_boot), 1, n_runs=n_runs, seed=seed, chunk_size=chunk_size,
+              progress=progress, cv=resolve(estimator, prepared.rules)[0] == "cv")
     point = simulate(table, tournament=tournament, n_runs=n_runs, seed=seed, chunk_size=chunk_size, estimator=estimator)
     generator = streams.host_generator(seed, streams.BOOTSTRAP_RESAMPLE)
     if scheme == "benchmarks":
@@ -163,11 +174,10 @@ def bootstrap(
         replicate_scores = table.scores[:, columns].transpose(1, 0, 2)  # (B, M, K)
     else:
         replicate_scores = table.scores[None] + noise[None] * generator.standard_normal((n_boot,) + table.shape)
-    prepared = prepare(table, tournament)
     schedules = prepared.schedules()
     outcomes, random_games = _replicate_outcomes(replicate_scores, tournament.tie, prepared.rules.n_models)
     replicated = replicate(prepared, outcomes, random_games or prepared.rules.random_games)
-    how = estimation(replicated, schedules, estimator, n_boot * n_runs, seed)  # n_runs checked by `simulate`
+    how = estimation(replicated, schedules, estimator, n_runs, seed, chunk_size=chunk_size, progress=progress)
     totals = run_engine(
         replicated, schedules, n_runs=n_runs, seed=seed, stream=streams.replicate_streams(n_boot),
         chunk_size=chunk_size, progress=progress, tables=how.tables,
@@ -330,23 +340,12 @@ def rank_tiers(expected_score: np.ndarray, rank_low: np.ndarray, rank_high: np.n
 
 
 def _tier_columns(table: ScoreTable, tiers) -> list[np.ndarray]:
-    """The column indices of each tier, checked to cover every benchmark exactly once."""
+    """The column indices of each tier, checked to cover every benchmark exactly once
+    (`rounds.fit_tiers`)."""
     if tiers is None:
         return [np.arange(table.shape[1])]
     index = {name: k for k, name in enumerate(table.benchmarks)}
-    if isinstance(tiers, str) or any(isinstance(tier, str) or not isinstance(tier, Sequence) for tier in tiers):
-        raise InputError(f"tiers={tiers!r} must be a list of tiers, each a list of benchmark names")
-    named = [name for tier in tiers for name in tier]
-    if not all(isinstance(name, str) for name in named):
-        raise InputError(f"tiers: benchmark names must be strings, got {named!r}")
-    unknown = sorted(set(named) - set(index))
-    if unknown:
-        raise InputError(f"tiers: unknown benchmark(s) {unknown}; the table has {list(table.benchmarks)}")
-    if sorted(named) != sorted(index):
-        repeated = sorted({n for n in named if named.count(n) > 1})
-        left_out = sorted(set(index) - set(named))
-        raise InputError(f"tiers must name every benchmark once (repeated: {repeated}, left out: {left_out})")
-    return [np.array([index[name] for name in tier]) for tier in tiers if len(tier)]
+    return [np.array([index[name] for name in names]) for names in fit_tiers(tiers, table).values()]
 
 
 def _tier_positions(tier_columns: list[np.ndarray]) -> list[np.ndarray]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import Callable, Sequence
 
 import numpy as np
@@ -11,14 +10,16 @@ import numpy as np
 from csd._src import baselines, streams
 from csd._src.bootstrap import _coverage, _tier_columns, _tier_positions, bootstrap, intervals, resampled_columns
 from csd._src.errors import InputError, check_int
+from csd._src.frozen import frozen_rounds, present, record, warns_frozen
 from csd._src.results import Comparison, OutlierResult, SimulationResult
 from csd._src.simulate import simulate
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
 
-METHODS = ("csd", "mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
+METHODS = ("csd", *baselines.STATIC_METHODS)  # `csd` first, then the static baselines
 
 
+@warns_frozen()
 def compare(
     table: ScoreTable,
     methods: Sequence[str] | None = None,
@@ -143,7 +144,7 @@ def baseline_intervals(
     ordered = np.concatenate(tier_columns)
     generator = streams.host_generator(seed, streams.BOOTSTRAP_RESAMPLE)
     columns = ordered[resampled_columns(_tier_positions(tier_columns), n_boot, generator)]  # (B, K)
-    static = _static_methods(seed)
+    static = baselines.static_methods(seed)
     bounds = {}
     for name in names:
         replicates = np.stack([static[name](table.with_scores(table.scores[:, drawn])) for drawn in columns])
@@ -155,7 +156,7 @@ def baseline_intervals(
 
 def _compare(table: ScoreTable, names: tuple[str, ...], run: _CsdRun, csd_result) -> Comparison:
     """`compare` on checked arguments: `csd` from `csd_result`, or simulated by `run`."""
-    static = _static_methods(run.seed)
+    static = baselines.static_methods(run.seed)
     simulated = None
     if "csd" in names:
         simulated = run.simulate(table) if csd_result is None else csd_result
@@ -163,6 +164,7 @@ def _compare(table: ScoreTable, names: tuple[str, ...], run: _CsdRun, csd_result
     return comparison_of(table.models, scores, simulated)
 
 
+@warns_frozen()
 def outlier_test(
     table: ScoreTable,
     model: str,
@@ -234,7 +236,7 @@ def outlier_test(
     run = _csd_run(table, csd_result, tournament, rules, n_runs, seed, chunk_size, progress, estimator)
     before = _compare(table, names, run, csd_result)
     after = _compare(table.with_scores(scores), names, run, None)
-    return OutlierResult(
+    result = OutlierResult(
         model=table.models[row],
         benchmarks=tuple(table.benchmarks[k] for k in columns),
         value=value,
@@ -245,6 +247,11 @@ def outlier_test(
         score_after={name: float(after.scores[name][row]) for name in names},
         tournament=run.tournament if "csd" in names else None,
     )
+    if "csd" not in names:
+        return result
+    found = [frozen_rounds(before.csd, "on the table"),
+             frozen_rounds(after.csd, f"on the perturbed table ({result.title()})")]
+    return dataclasses.replace(result, frozen_rounds=record(present(found)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -317,18 +324,6 @@ def _finite(name: str, value) -> float:
     if not np.isfinite(number):
         raise InputError(f"{name}={value!r} must be a finite number (a missing score is not an outlier)")
     return number
-
-
-def _static_methods(seed: int) -> dict[str, Callable[[ScoreTable], np.ndarray]]:
-    """Every method but `csd`, by name, each (table) -> (M,) scores."""
-    return {
-        "mean": baselines.mean_score,
-        "normalized_mean": baselines.normalized_mean,
-        "mean_rank": baselines.mean_rank,
-        "borda": baselines.borda,
-        "bradley_terry": baselines.bradley_terry,
-        "elo": functools.partial(baselines.elo, seed=seed),
-    }
 
 
 def _method_names(methods: Sequence[str] | None) -> tuple[str, ...]:

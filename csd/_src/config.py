@@ -173,6 +173,15 @@ class CompareConfig:
 
 
 @dataclasses.dataclass
+class ShardConfig:
+    """One run split over jobs (docs/cluster.md): shard `index` of `count` plays 1/count of
+    the runs; `csd-run mode=collect dir=PARENT` merges the shards bit for bit."""
+
+    index: Optional[int] = None
+    count: int = 1
+
+
+@dataclasses.dataclass
 class PlotsConfig:
     """The figures' file formats: any of png, pdf, svg."""
 
@@ -186,6 +195,14 @@ class OutlierConfig:
     model: Optional[str] = None
     benchmarks: Optional[List[str]] = None
     value: float = 0.0
+
+
+@dataclasses.dataclass
+class CollectConfig:
+    """mode=collect: `skip_broken` merges the whole runs and names each broken one in a
+    warning; False (the default) refuses, naming them."""
+
+    skip_broken: bool = False
 
 
 @dataclasses.dataclass
@@ -229,8 +246,10 @@ class RunConfig:
     bootstrap: BootstrapConfig = dataclasses.field(default_factory=BootstrapConfig)
     compare: CompareConfig = dataclasses.field(default_factory=CompareConfig)
     outlier: OutlierConfig = dataclasses.field(default_factory=OutlierConfig)
+    collect: CollectConfig = dataclasses.field(default_factory=CollectConfig)
     report: ReportConfig = dataclasses.field(default_factory=ReportConfig)
     plots: PlotsConfig = dataclasses.field(default_factory=PlotsConfig)
+    shard: ShardConfig = dataclasses.field(default_factory=ShardConfig)
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> RunConfig:

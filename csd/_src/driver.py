@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from csd._src import engine, estimator, rng, streams
+from csd._src import engine, estimator, rng, shards, streams
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
@@ -165,6 +165,7 @@ class Totals:
     score_sq_sum: np.ndarray
     diff_sq_sum: np.ndarray
     rank_count: np.ndarray
+    champion_count: np.ndarray
     survival_count: np.ndarray
     round_score_sum: np.ndarray
     round_games_count: np.ndarray
@@ -223,21 +224,17 @@ def run_engine(
     Raises:
       InputError: for a bad option, or a call whose rank counts would not fit in memory.
     """
-    n_runs = check_int("n_runs", n_runs, 1)
-    seed = check_int("seed", seed, 0)
-    if progress is not None and not callable(progress):
-        raise InputError(f"progress={progress!r} must be a function (runs done, runs planned) or None", "progress")
-    if seed >= 1 << 64:
-        raise InputError(f"seed={seed} must be < 2**64")
-    limit = n_runs if stop is None else check_int("max_runs", 100 * n_runs if max_runs is None else max_runs, n_runs)
-    if limit >= 1 << 32:
-        raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
+    n_runs, seed, limit = check_run(
+        tournament, len(schedules), n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress,
+        stopping=stop is not None, max_runs=max_runs, cv=tables is not None,
+    )
+    first_run, n_played, merged = shards.engine_range(n_runs, stop)  # all runs, a shard's, or none (merging)
+    if merged is not None:
+        return merged
+    limit = limit if stop is not None else n_played
     batch = () if tournament.n_replicates is None else (tournament.n_replicates,)
-    # The schedules of a chunk are played one after another (`engine.chunk_stats`), the
-    # replicates side by side: only the replicates multiply the memory of a chunk.
-    check_memory(tournament.rules, math.prod(batch), len(schedules))
     # Sized by the runs before `stop` is first asked: later checkpoints are multiples of it.
-    chunk = _chunk_size(tournament.rules, math.prod(batch), n_runs, chunk_size)
+    chunk = _chunk_size(tournament.rules, math.prod(batch), max(1, n_played), chunk_size)
     # The kernel's input shapes, checked on the host before it traces or runs.
     chex.assert_shape(schedules, (None, tournament.rules.n_rounds))
     chex.assert_shape(tournament.seed_key, (tournament.rules.n_models,))
@@ -254,10 +251,10 @@ def run_engine(
     done = 0
     # `stop` is asked only at fixed run counts, so where it stops does not depend on the
     # chunk size or the device count: a chunk never crosses a checkpoint (it is masked).
-    for checkpoint in stop_checkpoints(n_runs, limit) if stop is not None else [n_runs]:
+    for checkpoint in stop_checkpoints(n_runs, limit) if stop is not None else [n_played]:
         while done < checkpoint:
             index = done + np.arange(chunk, dtype=np.int64)
-            runs = place(index.astype(np.uint32), index < checkpoint)
+            runs = place((first_run + index).astype(np.uint32), index < checkpoint)
             stats = kernel(rules, *static, *words, *runs, tables)
             totals.add(stats, tournament.rules.n_players)
             done = min(done + chunk, checkpoint)
@@ -265,7 +262,44 @@ def run_engine(
                 progress(done, limit)
         if stop is None or stop(totals):
             break
+    shards.record_engine(n_runs, totals)
     return totals
+
+
+def check_run(
+    tournament: Prepared,
+    n_schedules: int,
+    *,
+    n_runs,
+    seed,
+    chunk_size=None,
+    progress=None,
+    stopping: bool = False,
+    max_runs=None,
+    cv: bool = False,
+) -> tuple[int, int, int]:
+    """Checks the options of `run_engine` and the memory its calls need (with `cv`, that
+    of the pilot and the weight tables too), before any kernel runs; `stopping`: a
+    stopping rule is given. Returns (n_runs, seed, the most runs it may play) as ints.
+
+    Raises:
+      InputError: for a bad option, or a call that would not fit in memory.
+    """
+    n_runs = check_int("n_runs", n_runs, 1)
+    seed = check_int("seed", seed, 0)
+    if seed >= 1 << 64:
+        raise InputError(f"seed={seed} must be < 2**64", "seed")
+    if chunk_size is not None:
+        check_int("chunk_size", chunk_size, 1)
+    if progress is not None and not callable(progress):
+        raise InputError(f"progress={progress!r} must be a function (runs done, runs planned) or None", "progress")
+    limit = n_runs if not stopping else check_int("max_runs", 100 * n_runs if max_runs is None else max_runs, n_runs)
+    if limit >= 1 << 32:
+        raise InputError(f"at most 2**32 - 1 runs are supported, asked for {limit}")
+    # The schedules of a chunk are played one after another (`engine.chunk_stats`), the
+    # replicates side by side: only the replicates multiply the memory of a chunk.
+    check_memory(tournament.rules, tournament.n_replicates or 1, n_schedules, cv)
+    return n_runs, seed, limit
 
 
 def stop_checkpoints(n_runs: int, max_runs: int) -> list[int]:
@@ -286,10 +320,27 @@ BYTES_PER_RUN_AND_MODEL = 64  # device state of one run's model in a chunk (scor
 MEMORY_FRACTION = 0.5  # of the memory available, what one call may plan to use
 
 
-def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> None:
+# Bytes per cell of cv's (S, K, M, V) pilot sums and weight tables, V = K * max(win, bye) + 1
+# score values: the pilot's int32 scatters and their stack on the device, their int64 sum
+# on the host, the float64 fit and the float32 tables (measured on XLA:CPU: a 3 x 1,000
+# table of scores, 8 model slots, peaked 0.93 GiB above plain's, 122 bytes a cell, as did
+# the campaign's 3 x 2,000 and 3 x 5,000 tables in issue 24); and per replicate
+# played side by side, its pilot's int32 sums before they are added (`_compiled_pilot`).
+CV_BYTES_PER_CELL = 128
+CV_BYTES_PER_REPLICATE_CELL = 48
+
+
+def score_values(rules: engine.Rules) -> int:
+    """V, the score values 0 .. V - 1 ticks that cv's tables hold (`engine.pilot_stats`)."""
+    return rules.n_rounds * max(rules.win_ticks, rules.bye_ticks) + 1
+
+
+def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int, cv: bool = False) -> None:
     """Refuses, before anything is allocated, a call whose rank counts cannot fit: the
     (S, M, M) int64 totals on the host, about three copies while a chunk is added, and
-    the (S, M, M) int32 counts of a chunk on the device.
+    the (S, M, M) int32 counts of a chunk on the device; with `cv`, also one whose pilot
+    sums and weight tables cannot: (S, K, M, V) cells, which grow with the square of the
+    rounds (V = K * max(win, bye) + 1), where plain's memory does not grow with them.
 
     Raises:
       InputError: saying how much is needed and what lowers it.
@@ -306,6 +357,16 @@ def check_memory(rules: engine.Rules, n_side_by_side: int, n_schedules: int) -> 
             f"{players} models ({cells} x {players} x {players} counts), more than the {_gib(budget)} it may "
             f"use; use a table with fewer models (about {fits} fit), fewer schedules or fewer replicates"
         )
+    cv_cells = n_schedules * rules.n_rounds * slots * score_values(rules) if cv else 0
+    tables = cv_cells * (CV_BYTES_PER_CELL + CV_BYTES_PER_REPLICATE_CELL * (n_side_by_side - 1))
+    if host + device + tables > budget:
+        raise InputError(
+            f"estimator='cv' needs about {_gib(host + device + tables)} of memory for its weight tables "
+            f"({n_schedules} x {rules.n_rounds} rounds x {slots} models x {score_values(rules)} score values), "
+            f"more than the {_gib(budget)} it may use; use estimator='plain' (its memory does not grow with "
+            "the rounds), or fewer benchmarks or schedules",
+            "estimator",
+        )
 
 
 def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed: int) -> np.ndarray:
@@ -314,6 +375,9 @@ def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed:
     (`n_runs` a multiple of B), over n_runs / B runs of each replicate on its own pilot stream
     (`streams.replicate_pilot_streams`). Integer sums of whole runs: they depend on
     nothing but the seed and `n_runs`, whatever the chunks."""
+    replayed = shards.replayed_pilot()
+    if replayed is not None:
+        return replayed
     n_devices, batch = len(jax.devices()), tournament.n_replicates
     per_call = estimator.PILOT_CHUNK if batch is None else max(1, estimator.PILOT_CHUNK // batch)
     chunk = -(-per_call // n_devices) * n_devices
@@ -329,6 +393,7 @@ def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed:
         index = done + np.arange(chunk, dtype=np.int64)
         runs = place(index.astype(np.uint32), index < n_runs)
         total = total + np.asarray(kernel(tournament.rules, *static, *words, *runs), np.int64)
+    shards.record_pilot(total)
     return total
 
 
@@ -440,6 +505,7 @@ def _empty_totals(batch: tuple[int, ...], n_schedules: int, rules: engine.Rules)
         score_sq_sum=np.zeros(per_model, np.int64),
         diff_sq_sum=np.zeros(per_model, np.int64),
         rank_count=np.zeros(per_model + (rules.n_players,), np.int64),
+        champion_count=np.zeros(per_model, np.int64),
         survival_count=np.zeros(per_round, np.int64),
         round_score_sum=np.zeros(per_round, np.int64),
         round_games_count=np.zeros(batch + (n_schedules, rules.n_rounds), np.int64),

@@ -94,8 +94,10 @@ class ChunkStats(NamedTuple):
       score_sum: (S, M) sum of final scores (ticks).
       score_sq_sum: (S, M) sum of squared final scores.
       diff_sq_sum: (S, M) sum of (score under schedule s - score under schedule 0)^2.
-      rank_count: (S, M, M) [s, m, r] = runs where model m finished at rank r (0 = first,
-        ties share the better rank).
+      rank_count: (S, M, M) [s, m, r] = runs where model m finished at place r (0 =
+        first); models tied on the final score take the places they span in a uniformly
+        random order (the run's tie keys, `rng.tie_key`), so every run is a strict ranking.
+      champion_count: (S, M) runs where model m finished with the top score, alone or tied.
       survival_count: (S, K, M) runs where the model was active after round k's elimination.
       round_score_sum: (S, K, M) sum of scores after round k.
       round_games_count: (S, K) runs in which round k had at least one game.
@@ -112,6 +114,7 @@ class ChunkStats(NamedTuple):
     score_sq_sum: jnp.ndarray
     diff_sq_sum: jnp.ndarray
     rank_count: jnp.ndarray
+    champion_count: jnp.ndarray
     survival_count: jnp.ndarray
     round_score_sum: jnp.ndarray
     round_games_count: jnp.ndarray
@@ -139,7 +142,7 @@ def chunk_stats(rules: Rules, outcomes, schedules, seed_key, seed, stream, run_i
     final, survival, round_score, round_games, control_score, champion_score = lax.map(
         lambda args: _play_tournament(rules, outcomes, args[0], seed_key, (keys, valid), args[1]), (schedules, tables)
     )
-    summary = _summarize(rules, final, survival, round_score, round_games, valid)
+    summary = _summarize(rules, final, survival, round_score, round_games, keys, valid)
     return summary._replace(control_score=control_score, champion_score=champion_score)
 
 
@@ -510,35 +513,37 @@ def _game_result(u, p_win, p_loss, is_low):
     return jnp.where(is_low, low_wins, high_wins), jnp.where(is_low, high_wins, low_wins)
 
 
-def _summarize(rules: Rules, final: State, survival, round_score, round_games, valid) -> ChunkStats:
-    """Sums over the runs of a chunk; final: State of (S, C, M) arrays."""
+def _summarize(rules: Rules, final: State, survival, round_score, round_games, keys, valid) -> ChunkStats:
+    """Sums over the runs of a chunk; final: State of (S, C, M) arrays; keys: (C, 2) run keys."""
     score = final.score  # padding runs score 0
     baseline_gap = score - score[:1]
-    rank = jax.vmap(jax.vmap(_final_rank, in_axes=(None, 0)), in_axes=(None, 0))(rules, score)
+    rank = jax.vmap(jax.vmap(_final_rank, in_axes=(None, 0, 0)), in_axes=(None, 0, None))(rules, score, keys)
     in_valid_runs = jnp.broadcast_to(valid[:, None], score.shape[1:]).astype(jnp.int32)  # (C, M)
+    top = score == score.max(axis=-1, keepdims=True)  # padding slots score 0, never above a real model
     return ChunkStats(
         n_runs=valid.sum(dtype=jnp.int32),
         score_sum=score.sum(1),
         score_sq_sum=(score * score).sum(1),
         diff_sq_sum=(baseline_gap * baseline_gap).sum(1),
         rank_count=jax.vmap(_per_model_counts, in_axes=(0, None, None))(rank, rules.n_models, in_valid_runs),
+        champion_count=(top & valid[:, None]).sum(1, dtype=jnp.int32),
         survival_count=survival,
         round_score_sum=round_score,
         round_games_count=round_games,
     )
 
 
-def _final_rank(rules: Rules, score) -> jnp.ndarray:
-    """(M,) int32: 0-based rank by final score, ties sharing the better rank.
+def _final_rank(rules: Rules, score, run_key) -> jnp.ndarray:
+    """(M,) int32: 0-based place by final score, one run; models with equal scores take
+    the places they span in a uniformly random order (`rng.tie_key` of the run's key,
+    (2,) uint32), as a coin decides a tied game, and padding slots come last.
 
-    With the `pairs` ordering this is one all-pairs count; otherwise a histogram of the
-    scores (a few levels) and its cumulative sum, which needs no sort."""
-    if rules.layout.method == "pairs":
-        return order_models(rules.layout, score, jnp.zeros_like(score, jnp.uint32), jnp.uint32(0)).start
-    n_levels = 1 << rules.layout.level_bits
-    histogram = jnp.zeros(n_levels, jnp.int32).at[score].add(1)
-    higher = jnp.cumsum(histogram[::-1])[::-1] - histogram  # [v] = models scoring above v
-    return higher[score]
+    Every place goes to exactly one model, so over the runs a tie of g models gives each
+    of them each place of its span with probability 1/g."""
+    real = jnp.arange(rules.n_models) < rules.n_players
+    tie_key = rng.tie_key(run_key[0])
+    rand = rng.model_keys(tie_key, rules.n_models)
+    return order_models(rules.layout, jnp.where(real, score, -1), rand, rng.tag_mask(tie_key)).rank
 
 
 def _per_model_counts(values, n_bins: int, weight=1) -> jnp.ndarray:

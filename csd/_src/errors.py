@@ -1,4 +1,5 @@
-"""The one exception users see for bad input, and the checks that raise it."""
+"""The one exception users see for bad input, the checks that raise it, and the warning for
+frozen tournaments (`csd._src.frozen` finds and words them)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,11 @@ class InputError(ValueError):
     def prefixed(self, key: str) -> InputError:
         """The same error, its message prefixed with `key` (the caller's name of the option)."""
         return InputError(f"{key}: {self}", option=key)
+
+
+class FrozenRoundsWarning(UserWarning):
+    """Rounds played no game in (nearly) every tournament, so their benchmarks did not count
+    (`csd._src.frozen`: which rounds, why, and what makes them count)."""
 
 
 def check_choice(option: str, value, allowed: Iterable[str]) -> None:

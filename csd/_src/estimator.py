@@ -19,7 +19,9 @@ elsewhere `plain` runs, with the reason in the result. E[S] and its SE use Z.
 P(champion) is the mean of each run's exact P(first | everything before the last round's
 games) (`engine._champion_before_last_round`) less the same two corrections weighted by
 champion tables (the value of a win and of surviving for finishing first), summed on the
-same fixed grids (x `CHAMPION_SCALE`). Rank probabilities, survival and the by-round
+same fixed grids (x `CHAMPION_SCALE`), then clipped to [0, 1] (`control_probability`: an
+unbiased mean of unbounded scores can fall below 0, e.g. for a model that is almost
+never first; the SE stays the unclipped one's). Rank probabilities, survival and the by-round
 scores stay plain averages. A bootstrap fits one set of tables on pilot runs spread over
 its replicates (`driver.run_pilot`) and every replicate uses it with its own g_k: the
 tables are fixed before the replicates' runs, so each replicate's E[S] stays unbiased.
@@ -72,7 +74,7 @@ def resolve(estimator: str, rules) -> tuple[str, str | None]:
     if estimator == "plain":
         return "plain", None
     reasons = (
-        (rules.pairing.name != "random", f"pairing={rules.pairing.name!r}"),
+        (not rules.pairing.random_in_groups, f"pairing={rules.pairing.name!r}"),
         (rules.bye != "random", f"bye={rules.bye!r}"),
         (rules.bye_once, "bye_once=True"),
         (rules.avoid_rematch, "avoid_rematch=True"),
@@ -204,6 +206,19 @@ def _sum_squares(values: np.ndarray) -> np.ndarray:
 def control_mean(control: ControlTotals, n_runs, ticks_per_point: int) -> np.ndarray:
     """(..., S, M) the cv estimates of E[S], in points; n_runs an int or (...,) ints."""
     return control.fine_sum / FINE / np.asarray(n_runs)[..., None, None] / ticks_per_point
+
+
+def control_probability(control: ControlTotals, n_runs) -> np.ndarray:
+    """(..., S, M) the cv estimates of a probability summed x `CHAMPION_SCALE`, clipped to
+    [0, 1]; n_runs an int or (...,) ints.
+
+    The mean of the cv scores is unbiased but can leave [0, 1] (the corrections are
+    unbounded), most often for a model whose true probability is near 0. Clipping moves
+    an estimate only toward [0, 1], so where the truth is in [0, 1] its error never grows;
+    it adds a bias, of the order of the SE, only where the truth is within a few SEs of 0
+    or 1. The SE stays that of the unclipped mean (`control_stderr`), a slight
+    overstatement of the clipped estimate's error."""
+    return np.clip(control_mean(control, n_runs, CHAMPION_SCALE), 0.0, 1.0)
 
 
 def control_stderr(control: ControlTotals, n_runs, ticks_per_point: int) -> np.ndarray:

@@ -16,8 +16,8 @@ from csd._src.errors import InputError, check_choice
 from csd._src.gather import take
 from csd._src.table import ScoreTable
 
-TIE_RULES = ("coin", "draw")
-_TIE_WIN = {"coin": 0.5, "draw": 0.0}
+_TIE_WIN = {"coin": 0.5, "draw": 0.0}  # an exact tie on a benchmark, by name: the chance each side wins it
+TIES = tuple(_TIE_WIN)  # what a tie is: a fair coin, or a draw (`Tournament.tie`)
 _TOLERANCE = 1e-6
 
 
@@ -76,7 +76,7 @@ def win_probabilities(table: ScoreTable, tie: str = "coin") -> np.ndarray:
       >>> csd.win_probabilities(table)[:, :, 0].tolist()
       [[0.0, 1.0], [0.0, 0.0]]
     """
-    check_choice("tie", tie, TIE_RULES)
+    check_choice("tie", tie, TIES)
     levels = score_levels(table.scores)  # (K, M)
     above = levels[:, :, None] > levels[:, None, :]  # (K, M, M)
     level_tie = levels[:, :, None] == levels[:, None, :]
@@ -135,7 +135,7 @@ def tensor_outcomes(probs: np.ndarray, n_slots: int) -> tuple[TensorOutcomes, Ou
 
 def table_outcomes(table: ScoreTable, tie: str, n_slots: int) -> tuple[ScoreOutcomes, OutcomeFacts]:
     """Engine outcomes of a hard score table, padded as `tensor_outcomes`."""
-    check_choice("tie", tie, TIE_RULES)
+    check_choice("tie", tie, TIES)
     levels = score_levels(table.scores)
     has_tie = has_ties(levels)
     padded = np.full((levels.shape[0], n_slots), -1, dtype=np.int32)

@@ -84,6 +84,97 @@ def _cell(value: Any) -> Any:
     return value
 
 
+REPORT_ROWS = 100  # rows of a per-model table in report.md: all of a table LiveBench's size (65 models)
+
+
+def markdown_top(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None, *,
+                 where: str, top: int = REPORT_ROWS) -> str:
+    """`markdown_table` of the first `top` rows; when there are more, a line after it says
+    how many and that `where` (e.g. results.csv) has them all.
+
+    Example:
+      >>> print(markdown_top(["model"], [["a"], ["b"], ["c"]], where="results.csv", top=2))
+      | model |
+      | :--- |
+      | a |
+      | b |
+      <BLANKLINE>
+      *1 more row not shown; results.csv has all 3.*
+    """
+    rest = len(rows) - top
+    table = markdown_table(header, rows[:top], align)
+    if rest <= 0:
+        return table
+    return table + f"\n\n*{rest:,} more {'row' if rest == 1 else 'rows'} not shown; {where} has all {len(rows):,}.*"
+SE_DIGITS = 2  # significant digits of a standard error in tables and prose
+SE_MAX_DECIMALS = 6  # below half a unit of this decimal, an SE reads `<1e-06`
+
+
+def stderr_decimals(se: float) -> int | None:
+    """The decimals that show `se` with `SE_DIGITS` significant digits (at least 0, at most
+    `SE_MAX_DECIMALS`); None for an SE of 0, NaN or below the last of those decimals.
+
+    Example:
+      >>> [stderr_decimals(se) for se in (0.0012, 0.012, 0.0996, 0.15, 12.0, 0.0, 1e-9)]
+      [4, 3, 2, 2, 0, None, None]
+    """
+    if not (math.isfinite(se) and se > 0):
+        return None
+    decimals = max(0, SE_DIGITS - 1 - math.floor(math.log10(se)))
+    if decimals > 0 and round(se, decimals) >= 10 ** (SE_DIGITS - decimals):  # 0.0996 rounds up to 0.100
+        decimals -= 1
+    return decimals if round(se, min(decimals, SE_MAX_DECIMALS)) > 0 else None
+
+
+def stderr_text(se: float) -> str:
+    """A standard error for people: `SE_DIGITS` significant digits (`0.0012`, `0.15`, `12`),
+    `0` for an exact 0, `<1e-06` below the smallest decimal shown, `nan` for NaN."""
+    decimals = stderr_decimals(se)
+    if decimals is not None:
+        return f"{se:.{decimals}f}"
+    if math.isfinite(se) and se > 0:
+        return f"<1e-{SE_MAX_DECIMALS:02d}"
+    return "0" if se == 0 else "nan"
+
+
+def with_se(value: float, se: float, *, decimals: int = 3, signed: bool = False) -> str:
+    """`value ± se` for tables and prose: the SE with `SE_DIGITS` significant digits and the
+    value rounded to the SE's last digit, so neither reads 0.00 when it is not. Where the SE
+    gives no digits (0, NaN, below 1e-06), the value has `decimals` decimals (at least
+    `SE_MAX_DECIMALS` for an SE below 1e-06). `signed`: the value always has its sign (a
+    drop, a difference).
+
+    Example:
+      >>> with_se(10.1934, 0.0012), with_se(2.09812, 0.0123), with_se(10.19, 0.15)
+      ('10.1934 ± 0.0012', '2.098 ± 0.012', '10.19 ± 0.15')
+      >>> with_se(-1.2346, 0.051, signed=True), with_se(2.0, 0.0), with_se(123.4, 12.0)
+      ('-1.235 ± 0.051', '2.000 ± 0', '123 ± 12')
+    """
+    shown = stderr_decimals(se)
+    if shown is None and math.isfinite(se) and se > 0:
+        shown = max(decimals, SE_MAX_DECIMALS)
+    places = decimals if shown is None else shown
+    return f"{value:{'+' if signed else ''}.{places}f} ± {stderr_text(se)}"
+
+
+def value_range(low, high, fmt: str = "{}") -> str:
+    """`low-high` for people, each end written with `fmt`; one number when both ends read
+    the same (a rank interval `3-3`, a tau range `0.97-0.97`), and ` to ` between the ends
+    when either has a sign (`-0.12 to 0.40`, not `-0.12-0.40`).
+
+    Example:
+      >>> value_range(3, 7), value_range(3, 3), value_range(0.971, 0.968, "{:.2f}"), value_range(-0.1, 0.4, "{:.2f}")
+      ('3-7', '3', '0.97', '-0.10 to 0.40')
+      >>> value_range(0.1, -1.2, "{:+.1f}")
+      '+0.1 to -1.2'
+    """
+    first, last = fmt.format(low), fmt.format(high)
+    if first == last:
+        return first
+    signed = first[:1] in ("+", "-") or last[:1] in ("+", "-")
+    return f"{first} to {last}" if signed else f"{first}-{last}"
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str | None = None) -> str:
     """A GitHub Markdown table; `align` has one of `l`/`r` per column (default: `l` then `r`)."""
     align = align or "l" + "r" * (len(header) - 1)

@@ -111,6 +111,12 @@ class PairingRule(NamedTuple):
         """Who of an odd group gets the bye by default: `lowest` (seed) or `random`."""
         return "lowest" if self.seeded else "random"
 
+    @property
+    def random_in_groups(self) -> bool:
+        """Pairs form inside each score group in random key order and every odd group gives
+        a bye (the paper's `random`): what the cv estimator is derived for."""
+        return not (self.seeded or self.floats)
+
 
 def _seeded(pattern: Pattern):
     """A seeded rule's `pair`: cut the seed-ordered list into segments, pair by `pattern`."""
@@ -137,7 +143,6 @@ RULES = {
         PairingRule("adjacent", _seeded(ADJACENT), seeded=True, floats=True, pattern=ADJACENT),
     )
 }
-PAIRINGS = tuple(RULES)  # the rule names, in the order docs/rules.md lists them
 
 
 def _segment(order: Order, n_active: jnp.ndarray):

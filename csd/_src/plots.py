@@ -1,4 +1,5 @@
-"""Figures of CSD results from plain arrays, written as PNG (and SVG on request).
+"""Figures of CSD results from plain arrays: each function returns a matplotlib `Figure`
+(drawn into a given `ax=` or a new one), or writes PNG (SVG, PDF) files with `path=`.
 
 Figures are built on `matplotlib.figure.Figure` directly, never through pyplot: no
 backend is selected or changed, no window opens, and a figure is released as soon as the
@@ -8,18 +9,22 @@ its directory and then renamed, so a reader never sees a half-written figure.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import secrets
+import warnings
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
 from csd._src.errors import InputError, check_int
+from csd._src.outputs import value_range
 
-from matplotlib import colormaps
+from matplotlib import colormaps, rc_context, rcParams
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
+from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.textpath import TextToPath
 from matplotlib.ticker import MaxNLocator
 
@@ -28,13 +33,78 @@ FORMATS = ("png", "pdf", "svg")  # the file formats a figure can be written in
 PLOT_TOP = 40  # the most models a per-model figure draws by default, so its size is bounded
 _INCHES_PER_MODEL = 0.22  # row height of a per-model axis: 65 models fit on one page
 TOP_MODELS = 15  # models drawn in colour and named by default where M lines would not be readable
+# The Okabe-Ito palette (Okabe & Ito 2008, "Color Universal Design"): eight colours that
+# stay apart under the common colour-vision deficiencies. Lines beyond eight repeat them
+# with the next line style and marker.
+OKABE_ITO = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#F0E442")
+LINE_STYLES = ("-", "--", ":", "-.")
+MARKERS = ("o", "s", "^", "D")
+# Fonts with CJK glyphs, tried after the default font (matplotlib falls back glyph by
+# glyph): whichever of these is installed draws CJK model names.
+CJK_FONTS = (
+    "Noto Sans CJK JP", "Noto Sans CJK SC", "Noto Sans CJK TC", "Noto Sans CJK KR", "Noto Sans SC", "Noto Sans JP",
+    "Source Han Sans", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback",
+    "IPAGothic", "IPAexGothic", "Microsoft YaHei", "SimHei", "MS Gothic", "PingFang SC", "Hiragino Sans",
+    "Apple SD Gothic Neo", "Malgun Gothic", "Arial Unicode MS",
+)
+_MISSING_GLYPH = re.compile(r"Glyph (\d+) .*missing from font")
 
 
+def line_styles(n_lines: int) -> list[tuple[str, str, str]]:
+    """(colour, line style, marker) for each of `n_lines` lines: the `OKABE_ITO` colours in
+    turn, the first eight with solid lines and circles, the next eight dashed with squares,
+    and so on, so no two of the first 32 lines look alike."""
+    return [(OKABE_ITO[i % 8], LINE_STYLES[i // 8 % 4], MARKERS[i // 8 % 4]) for i in range(n_lines)]
+
+
+@functools.cache
+def _installed_cjk_fonts() -> tuple[str, ...]:
+    """The `CJK_FONTS` that matplotlib finds on this machine."""
+    installed = {font.name for font in fontManager.ttflist}
+    return tuple(name for name in CJK_FONTS if name in installed)
+
+
+def _fonts_and_glyphs(draw):
+    """Draws with the installed CJK fonts as fallbacks of the default font, and turns
+    matplotlib's missing-glyph warnings (one per character) into one warning that names
+    the characters; other warnings pass through as they were."""
+
+    @functools.wraps(draw)
+    def drawing(*args, **kwargs):
+        families = [*rcParams["font.family"], *_installed_cjk_fonts()]
+        try:
+            with warnings.catch_warnings(record=True) as caught, rc_context({"font.family": families}):
+                warnings.simplefilter("always")
+                return draw(*args, **kwargs)
+        finally:
+            _pass_on(caught)
+
+    return drawing
+
+
+def _pass_on(caught) -> None:
+    """Warns again each of the `caught` warnings but the missing-glyph ones, and one
+    warning for all of those."""
+    missing: dict[str, None] = {}
+    for warning in caught:
+        found = _MISSING_GLYPH.search(str(warning.message))
+        if found:
+            missing[chr(int(found.group(1)))] = None
+        else:
+            warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    if missing:
+        characters = ", ".join(list(missing)[:5]) + (", ..." if len(missing) > 5 else "")
+        warnings.warn(f"{len(missing)} characters of the figure's text are in no installed font and are drawn as "
+                      f"boxes ({characters}); install a font that has them (for CJK names: Noto Sans CJK)",
+                      UserWarning, stacklevel=3)
+
+
+@_fonts_and_glyphs
 def plot_risk_profile(
     models: Sequence[str],
     base_score,
     drop,
-    path,
+    path=None,
     drop_stderr=None,
     labels: Sequence[str] | None = None,
     *,
@@ -43,27 +113,34 @@ def plot_risk_profile(
     trend=None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Failure sensitivity: each model's drop E[S | T] - E[S | T=0] against E[S | T=0].
 
     Args:
       models: (M,) names.
       base_score: (M,) E[S | T=0].
       drop: (M,) E[S | T] - E[S | T=0] (usually <= 0).
-      path: the figure's file; its suffix is replaced by each format's (`.png`, ...).
+      path: the figure's file, or None (the default): nothing is written and the Figure
+        is returned (`save` writes it later); its suffix is replaced by each format's
+        (`.png`, ...).
       drop_stderr: (M,) standard errors of `drop`, drawn as error bars, or None.
       labels: the models to name next to their point; default all.
       profiles: (M,) a risk profile per model (`SweepResult.risk_profile`): the points
         are coloured by profile, with a legend that counts each; default one colour.
       schedule: how the compared schedule is called in the labels, e.g. "T=2".
       trend: (M,) the drop each model's peers predict for it (`SweepResult.risk_trend`,
-        what the profiles are measured against), drawn as a line; default none.
+        what the profiles are measured against), drawn as a smooth line (`_smoothed`:
+        each model's peers give a line of their own, and joining those values zig-zags);
+        default none.
       svg: also write an SVG.
       formats: the formats to write, from `FORMATS` (e.g. ["png", "pdf", "svg"]);
         default PNG (and SVG with `svg`).
+      ax: a matplotlib `Axes` to draw into (its figure keeps its size and layout), or
+        None: a new `Figure` of a size that fits the content.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -83,8 +160,7 @@ def plot_risk_profile(
     if unknown:
         raise InputError(f"labels {unknown} are not among the models: {', '.join(names)}")
     groups = _profile_groups(profiles, len(names))
-    figure = Figure(figsize=(10, 7), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (10, 7))
     for profile, members, color in groups:
         label = "model" if profiles is None else f"{profile} ({len(members)})"
         if error is not None and profiles is None:
@@ -95,9 +171,9 @@ def plot_risk_profile(
     handles = axes.get_legend_handles_labels()[0]
     if trend is not None:
         trend = _array("trend", trend, (len(names),))
-        along = np.argsort(base_score, kind="stable")
-        handles += axes.plot(base_score[along], trend[along], color="black", linewidth=1.0, alpha=0.7, zorder=1,
-                             label="peers' trend (what the profiles are measured against)")
+        handles += axes.plot(*_smoothed(base_score, trend), color="black", linewidth=1.0, alpha=0.7, zorder=1,
+                             label="peers' trend, smoothed" + ("" if profiles is None else
+                                                               " (what the profiles are measured against)"))
     handles.append(axes.axhline(0.0, color="grey", linewidth=0.8, linestyle="--", label="no drop"))
     shown = [m for m, name in enumerate(names) if name in named]
     offsets = _label_offsets(axes, base_score, drop, shown, [names[m] for m in shown])
@@ -111,7 +187,27 @@ def plot_risk_profile(
     axes.set_title(f"Failure sensitivity: score drop under {schedule}")
     axes.legend(handles=handles, loc="lower left")
     axes.grid(alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
+
+
+def _smoothed(x: np.ndarray, y: np.ndarray, points: int = 200, share: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """A LOWESS curve through (x, y) for drawing: at `points` x values across the range, a
+    straight line fitted by weighted least squares to the `share` of the points nearest
+    in x (at least 3), tricube weights by distance. Returns (xs, ys), each (points,);
+    one point when every x is equal."""
+    if np.ptp(x) == 0:
+        return x[:1], np.array([y.mean()])
+    xs = np.linspace(x.min(), x.max(), points)
+    distance = np.abs(x[None, :] - xs[:, None])  # (points, M)
+    nearest = min(len(x), max(3, int(np.ceil(share * len(x)))))
+    reach = np.maximum(np.sort(distance, axis=1)[:, nearest - 1], 1e-12 * np.ptp(x))[:, None]
+    weight = np.clip(1 - (distance / (1.0001 * reach)) ** 3, 0, None) ** 3  # (points, M)
+    total = weight.sum(axis=1)
+    mean_x, mean_y = (weight @ x) / total, (weight @ y) / total
+    spread = (weight * (x[None, :] - mean_x[:, None]) ** 2).sum(axis=1)
+    slope = np.divide((weight * (x[None, :] - mean_x[:, None]) * y[None, :]).sum(axis=1), spread,
+                      out=np.zeros(points), where=spread > 0)
+    return xs, mean_y + slope * (xs - mean_x)
 
 
 def _label_offsets(axes, x, y, shown, texts, fontsize: float = 6.0) -> list[tuple[float, float, str]]:
@@ -194,17 +290,19 @@ def _profile_groups(profiles, n_models: int) -> list[tuple[str | None, np.ndarra
     return groups
 
 
+@_fonts_and_glyphs
 def plot_expected_scores(
     models: Sequence[str],
     schedule_names: Sequence[str],
     expected,
     stderr,
-    path,
+    path=None,
     *,
     top: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Expected win score of each model under each schedule, with ±1 SE error bars,
     models sorted by the first schedule (best at the top). With more than `top` models,
     the `top` best are drawn and the title gives the range of the others, so the figure's
@@ -216,10 +314,10 @@ def plot_expected_scores(
       expected: (S, M) E[S] per schedule and model.
       stderr: (S, M) its Monte Carlo standard errors.
       top: the most models drawn (default `PLOT_TOP`).
-      path, svg, formats: as in `plot_risk_profile`.
+      path, svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -237,8 +335,7 @@ def plot_expected_scores(
     order, scope = _top_rows(_best_first(expected[0]), top, expected[0], "E[S]")
     rows = np.arange(len(order))[::-1]  # the best model on the top row
     offsets = (np.arange(len(schedules)) - (len(schedules) - 1) / 2) * 0.6 / len(schedules)
-    figure = Figure(figsize=(9, _models_height(len(order))), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (9, _models_height(len(order))))
     for s, label in enumerate(schedules):
         axes.errorbar(expected[s, order], rows + offsets[s], xerr=stderr[s, order], fmt="o",
                       markersize=3.5, capsize=2, elinewidth=0.8, label=label)
@@ -249,14 +346,17 @@ def plot_expected_scores(
     axes.set_title(f"Expected win score by schedule (sorted by {schedules[0]}){scope}")
     axes.legend(title="schedule", loc="lower right")
     axes.grid(axis="x", alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
+@_fonts_and_glyphs
 def plot_rank_heatmap(
-    models: Sequence[str], rank_probs, path, *, top: int | None = None, svg: bool = False,
-    formats: Sequence[str] | None = None,
-) -> list[str]:
-    """Heatmap of P(model finishes at rank r), models sorted by expected rank.
+    models: Sequence[str], rank_probs, path=None, *, top: int | None = None, scores=None, svg: bool = False,
+    formats: Sequence[str] | None = None, ax=None,
+) -> Figure | list[str]:
+    """Heatmap of P(model finishes at rank r), models sorted by `scores` (the ranking's
+    order, as its table shows it) or else by expected rank. The rank axis is labelled at
+    integer steps (about ten) and at the last column.
 
     With more than `top` models, only the `top` best by expected rank get a row and a
     rank column each; one last column holds P(rank > top), so the figure's size does not
@@ -265,11 +365,13 @@ def plot_rank_heatmap(
     Args:
       models: (M,) names.
       rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1).
-      path, svg, formats: as in `plot_risk_profile`.
+      scores: (M,) what the rows are sorted by, higher first, ties in input order (e.g.
+        `SimulationResult.expected_score`); default the expected rank, lower first.
+      path, svg, formats, ax: as in `plot_risk_profile`.
       top: the most models (rows) and ranks (columns) drawn (default `PLOT_TOP`).
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -283,39 +385,53 @@ def plot_rank_heatmap(
     n_models = len(names)
     rank_probs = _array("rank_probs", rank_probs, (n_models, n_models))
     top = min(n_models, PLOT_TOP if top is None else check_int("top", top, 1))
-    expected_rank = rank_probs @ np.arange(1, n_models + 1)  # (M,)
-    order = np.lexsort((np.arange(n_models), expected_rank))[:top]
+    if scores is None:
+        expected_rank = rank_probs @ np.arange(1, n_models + 1)  # (M,)
+        order = np.lexsort((np.arange(n_models), expected_rank))[:top]
+    else:
+        order = _best_first(_array("scores", scores, (n_models,)))[:top]
     shown = rank_probs[order, :top]  # (top, top)
     columns = top
     if top < n_models:  # the ranks beyond `top`, summed into one column
         shown = np.concatenate([shown, rank_probs[order, top:].sum(axis=1, keepdims=True)], axis=1)
         columns += 1
-    figure = Figure(figsize=(3 + 0.16 * columns, _models_height(top)), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (3 + 0.16 * columns, _models_height(top)))
     image = axes.imshow(shown, aspect="auto", cmap="viridis", interpolation="nearest",
                         extent=(0.5, columns + 0.5, top - 0.5, -0.5))
     _model_ticks(axes.set_yticks, np.arange(top), [names[m] for m in order])
-    if columns > top:
-        axes.set_xticks([1, columns], ["1", f"> {top}"])
+    axes.set_xticks(*_rank_ticks(top, columns > top))
     axes.set_xlabel("final rank")
-    axes.set_ylabel("model (by expected rank)")
+    axes.set_ylabel("model (by expected rank)" if scores is None else "model (as ranked)")
     scope = "" if top == n_models else f" (top {top} of {n_models} models)"
     axes.set_title("Distribution of the final rank" + scope)
     figure.colorbar(image, ax=axes, label="P(rank)")
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
+def _rank_ticks(top: int, rest: bool) -> tuple[list[int], list[str]]:
+    """The rank axis of the heatmap: integer ranks 1..`top` at about ten steps (always 1,
+    and `top` unless `rest`; no two labels closer than half a step); with `rest` one more
+    column after `top`, labelled `> top`, in place of `top`."""
+    steps = MaxNLocator(nbins=10, integer=True, min_n_ticks=1).tick_values(1, top)
+    step = max(1, int(steps[1] - steps[0])) if len(steps) > 1 else 1
+    last = top + 1 if rest else top  # the last column's tick
+    ticks = sorted({1, *(int(t) for t in steps if 1 + step / 2 <= t <= last - step / 2), last})
+    return ticks, [str(t) for t in ticks[:-1]] + [f"> {top}" if rest else str(top)]
+
+
+@_fonts_and_glyphs
 def plot_survival(
     models: Sequence[str],
     rounds: Sequence[str],
     survival,
-    path,
+    path=None,
     top: int | None = None,
     *,
     models_shown: Sequence[str] | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Survival curves: P(still active after round k) for each model.
 
     Args:
@@ -326,10 +442,10 @@ def plot_survival(
       top: draw only the `top` models that survive the most rounds on average (default
         all, at most `PLOT_TOP`).
       models_shown: draw only these models, in this order (the legend's); not with `top`.
-      svg, formats: as in `plot_risk_profile`.
+      svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -352,13 +468,11 @@ def plot_survival(
     else:
         shown = _chosen("models_shown", models_shown, names)
         title = f" ({len(shown)} chosen models)"
-    colors = colormaps["turbo"](np.linspace(0.0, 1.0, len(shown)))
-    figure = Figure(figsize=(10 + 0.12 * len(round_names), 6), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (10 + 0.12 * len(round_names), 6))
     steps = np.arange(1, len(round_names) + 1)
-    for place, m in enumerate(shown):
-        axes.plot(steps, survival[m], color=colors[place], linestyle=("-", "--", ":")[place % 3],
-                  marker=".", linewidth=1.0, label=names[m])
+    for (color, style, marker), m in zip(line_styles(len(shown)), shown):
+        axes.plot(steps, survival[m], color=color, linestyle=style, marker=marker, markersize=3, linewidth=1.0,
+                  label=names[m])
     axes.set_xticks(steps, round_names, rotation=60, ha="right", fontsize=7)
     axes.set_ylim(-0.02, 1.02)
     axes.set_xlabel("round (benchmark)")
@@ -367,15 +481,16 @@ def plot_survival(
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=6,
                 ncol=1 if len(shown) <= 30 else 2)
     axes.grid(alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
+@_fonts_and_glyphs
 def plot_bootstrap(
     models: Sequence[str],
     expected,
     ci_low,
     ci_high,
-    path,
+    path=None,
     tiers=None,
     *,
     rank_low=None,
@@ -385,7 +500,8 @@ def plot_bootstrap(
     top: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """E[S] of each model with its bootstrap interval, best at the top; with tiers, the
     models go tier by tier, each tier in its own colour on a band of its own. With more
     than `top` models, the first `top` in that order are drawn and the title gives the
@@ -401,10 +517,10 @@ def plot_bootstrap(
       rank_low, rank_high: (M,) the rank interval, shown after each name, or None.
       xlabel, title: the axis label and the title.
       top: the most models drawn (default `PLOT_TOP`).
-      svg, formats: as in `plot_risk_profile`.
+      svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -428,8 +544,7 @@ def plot_bootstrap(
     order = np.lexsort((index, -expected) if tier is None else (index, -expected, tier))
     order, scope = _top_rows(order, top, expected, "E[S]")
     rows = np.arange(len(order))[::-1]  # the first model of `order` on the top row
-    figure = Figure(figsize=(10, _models_height(len(order))), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (10, _models_height(len(order))))
     palette = colormaps["tab10"]
     if tier is None:
         colors = ["C0"] * len(order)
@@ -447,46 +562,51 @@ def plot_bootstrap(
     axes.scatter(expected[order], rows, c=colors, s=12, zorder=3)
     labels = [names[m] for m in order]
     if ranks is not None:
-        labels = [f"{label}  (rank {_span(ranks[0][m], ranks[1][m])})" for label, m in zip(labels, order)]
+        labels = [f"{label}  (rank {value_range(ranks[0][m], ranks[1][m])})" for label, m in zip(labels, order)]
     _model_ticks(axes.set_yticks, rows, labels)
     axes.set_ylim(-0.5 if tier is not None else -1, len(order) - (0.5 if tier is not None else 0))
     axes.set_xlabel(xlabel)
     axes.set_ylabel("model" + (" (by tier, then E[S])" if tier is not None else " (by E[S])"))
     axes.set_title(title + scope)
     axes.grid(axis="x", alpha=0.3)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
+@_fonts_and_glyphs
 def plot_bump(
     models: Sequence[str],
     ranks: Mapping[str, Sequence[int]],
-    path,
+    path=None,
     *,
     top: int | None = TOP_MODELS,
     title: str = "Rank of each model by method",
     xlabel: str = "method",
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Bump chart: each model's rank in each column, one line per model. The `top` models
     by the first column's rank are drawn in colour and named on the left by their
     first-column rank and on the right by their last-column rank (these names act as the
     legend; names that would overlap are moved apart, with a thin line to their rank);
-    the others are thin grey lines. The figure's height is bounded by `top`, not M, and
-    so is the rank axis: it ends at the deepest rank of a named model in any column (or
-    at the rows the height is sized for, max(2 top, 30), if that is deeper), so the named
-    models' lines stay apart in a table of thousands. The width leaves room for the names on both sides, however long.
+    the others are thin grey lines. The named lines take the `OKABE_ITO` colours, with a
+    new line style and marker every eight (`line_styles`), so neighbours stay apart for
+    colour-blind readers too. The rank axis ends a little below the deepest rank of a
+    named model in any column, so the named lines fill the plot, and stay apart in a table
+    of thousands; the figure's height follows that depth, at most max(2 top, 30) rows.
+    The rank scale is labelled on the left wherever no name stands. The width leaves room
+    for the names on both sides, however long.
 
     Args:
       models: (M,) names.
       ranks: column -> (M,) ranks, 1 the best, in column order: methods (e.g.
         `Comparison.ranks`), schedules, round orders, ...
       top: how many models to draw in colour and name (None: all).
-      path, svg, formats: as in `plot_risk_profile`.
+      path, svg, formats, ax: as in `plot_risk_profile`.
       title, xlabel: the title, and what the columns are.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -504,39 +624,60 @@ def plot_bump(
     columns = np.arange(len(methods))
     order = np.lexsort((np.arange(len(names)), table[:, 0]))
     shown = order if top is None else order[: check_int("top", top, 1)]
-    rows = len(names) if len(shown) == len(names) else min(len(names), max(2 * len(shown), 30))
-    # The axis ends at the deepest rank of a named model (at least `rows`), not at M: a few
-    # named models over thousands of ranks would be a smear at the top.
-    deepest = min(table.max(), max(table[shown].max(), rows))
+    # The axis ends just below the deepest rank of a named model, not at M: a few named
+    # models over thousands of ranks would be a smear at the top.
+    named_deepest = int(table[shown].max())
+    deepest = int(min(table.max(), named_deepest + max(1, round(0.1 * named_deepest))))
+    rows = min(deepest, max(2 * len(shown), 30))
     fontsize = 7 if len(shown) > 30 else 9
     shown_names = [names[m] for m in shown]
     # Room for the names on both sides, so the axes keep their width for any name length.
     names_inches = 2 * _text_inches([f"{name}  {deepest}" for name in shown_names], fontsize)
-    width = max(5 + 1.6 * len(methods), names_inches + 1.5 + len(methods))  # axes: 1.5 in + 1 in a column
-    figure = Figure(figsize=(width, _models_height(rows)), layout="constrained")
-    axes = figure.add_subplot()
+    width = max(5 + 1.6 * len(methods), names_inches + 1.0 + 1.5 * len(methods))  # axes: 1 in + 1.5 in a column
+    figure, axes = _canvas(ax, (width, _models_height(rows)))
     for m in order[len(shown):]:
         axes.plot(columns, table[m], color="0.82", linewidth=0.6, zorder=1)
-    colors = colormaps["turbo"](np.linspace(0.0, 1.0, len(shown)))
-    for color, m in zip(colors, shown):
-        axes.plot(columns, table[m], color=color, marker="o", markersize=3, linewidth=1.2, zorder=2)
+    styles = line_styles(len(shown))
+    for (color, style, marker), m in zip(styles, shown):
+        axes.plot(columns, table[m], color=color, linestyle=style, marker=marker, markersize=3.5, linewidth=1.4,
+                  zorder=2)
+    colors = [_text_color(color) for color, _, _ in styles]
     axes.set_ylim(deepest + 0.5, 0.5)  # rank 1 on top
     steps = MaxNLocator(integer=True).tick_values(1, deepest)
-    axes.set_yticks(steps[(steps >= 1) & (steps <= deepest)], [])  # the names stand where rank labels would
-    axes.tick_params(axis="y", direction="in")
-    for rank in axes.get_yticks():  # the rank scale, inside the axes
-        axes.text(-0.38, rank, f"{rank:.0f}", fontsize=7, color="0.45", ha="left", va="center")
+    axes.set_yticks(steps[(steps >= 1) & (steps <= deepest)])
+    axes.tick_params(axis="y", labelsize=7, labelcolor="0.45")
     axes.set_xticks(columns, methods)
-    axes.set_xlim(-0.4, columns[-1] + 0.2)
+    axes.set_xlim(-0.2, columns[-1] + 0.2)
     axes.set_xlabel(xlabel)
     rest = "" if len(shown) == len(names) else f"; the top {len(shown)} of {len(names)} by {methods[0]} in colour"
     axes.set_title(title, pad=16)
     axes.annotate(f"rank 1 = best{rest}", (0.5, 1.0), xycoords="axes fraction", xytext=(0, 3),
                   textcoords="offset points", ha="center", va="bottom", fontsize=8, color="0.3")
     axes.grid(alpha=0.3)
-    for column, side in ((0, -1), (-1, 1)):
-        _name_ranks(axes, shown_names, table[shown, column], columns[column], side, colors, fontsize)
-    return _save(figure, path, svg, formats)
+    left = _name_ranks(axes, shown_names, table[shown, 0], columns[0], -1, colors, fontsize)
+    _name_ranks(axes, shown_names, table[shown, -1], columns[-1], 1, colors, fontsize)
+    _rank_scale_where_free(axes, left, 1.25 * fontsize)
+    return _finish(figure, path, svg, formats)
+
+
+def _rank_scale_where_free(axes, names_at: np.ndarray, line: float) -> None:
+    """Labels the y ticks (the rank scale) on the left of the bump chart where no name
+    stands: a tick less than a line (points) from one of the names at `names_at` (points,
+    as `_name_ranks` placed them) is left unlabelled, so numbers and names never collide."""
+    ticks = axes.get_yticks()
+    scale = 72 / axes.get_figure().dpi
+    at = axes.transData.transform(np.column_stack([np.zeros(len(ticks)), ticks]))[:, 1] * scale
+    free = [names_at.size == 0 or np.abs(names_at - height).min() >= line for height in at]
+    axes.set_yticks(ticks, [f"{tick:.0f}" if ok else "" for tick, ok in zip(ticks, free)])
+
+
+def _text_color(color: str) -> str:
+    """`color` for text on white: a light colour (the palette's yellow) darkened to half, so
+    the name stays legible; others as they are."""
+    from matplotlib.colors import to_hex, to_rgb
+
+    rgb = np.array(to_rgb(color))
+    return to_hex(rgb / 2) if rgb @ [0.2126, 0.7152, 0.0722] > 0.7 else color
 
 
 def _text_inches(texts: Sequence[str], fontsize: float) -> float:
@@ -545,11 +686,11 @@ def _text_inches(texts: Sequence[str], fontsize: float) -> float:
     return max(measure.get_text_width_height_descent(text, font, ismath=False)[0] for text in texts) / 72
 
 
-def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, colors, fontsize: float) -> None:
+def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, colors, fontsize: float) -> np.ndarray:
     """Names each model at its rank in column `x`, outside the axes on the left (side -1)
     or right (1), with the rank number; tied models share a label. Labels keep one line
     apart: from the best rank down, a label that would overlap the one above moves down,
-    joined to its point by a thin line."""
+    joined to its point by a thin line. Returns the labels' heights (points)."""
     figure = axes.get_figure()
     figure.draw_without_rendering()  # the layout: where each rank is drawn
     positions = np.unique(ranks)  # best first
@@ -567,19 +708,22 @@ def _name_ranks(axes, names: list[str], ranks: np.ndarray, x: float, side: int, 
                       textcoords=("axes fraction", "offset points"), ha="right" if side < 0 else "left", va="center",
                       fontsize=fontsize, color=colors[holders[0]], annotation_clip=False,
                       arrowprops=dict(arrowstyle="-", color="0.6", linewidth=0.5) if moved else None)
+    return np.array(placed)
 
 
+@_fonts_and_glyphs
 def plot_win_probabilities(
     models: Sequence[str],
     win_prob,
-    path,
+    path=None,
     *,
     scores=None,
     top: int | None = 30,
     of_models: int | None = None,
     svg: bool = False,
     formats: Sequence[str] | None = None,
-) -> list[str]:
+    ax=None,
+) -> Figure | list[str]:
     """Heatmap of P(row beats column): the pairwise win probabilities averaged over the
     benchmarks, the models sorted by `scores` (best at the top and on the left), the
     `top` best only so the cells stay readable; cells carry their value up to 20 models.
@@ -592,10 +736,10 @@ def plot_win_probabilities(
       top: how many models to show (None: all).
       of_models: how many models `models` were chosen from, for the title (default M):
         for a large table, pass the matrix of its best models only.
-      path, svg, formats: as in `plot_risk_profile`.
+      path, svg, formats, ax: as in `plot_risk_profile`.
 
     Returns:
-      The paths written.
+      The matplotlib `Figure` (the one of `ax`, if given); with `path`, the paths written.
 
     Example:
       >>> import os, tempfile, csd.plots
@@ -613,8 +757,7 @@ def plot_win_probabilities(
     cells = win_prob[np.ix_(shown, shown)]
     cells[np.arange(len(shown)), np.arange(len(shown))] = np.nan  # a model does not play itself
     size = 4.5 + 0.28 * len(shown)
-    figure = Figure(figsize=(max(size + 1.5, 8.0), size), layout="constrained")
-    axes = figure.add_subplot()
+    figure, axes = _canvas(ax, (max(size + 1.5, 8.0), size))
     image = axes.imshow(cells, cmap="RdBu", vmin=0.0, vmax=1.0, interpolation="nearest")
     labels = [names[m] for m in shown]
     _model_ticks(axes.set_yticks, np.arange(len(shown)), labels)
@@ -634,7 +777,7 @@ def plot_win_probabilities(
     axes.set_xlabel("opponent")
     axes.set_ylabel("model")
     figure.colorbar(image, ax=axes, label="P(row beats column)", shrink=0.8)
-    return _save(figure, path, svg, formats)
+    return _finish(figure, path, svg, formats)
 
 
 def _chosen(option: str, chosen: Sequence[str], names: list[str]) -> list[int]:
@@ -658,11 +801,6 @@ def _integers(name: str, values, shape: tuple[int, ...]) -> np.ndarray:
     if not np.all(array == np.round(array)):
         raise InputError(f"{name} must be integers")
     return array.astype(int)
-
-
-def _span(low: int, high: int) -> str:
-    """A rank interval: `3-7`, or `3` when it is one place."""
-    return f"{low}" if low == high else f"{low}-{high}"
 
 
 def _names(models: Sequence[str]) -> list[str]:
@@ -708,9 +846,32 @@ def _model_ticks(set_ticks, positions, labels) -> None:
     set_ticks(positions, labels, fontsize=7 if len(labels) > 30 else 9)
 
 
-def _save(figure: Figure, path, svg: bool, formats: Sequence[str] | None = None) -> list[str]:
+def _canvas(ax, size: tuple[float, float]):
+    """(figure, axes) to draw on: `ax` and its figure, or a new constrained-layout
+    `Figure` of `size` inches with one axes."""
+    if ax is not None:
+        return ax.figure, ax
+    figure = Figure(figsize=size, layout="constrained")
+    return figure, figure.add_subplot()
+
+
+def _finish(figure: Figure, path, svg: bool, formats: Sequence[str] | None) -> Figure | list[str]:
+    """`figure`, or with `path` the paths `save` wrote it to."""
+    return figure if path is None else save(figure, path, svg=svg, formats=formats)
+
+
+def save(figure: Figure, path, *, svg: bool = False, formats: Sequence[str] | None = None) -> list[str]:
     """Writes `figure` as `path` with the suffix of each of `formats` (default .png, and
-    .svg with `svg`); returns the paths."""
+    .svg with `svg`), each file atomically (`DPI` dots per inch); returns the paths.
+
+    Example:
+      >>> import os, tempfile, csd.plots
+      >>> figure = csd.plots.plot_bump(["a", "b"], {"csd": [1, 2], "mean": [2, 1]})
+      >>> with tempfile.TemporaryDirectory() as folder:
+      ...     paths = csd.plots.save(figure, os.path.join(folder, "bump"), formats=["png", "pdf"])
+      ...     [os.path.basename(p) for p in paths]
+      ['bump.png', 'bump.pdf']
+    """
     formats = (("png", "svg") if svg else ("png",)) if formats is None else figure_formats(formats)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,11 @@
 `Comparison` (`compare`) and `OutlierResult` (`outlier_test`) are frozen dataclasses of
 NumPy arrays and names. Each has:
   - `to_dict()`: plain lists and numbers for JSON (NaN as None), with derived columns
-    such as `rank` added; `from_dict(data)` reads it back (derived keys are ignored), so a
-    results.json can be loaded again (`csd-run mode=collect` does).
+    such as `rank` added; `from_dict(data)` reads it back (derived keys are ignored).
+    `to_dict(arrays={})` moves the large arrays (`SIDECAR`: rank_probs, survival, ...)
+    into the dict given and leaves references (`csd._src.sidecar`); `save(path)` writes
+    results.json with those arrays in results.npz beside it, as csd-run does, and
+    `load(path)` reads either form back (`csd-run mode=collect` does).
   - `table()`: a `ResultTable`, the one description of its rows that the terminal
     (`format_table`), Markdown (report.md) and CSV (results.csv) outputs are made from.
   - `to_dataframe()`: the same rows as a tidy pandas DataFrame (pandas is an optional
@@ -18,28 +21,46 @@ Example:
   >>> again = csd.SimulationResult.from_dict(result.to_dict())
   >>> again.tournament == result.tournament and np.array_equal(again.rank_probs, result.rank_probs)
   True
-  >>> print(result.table().text())  # a alone in the top group gets a bye worth 0 in round 2
-  rank  model   E[S]      SE  P(champion)  rank 90%
-     1  a      1.000  0.0000       1.0000       1-1
-     2  b      1.000  0.0000       1.0000       1-1
-     3  c      0.000  0.0000       0.0000       3-3
+  >>> arrays = {}
+  >>> result.to_dict(arrays)["rank_probs"], sorted(arrays)
+  ({'sidecar': 'rank_probs', 'shape': [3, 3], 'dtype': '<f8'}, ['expected_score_by_round', 'rank_probs', 'survival'])
+  >>> # a, alone in its score group in one of the two rounds, gets a bye worth 0 there and b ties
+  >>> # it; both rounds play a game, so nothing froze (no csd.FrozenRoundsWarning)
+  >>> print(result.table().text())
+  rank  model   E[S]  SE  P(champion)  rank 90%
+     1  a      1.000   0       1.0000       1-2
+     2  b      1.000   0       1.0000       1-2
+     3  c      0.000   0       0.0000         3
+  P(champion): P(top final score, alone or tied); tied leaders all count, so the column can sum above 1.
+  rank: place by E[S]; rank 90%: central 90% of the simulated final place, tied models placed in random order.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
-from typing import Any, Sequence
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from csd._src import sidecar
 from csd._src.baselines import places
-from csd._src.outputs import markdown_table, text_table, to_csv
-from csd._src.spec import Tournament, schedule_label
+from csd._src.errors import check_int
+from csd._src.outputs import markdown_table, markdown_top, stderr_text, text_table, to_csv, value_range, with_se
+from csd._src.spec import Tournament
 
 RANK_COVERAGE = 0.9  # the rank interval shown next to E[S]
 ACTIVE_ROUND_SHARE = 0.01  # a round "matters" if it plays a game in this share of tournaments
+CHAMPION_LEGEND = "P(champion): P(top final score, alone or tied); tied leaders all count, so the column can sum above 1"
+RANK_LEGEND = (
+    f"rank: place by E[S]; rank {RANK_COVERAGE:.0%}: central {RANK_COVERAGE:.0%} of the simulated final place, "
+    "tied models placed in random order"
+)
+PLACES_LEGEND = "tied scores share the better place"  # `baselines.places`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -50,6 +71,8 @@ class ResultTable:
       columns: (C,) column names for people; align: C letters, `l` or `r`.
       shown: rows of C formatted cells (terminal and Markdown).
       header: the CSV column names; values: rows of raw values (CSV, full precision).
+      legend: one or two lines that say what the columns count (how ties are counted,
+        what an interval is), printed under the terminal table ("": none).
     """
 
     columns: tuple[str, ...]
@@ -57,14 +80,25 @@ class ResultTable:
     shown: list[list[str]]
     header: tuple[str, ...]
     values: list[list]
+    legend: str = ""
 
     def text(self, top: int | None = None) -> str:
-        """Aligned text for the terminal, the first `top` rows (default all)."""
-        return text_table(self.columns, self.shown[:top], self.align)
+        """Aligned text for the terminal, the first `top` rows (default all), then the legend.
 
-    def markdown(self) -> str:
-        """A GitHub Markdown table of every row."""
-        return markdown_table(self.columns, self.shown, self.align)
+        Raises:
+          InputError: for a `top` below 1 (`top=-1` would drop the last row, 0 every row).
+        """
+        if top is not None:
+            top = check_int("top", top, 1)
+        table = text_table(self.columns, self.shown[:top], self.align)
+        return f"{table}\n{self.legend}" if self.legend else table
+
+    def markdown(self, top: int | None = None) -> str:
+        """A GitHub Markdown table of the first `top` rows (default all), and a line that
+        says how many more there are (every row is in the CSV, results.csv)."""
+        if top is None:
+            return markdown_table(self.columns, self.shown, self.align)
+        return markdown_top(self.columns, self.shown, self.align, where="results.csv", top=top)
 
     def csv(self) -> str:
         """CSV text of every row's raw values."""
@@ -79,10 +113,22 @@ class _Plain:
     """`to_dict` / `from_dict` for a result dataclass, driven by its field annotations."""
 
     DERIVED: tuple[str, ...] = ()  # keys `to_dict` adds that `from_dict` ignores
+    SIDECAR: tuple[str, ...] = ()  # array fields `to_dict(arrays=...)` moves into the sidecar
 
-    def to_dict(self) -> dict:
-        """Plain lists and numbers, ready for JSON (NaN becomes None)."""
-        data = {field.name: _plain(getattr(self, field.name)) for field in dataclasses.fields(self)}
+    def to_dict(self, arrays: dict | None = None, prefix: str = "") -> dict:
+        """Plain lists and numbers, ready for JSON (NaN becomes None).
+
+        Args:
+          arrays: where given, the large array fields (`SIDECAR`, here and in the results
+            inside) go into it, {name: array}, and the dict holds a reference in their
+            place (`csd._src.sidecar`); `save` writes both. None: everything inline.
+          prefix: put before the names in `arrays` (a result inside a larger document).
+        """
+        data = {}
+        for field in dataclasses.fields(self):
+            value, key = getattr(self, field.name), prefix + field.name
+            stashed = arrays is not None and field.name in self.SIDECAR and value is not None
+            data[field.name] = sidecar.stash(arrays, key, value) if stashed else _plain(value, arrays, key)
         data.update(self._derived())
         return data
 
@@ -90,16 +136,77 @@ class _Plain:
         return {}
 
     @classmethod
-    def from_dict(cls, data: dict):
+    def from_dict(cls, data: dict, arrays: Mapping[str, np.ndarray] | None = None):
         """The result `to_dict` wrote (derived keys are ignored; a field with a default may
-        be absent, as in files written before it existed).
+        be absent, as in files written before it existed). `arrays`: the sidecar's arrays,
+        for the fields `to_dict(arrays=...)` left a reference in (`load` reads them).
 
         Raises:
-          KeyError: for a missing field; ValueError for a malformed one.
+          KeyError: for a missing field.
+          ValueError: for a malformed field, or one in a sidecar that `arrays` lacks.
         """
         hints = typing.get_type_hints(cls)
         fields = [f for f in dataclasses.fields(cls) if f.name in data or not _has_default(f)]
-        return cls(**{f.name: _typed(hints[f.name], data[f.name]) for f in fields})
+        return cls(**{f.name: _typed(hints[f.name], data[f.name], arrays) for f in fields})
+
+    def save(self, path: str | os.PathLike) -> tuple[Path, ...]:
+        """Writes `to_dict()` to the JSON file `path` with the large arrays in a sidecar
+        beside it, `path` with `.npz` (results.json: results.npz; `csd._src.sidecar`, the
+        format csd-run writes); returns the paths written. `load` reads them back exactly."""
+        arrays: dict = {}
+        return sidecar.save(path, self.to_dict(arrays), arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike):
+        """The result in the JSON file `path` (as `save` or csd-run wrote it, or an older
+        file with every array inline), with the arrays of the sidecar it names.
+
+        Raises:
+          OSError: when a file cannot be read.
+          KeyError: when it is not a whole result (a field is missing).
+          ValueError: when it is not a whole result (a field is malformed).
+        """
+        data, arrays = sidecar.load(path)
+        return cls.from_dict(data, arrays)
+
+
+class _Plotted(_Plain):
+    """A result with figures: `plot(kind=..., ax=None, **options)`."""
+
+    def plot(self, kind: str | None = None, ax=None, **options):
+        """A figure of this result, as a matplotlib `Figure` (matplotlib is imported here).
+
+        The kinds, the default first:
+          - `SimulationResult`: `rank_heatmap` (P(rank) by model), `survival`,
+            `expected_scores` (E[S] with ±1 SE).
+          - `SweepResult`: `risk_profile` (the drop under the last schedule against
+            E[S | T=0]), `expected_scores` (by schedule), `survival` (last schedule).
+          - `BootstrapResult`: `intervals` (E[S], its interval, the rank interval, tiers).
+          - `Comparison`: `bump` (each model's rank under each method).
+          - `OutlierResult`: `bump` (the model's rank under each method, before and after).
+
+        Args:
+          kind: which figure; default the first of the type's kinds.
+          ax: a matplotlib `Axes` to draw into, or None: a new Figure.
+          **options: passed on to the `csd.plots` function, e.g. `top=20`, `title=...`,
+            or `path="ranks.png"` to write the figure (then the paths are returned).
+
+        Returns:
+          The Figure (`ax.figure` when `ax` is given).
+
+        Raises:
+          InputError: for an unknown kind, naming the kinds there are.
+
+        Example:
+          >>> import numpy as np, csd
+          >>> table = csd.ScoreTable(("a", "b", "c"), ("x", "y"), np.array([[3.0, 3], [2, 2], [1, 1]]))
+          >>> figure = csd.simulate(table, n_runs=100).plot("survival")
+          >>> figure.axes[0].get_title()
+          'Survival by round'
+        """
+        from csd._src import result_plots
+
+        return result_plots.plot(self, kind, ax, options)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -138,7 +245,8 @@ class OrderSensitivity(_Plain):
         changed = f" (to {', '.join(others)})" if others else ""
         return (
             f"order sensitivity: {tried}, Kendall tau "
-            f"{self.kendall_tau.min():.2f}-{self.kendall_tau.max():.2f} against the reported order; the leader "
+            f"{value_range(self.kendall_tau.min(), self.kendall_tau.max(), '{:.2f}')} against the reported order; "
+            "the leader "
             f"changes in {self.leader_changes()}/{len(self.orders)}{changed}"
         )
 
@@ -154,7 +262,7 @@ class OrderSensitivity(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class SimulationResult(_Plain):
+class SimulationResult(_Plotted):
     """What N simulated tournaments say about each model.
 
     Attributes:
@@ -162,12 +270,15 @@ class SimulationResult(_Plain):
       rounds: (K,) benchmark names, in round order.
       expected_score: (M,) E[S_m], mean final score over the runs.
       stderr: (M,) Monte Carlo standard error of `expected_score`, sd(S_m) / sqrt(N).
-      rank_probs: (M, M) [m, r] = P(model m finishes at rank r + 1); ties share the better
-        rank, so a row sums to 1 and column 0 can sum to more than 1.
-      champion_prob: (M,) P(rank 1), alone or tied: with `cv`, the mean over the runs of
-        P(rank 1 | everything before the last round's games), which the kernel computes
-        exactly (`engine._champion_before_last_round`); with `plain`, the share of runs
-        won. rank_probs stays the plain share, so its column 0 can differ within the SEs.
+      rank_probs: (M, M) [m, r] = P(model m finishes at place r + 1); models tied on the
+        final score take the places they span in a uniformly random order (a tie of g
+        models gives each 1/g of each place), so every row and every column sums to 1.
+      champion_prob: (M,) P(top final score, alone or tied), so the column can sum to
+        more than 1 (rank_probs[:, 0] splits a shared top instead): with `cv`, the mean
+        over the runs of P(top | everything before the last round's games), which the
+        kernel computes exactly (`engine._champion_before_last_round`), less control
+        terms, clipped to [0, 1] (docs/variance.md); with `plain`, the share of runs with
+        the top score.
       survival: (M, K) P(active after the elimination that follows round k).
       expected_score_by_round: (M, K) E[score after round k].
       n_runs: N.
@@ -192,6 +303,8 @@ class SimulationResult(_Plain):
         round)) on the same runs (None for `plain`; NaN where neither varies).
       pilot_runs: the runs that fitted the cv tables (not among the N; 0 for `plain`).
     """
+
+    SIDECAR = ("rank_probs", "survival", "expected_score_by_round")
 
     models: tuple[str, ...]
     rounds: tuple[str, ...]
@@ -258,17 +371,20 @@ class SimulationResult(_Plain):
             [place, self.models[m], self.expected_score[m], self.stderr[m], self.champion_prob[m], low[m], high[m]]
             for place, m in enumerate(order, start=1)
         ]
-        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", f"{v[3]:.4f}", f"{v[4]:.4f}", f"{v[5]}-{v[6]}"] for v in values]
+        shown = [[str(v[0]), v[1], f"{v[2]:.3f}", stderr_text(v[3]), f"{v[4]:.4f}", value_range(v[5], v[6])]
+                 for v in values]
         return ResultTable(
             ("rank", "model", "E[S]", "SE", "P(champion)", f"rank {RANK_COVERAGE:.0%}"),
             "rlrrrr",
             shown,
             ("rank", "model", "expected_score", "stderr", "champion_prob", "rank_low", "rank_high"),
             values,
+            f"{CHAMPION_LEGEND}.\n{RANK_LEGEND}.",
         )
 
     def format_table(self, top: int | None = None) -> str:
-        """The ranking as aligned text: rank, model, E[S], SE, P(champion), rank interval."""
+        """The ranking as aligned text: rank, model, E[S], SE, P(champion), rank interval;
+        then a legend: how tied leaders and tied places are counted."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -286,7 +402,7 @@ class SimulationResult(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class SweepResult(_Plain):
+class SweepResult(_Plotted):
     """E[S_m] under S elimination schedules and each model's drop against the first.
 
     Attributes:
@@ -359,17 +475,28 @@ class SweepResult(_Plain):
             row, cells = [place, self.models[m]], [str(place), self.models[m]]
             for s in range(len(self.labels)):
                 row += [self.expected_score[s, m], self.stderr[s, m]]
-                cells.append(f"{self.expected_score[s, m]:.3f} ± {self.stderr[s, m]:.3f}")
+                cells.append(with_se(self.expected_score[s, m], self.stderr[s, m]))
                 if s:
                     row += [self.drop[s, m], self.relative_drop[s, m], self.drop_stderr[s, m]]
-                    cells.append(f"{self.drop[s, m]:+.3f} ± {self.drop_stderr[s, m]:.3f}")
+                    cells.append(with_se(self.drop[s, m], self.drop_stderr[s, m], signed=True))
             values.append(row + [self.risk_profile[m]])
             shown.append(cells + [self.risk_profile[m]])
         align = "rl" + "r" * (len(columns) - 2) + "l"
-        return ResultTable(tuple(columns + ["profile"]), align, shown, tuple(header + ["risk_profile"]), values)
+        return ResultTable(tuple(columns + ["profile"]), align, shown, tuple(header + ["risk_profile"]), values,
+                           self._legend())
+
+    def _legend(self) -> str:
+        """What the sweep table's cells are: E[S] and drops with their SEs, the rank, the profile."""
+        first, last = self.labels[0], self.labels[-1]
+        paired = "paired over shared random numbers" if self.coupling == "common" else "as for independent runs"
+        return (
+            f"E[S] ± its Monte Carlo SE per schedule; drop: E[S | schedule] - E[S | {first}] ± its SE ({paired}).\n"
+            f"rank: place by E[S | {first}]; profile: from the drop at {last} against the peers' trend."
+        )
 
     def format_table(self, top: int | None = None) -> str:
-        """Models by E[S | first schedule]: E[S] per schedule, the drops and the profile."""
+        """Models by E[S | first schedule]: E[S] per schedule, the drops and the profile;
+        then a legend."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -394,7 +521,7 @@ class SweepResult(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class BootstrapResult(_Plain):
+class BootstrapResult(_Plotted):
     """Intervals for E[S_m] and each model's rank over B replicate tables.
 
     Attributes:
@@ -423,6 +550,8 @@ class BootstrapResult(_Plain):
       pilot_runs: the pilot runs, over all replicates, that fitted the cv tables (0 for
         `plain`).
     """
+
+    SIDECAR = ("replicate_scores",)
 
     models: tuple[str, ...]
     expected_score: np.ndarray
@@ -463,7 +592,7 @@ class BootstrapResult(_Plain):
             for m in order
         ]
         shown = [
-            [str(v[8]), v[1], f"{v[2]:.3f}", f"[{v[4]:.3f}, {v[5]:.3f}]", f"{v[6]}-{v[7]}"] for v in values
+            [str(v[8]), v[1], f"{v[2]:.3f}", f"[{v[4]:.3f}, {v[5]:.3f}]", value_range(v[6], v[7])] for v in values
         ]
         percent = f"{100 * self.coverage:g}%"
         return ResultTable(
@@ -472,10 +601,13 @@ class BootstrapResult(_Plain):
             shown,
             ("rank", "model", "expected_score", "stderr", "ci_low", "ci_high", "rank_low", "rank_high", "tier"),
             values,
+            f"{percent} interval: the {self.interval} bootstrap interval of E[S] over {self.n_boot} tables resampled "
+            f"by {self.scheme}.\nrank: the same for the place by E[S], {PLACES_LEGEND}; tier: 1 = top, models whose "
+            "rank intervals overlap its first's.",
         )
 
     def format_table(self, top: int | None = None) -> str:
-        """Models by E[S]: tier, E[S], its interval and the rank interval."""
+        """Models by E[S]: tier, E[S], its interval and the rank interval; then a legend."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -488,7 +620,7 @@ class BootstrapResult(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class Comparison(_Plain):
+class Comparison(_Plotted):
     """Several rankings of the same models.
 
     Attributes:
@@ -535,18 +667,26 @@ class Comparison(_Plain):
             for m in order
         ]
         shown = [[self.models[m], *(self._rank_cell(method, m) for method in self.methods)] for m in order]
-        return ResultTable(("model", *self.methods), "l" + "r" * len(self.methods), shown, tuple(header), values)
+        return ResultTable(("model", *self.methods), "l" + "r" * len(self.methods), shown, tuple(header), values,
+                           self._legend())
+
+    def _legend(self) -> str:
+        """What a rank cell is: the place by the method's score (csd: E[S]) and its interval."""
+        legend = f"Each method's place by its score (csd: by E[S]), 1 = best, {PLACES_LEGEND}"
+        if self.intervals:
+            legend += f"; [a-b]: its {100 * self.coverage:g}% bootstrap rank interval over resampled tables"
+        return legend + "."
 
     def _rank_cell(self, method: str, m: int) -> str:
         """Model m's rank under `method`, with its rank interval (`3 [2-5]`) if known."""
         if method not in self.intervals:
             return str(self.ranks[method][m])
         low, high = self.intervals[method]["rank_low"][m], self.intervals[method]["rank_high"][m]
-        return f"{self.ranks[method][m]} [{low}-{high}]"
+        return f"{self.ranks[method][m]} [{value_range(low, high)}]"
 
     def format_table(self, top: int | None = None) -> str:
         """One row per model, one rank column per method, sorted by the `csd` rank (or
-        the first method's), ties in table order."""
+        the first method's), ties in table order; then a legend."""
         return self.table().text(top)
 
     def to_dataframe(self):
@@ -570,7 +710,7 @@ class Comparison(_Plain):
 
 
 @dataclasses.dataclass(frozen=True)
-class OutlierResult(_Plain):
+class OutlierResult(_Plotted):
     """How each method's rank and score of one model move when some of its scores are
     replaced.
 
@@ -583,6 +723,8 @@ class OutlierResult(_Plain):
       score_before, score_after: method -> the model's score under that method (E[S] for
         `csd`; see `Comparison.scores`), on the table and on the perturbed table.
       tournament: the `Tournament` both tables were played under (None without `csd`).
+      frozen_rounds: where the `csd` tournaments of the table or the perturbed table froze
+        (`csd._src.frozen.record`: the message and one entry per table), else None.
     """
 
     model: str
@@ -594,6 +736,7 @@ class OutlierResult(_Plain):
     score_before: dict[str, float]
     score_after: dict[str, float]
     tournament: Tournament | None = None
+    frozen_rounds: dict | None = None
 
     def table(self) -> ResultTable:
         """One row per method: rank before, after, the shift, score before and after."""
@@ -608,6 +751,8 @@ class OutlierResult(_Plain):
             shown,
             ("method", "rank_before", "rank_after", "shift", "score_before", "score_after"),
             values,
+            f"before, after: {self.model}'s place under each method (1 = best, {PLACES_LEGEND}), on the table and "
+            "on the changed one;\nshift: after - before (positive: it fell); score: the method's own score (csd: E[S]).",
         )
 
     def to_dataframe(self):
@@ -620,13 +765,8 @@ class OutlierResult(_Plain):
         return f"{self.model}: {', '.join(self.benchmarks)} set to {self.value:g}"
 
     def format_table(self, top: int | None = None) -> str:
-        """A title line, then one row per method."""
+        """A title line, then one row per method, then a legend."""
         return self.title() + "\n" + self.table().text(top)
-
-
-def schedule_labels(schedules: Sequence) -> tuple[str, ...]:
-    """The label of each schedule (`spec.schedule_label`): the one list a sweep carries."""
-    return tuple(schedule_label(schedule) for schedule in schedules)
 
 
 def _has_default(field: dataclasses.Field) -> bool:
@@ -649,16 +789,19 @@ def _best_first(scores: np.ndarray) -> np.ndarray:
     return np.lexsort((np.arange(len(scores)), -np.asarray(scores)))
 
 
-def _plain(value):
-    """A field as JSON-ready data."""
-    if isinstance(value, (_Plain, Tournament)):
+def _plain(value, arrays: dict | None = None, key: str = ""):
+    """A field as JSON-ready data; results inside it put their large arrays into `arrays`
+    (if given) under names that start with `key`."""
+    if isinstance(value, _Plain):
+        return value.to_dict(arrays, f"{key}.")
+    if isinstance(value, Tournament):
         return value.to_dict()
     if isinstance(value, np.ndarray):
         return np.where(np.isnan(value), None, value).tolist() if value.dtype.kind == "f" else value.tolist()
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {name: _plain(item, arrays, f"{key}.{name}") for name, item in value.items()}
     if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
+        return [_plain(item, arrays, f"{key}.{i}") for i, item in enumerate(value)]
     if isinstance(value, (np.floating, float)):
         return None if np.isnan(value) else float(value)
     if isinstance(value, np.integer):
@@ -666,20 +809,27 @@ def _plain(value):
     return value
 
 
-def _typed(hint, value):
-    """`value` (from JSON) as the field type `hint` says."""
+def _typed(hint, value, arrays: Mapping[str, np.ndarray] | None = None):
+    """`value` (from JSON) as the field type `hint` says; a sidecar reference is looked up
+    in `arrays`."""
     if value is None:
         return None
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if origin in (typing.Union, types.UnionType):
-        return _typed(next(a for a in args if a is not type(None)), value)
+        return _typed(next(a for a in args if a is not type(None)), value, arrays)
     if hint is np.ndarray:
+        if sidecar.is_reference(value):
+            return sidecar.fetch(arrays, value)
         array = np.asarray(value)
         return array.astype(float) if array.dtype == object else array
-    if isinstance(hint, type) and issubclass(hint, (_Plain, Tournament)):
+    if isinstance(hint, type) and issubclass(hint, _Plain):
+        return hint.from_dict(value, arrays)
+    if isinstance(hint, type) and issubclass(hint, Tournament):
         return hint.from_dict(value)
     if origin is tuple:
-        return tuple(_typed(args[0], item) for item in value)
+        if args[0] is str:  # names: thousands of them in a big table
+            return tuple(value)
+        return tuple(_typed(args[0], item, arrays) for item in value)
     if origin is dict:
-        return {key: _typed(args[1], item) for key, item in value.items()}
+        return {key: _typed(args[1], item, arrays) for key, item in value.items()}
     return value

@@ -20,6 +20,7 @@ _PAIR_SALT = 0xC2B2AE35
 _ROUND_SALT = 0x27D4EB2F
 _BYE_SALT = 0x165667B1
 _ORDER_SALT = 0xD3A2646C  # the per-run round order of `Tournament(order="shuffle")`
+_TIE_SALT = 0x5BD1E995  # the per-run order of models tied on the final score
 UNIFORM_BITS = 24
 
 
@@ -112,3 +113,10 @@ def round_order_keys(model_key: jnp.ndarray, n_rounds: int) -> jnp.ndarray:
     of `run_keys`); sorting by them is a uniformly random round order (`Tournament(order=
     "shuffle")`). A separate hash of the run key, so independent of the round keys."""
     return model_keys(lowbias32(model_key + _u32(_ORDER_SALT)), n_rounds)
+
+
+def tie_key(model_key: jnp.ndarray) -> jnp.ndarray:
+    """() uint32 key of one run's final tie-break (model_key: () uint32, column 0 of
+    `run_keys`): `model_keys` and `tag_mask` of it order the models tied on the final
+    score. A separate hash of the run key, so independent of the round keys."""
+    return lowbias32(model_key + _u32(_TIE_SALT))

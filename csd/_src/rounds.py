@@ -18,7 +18,11 @@ from csd._src import streams
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.table import ScoreTable
 
-ORDERS = ("given", "easy-first", "random")
+# The round orders: the fixed ones are one arrangement of the columns, made on the host
+# (`order_rounds`, `arrange`); `shuffle` draws a fresh order for every tournament in the
+# kernel (`Tournament(order="shuffle")`, `tournament_rounds`), so no table can hold it.
+FIXED_ORDERS = ("given", "easy-first", "random")
+ORDERS = (*FIXED_ORDERS, "shuffle")
 TIER_ORDERS = ("given", "easy-first")
 
 Tiers = dict[str, list[str]]
@@ -70,7 +74,7 @@ def order_rounds(
     """
     if not isinstance(table, ScoreTable):
         raise InputError(f"order_rounds needs a ScoreTable, got {type(table).__name__}")
-    check_choice("order", order, ORDERS)
+    check_choice("order", order, FIXED_ORDERS)
     check_choice("tier_order", tier_order, TIER_ORDERS)
     seed = check_int("seed", seed, 0)
     groups = None if tiers is None else read_tiers(tiers, table)
@@ -120,6 +124,33 @@ def read_tiers(source, table: ScoreTable, option: str = "tiers") -> Tiers:
         raise InputError(f"{where} puts no tier on benchmark(s): {', '.join(untiered)}")
     kept = {tier: [b for b in names if b in table.benchmarks] for tier, names in raw.items()}
     return {tier: names for tier, names in kept.items() if names}
+
+
+def as_tiers(value) -> tuple[tuple[str, ...], ...] | None:
+    """None, or the tiers as a tuple of tuples of benchmark names (each named once, empty
+    tiers left out), from a list of lists or a mapping {tier: names}; what a `Tournament`
+    holds. `read_tiers` checks them against a table."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    shaped = isinstance(value, Sequence) and not isinstance(value, str)
+    if not shaped or not all(
+        isinstance(tier, Sequence) and not isinstance(tier, str) and all(isinstance(b, str) for b in tier)
+        for tier in value
+    ):
+        raise InputError(f"tiers={value!r} must be None or a list of tiers, each a list of benchmark names", "tiers")
+    tiers = tuple(tuple(tier) for tier in value if len(tier))
+    names = [b for tier in tiers for b in tier]
+    if len(set(names)) < len(names):
+        repeated = sorted({b for b in names if names.count(b) > 1})
+        raise InputError(f"tiers: benchmark(s) {', '.join(repeated)} are in more than one tier", "tiers")
+    return tiers
+
+
+def fit_tiers(tiers, table: ScoreTable) -> Tiers:
+    """`as_tiers(tiers)` checked against `table` by `read_tiers`, named `tier 1`, `tier 2`, ..."""
+    return read_tiers({f"tier {t + 1}": list(names) for t, names in enumerate(as_tiers(tiers))}, table)
 
 
 def arrange(
@@ -188,7 +219,7 @@ def tournament_rounds(table_or_probs, rounds: Sequence[str], tournament) -> tupl
         np.zeros(table_or_probs.shape[::2]))
     tiers = None
     if tournament.tiers is not None:
-        tiers = read_tiers({f"tier {t + 1}": list(names) for t, names in enumerate(tournament.tiers)}, stand_in)
+        tiers = fit_tiers(tournament.tiers, stand_in)
     host_order = "given" if tournament.order == "shuffle" else tournament.order
     played, groups = arrange(stand_in, host_order, tiers, "given", 0)
     index = {name: k for k, name in enumerate(rounds)}

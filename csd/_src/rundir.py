@@ -1,7 +1,8 @@
 """A run folder that is all or nothing: a lock, a staging folder, and a manifest written last.
 
-A `csd-run` job holds `.csd-run.lock` (its pid inside) for as long as it runs; a second
-job on the same folder stops at once, and the lock of a dead pid is taken over. Every
+A `csd-run` job holds `.csd-run.lock` (its pid and the process's start inside) for as long
+as it runs; a second job on the same folder stops at once, and the lock of a dead pid, or
+of a pid now reused by another process, is taken over. Every
 output is written into a staging folder `.staging-<pid>` inside the run folder. Publishing
 renames the staging folder to `.publishing` (the one step that commits the new outputs),
 then moves its files into place and writes `manifest.json` last, naming every output with
@@ -54,7 +55,7 @@ def locked(folder: Path):
     finally:
         shutil.rmtree(folder / f"{STAGING}{os.getpid()}", ignore_errors=True)  # left by a failure
         with contextlib.suppress(OSError):
-            if _holder(lock) == os.getpid():
+            if _holds(lock):
                 lock.unlink()
 
 
@@ -78,17 +79,14 @@ def staging_folder(folder: Path) -> Path:
     return stage
 
 
-def publish(folder: Path, stage: Path, keep: bool = False) -> list[Path]:
-    """Makes the files of `stage` the run folder's outputs, in one committing rename;
-    returns their final paths. With `keep`, the outputs of the current manifest that
-    `stage` does not replace stay part of the set (a second publish of the same job);
-    otherwise the previous set's other files are removed. SIGINT waits until it is done.
+def publish(folder: Path, stage: Path) -> list[Path]:
+    """Makes the files of `stage` the run folder's whole output set, in one committing
+    rename; returns their final paths. The previous set's other files are removed. SIGINT
+    and SIGTERM wait until it is done.
     """
     folder = Path(folder)
     with os_errors(folder):
         files = {rel: _sha256(stage / rel) for rel in _files(stage)}
-        if keep:
-            files = {**_manifest(folder), **files}
         (stage / MANIFEST).write_text(json.dumps({"files": files}, indent=1, sort_keys=True) + "\n")
         with _sigint_deferred():
             os.rename(stage, folder / PUBLISHING)  # the commit
@@ -118,7 +116,7 @@ def release_after_interrupt(folder: Path) -> None:
     folder = Path(folder)
     shutil.rmtree(folder / f"{STAGING}{os.getpid()}", ignore_errors=True)
     with contextlib.suppress(OSError):
-        if _holder(folder / LOCK) == os.getpid():
+        if _holds(folder / LOCK):
             (folder / LOCK).unlink()
 
 
@@ -132,9 +130,9 @@ def _acquire(lock: Path) -> None:
             handle = os.open(lock, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             holder = _holder(lock)
-            if holder is not None and holder != os.getpid() and _alive(holder):
+            if holder is not None and holder[0] != os.getpid() and _alive(*holder):
                 raise RunFolderError(
-                    f"the run folder {lock.parent} is in use by another csd-run (pid {holder}, "
+                    f"the run folder {lock.parent} is in use by another csd-run (pid {holder[0]}, "
                     f"lock {lock.name}); wait for it or choose another hydra.run.dir"
                 ) from None
             if attempt == 0:  # a dead holder's lock: take it over
@@ -143,27 +141,53 @@ def _acquire(lock: Path) -> None:
                     os.rename(lock, stale)
                     stale.unlink()
             continue
-        with os.fdopen(handle, "w") as out:
-            out.write(f"{os.getpid()}\n")
+        try:
+            with os.fdopen(handle, "w") as out:
+                out.write(f"{os.getpid()} {_process_start(os.getpid()) or '-'}\n")
+        except OSError:  # e.g. a full disk: leave no empty lock behind
+            lock.unlink(missing_ok=True)
+            raise
         return
     raise RunFolderError(f"the run folder {lock.parent} is in use by another csd-run (lock {lock.name})")
 
 
-def _holder(lock: Path) -> int | None:
+def _holder(lock: Path) -> tuple[int, str | None] | None:
+    """(pid, its start as `_process_start` wrote it, or None) of the job holding `lock`."""
     try:
-        return int(lock.read_text().strip())
+        pid, *started = lock.read_text().split()
+        return int(pid), (started[0] if started and started[0] != "-" else None)
     except (OSError, ValueError):
         return None
 
 
-def _alive(pid: int) -> bool:
+def _holds(lock: Path) -> bool:
+    """Whether this process holds `lock`."""
+    holder = _holder(lock)
+    return holder is not None and holder[0] == os.getpid()
+
+
+def _alive(pid: int, started: str | None = None) -> bool:
+    """Whether process `pid` runs, and is the one that started at `started` (where known):
+    a pid reused by another process after the holder died is not the holder."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    now = _process_start(pid)
+    return started is None or now is None or now == started
+
+
+def _process_start(pid: int) -> str | None:
+    """When process `pid` started, as 'boot id:clock ticks since boot' (Linux /proc); None
+    where the system does not say."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22, starttime
+    except (OSError, IndexError):
+        return None
 
 
 def _clean_stale(folder: Path) -> None:
@@ -215,18 +239,23 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+DEFERRED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _sigint_deferred():
-    """A SIGINT during the block is held back and delivered (to the handler there was)
-    after it; on a thread other than the main one, nothing is held back."""
+    """A SIGINT or SIGTERM during the block is held back and delivered (to the handler
+    there was) after it; on a thread other than the main one, nothing is held back."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     pending = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    previous = {signum: signal.signal(signum, lambda signum, frame: pending.append(signum))
+                for signum in DEFERRED_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if pending:
-            signal.raise_signal(signal.SIGINT)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)

@@ -4,9 +4,9 @@ A mode is a function `(RunConfig, Context) -> RunOutput`: it builds the `csd.Tou
 (`RunConfig.tournament`), reads the table, calls the library and describes the outputs
 in memory: results.json is the result's own `to_dict()` with the run's facts, and the
 terminal, Markdown and CSV tables all come from its `table()` (`csd._src.results`).
-`write_outputs` then publishes the files all or nothing (`csd._src.rundir`): the results
-first, the figures after them, so a failed run leaves the files of an earlier run untouched
-and a failing figure costs nothing else.
+`write_outputs` then stages every file, figures drawn, and publishes the whole set in one
+step, all or nothing (`csd._src.rundir`), so a failed or interrupted run leaves the files of
+an earlier run untouched and a failing figure costs nothing else.
 """
 
 from __future__ import annotations
@@ -14,15 +14,18 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-import csd
 from csd._src import plots as plot_module
-from csd._src import rundir
+from csd._src import rundir, shards, sidecar
+from csd._src.bootstrap import bootstrap
+from csd._src.compare import compare, outlier_test
 from csd._src.config import (
     TOURNAMENT_KEYS,
     BootstrapConfig,
@@ -37,15 +40,21 @@ from csd._src.config import (
     prepare_table,
 )
 from csd._src.errors import InputError, check_choice, check_int
+from csd._src.frozen import FrozenRounds, found_in, message, quiet, record
 from csd._src.orders import ORDER_WORDS, order_notes, order_section
-from csd._src.outputs import ProgressBar, atomic_write, to_json
+from csd._src.outcomes import win_probabilities
+from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
+from csd._src.rundir import RunFolderError
 from csd._src.results import ResultTable, SimulationResult, SweepResult
-from csd._src.report.analysis import order_line
+from csd._src.report import api as report_api
 from csd._src.report import interactive
+from csd._src.report.analysis import frozen_in, order_line
 from csd._src.report.html import render as render_html
 from csd._src.report.markdown import render as render_markdown
 from csd._src.report.model import Figure, ReportModel, Section, bullets, result_table
-from csd._src.sweep import sweep_result
+from csd._src.simulate import order_sensitivity, simulate
+from csd._src.spec import Tournament
+from csd._src.sweep import MIN_PROFILE_MODELS, sweep, sweep_result
 from csd._src.table import ScoreTable
 
 WIN_PROBABILITY_TOP = 30  # models in mode=simulate's win-probability heatmap
@@ -57,13 +66,12 @@ DROP_SE_INDEPENDENT = (
     "together and gives the paired SE."
 )
 RANK_HEATMAP_CAPTION = (
-    "P(final rank) of each model, best first. Tied models share the better rank, so the rank just below a "
-    "frequent tie is rarely anyone's: that is what the pale stripes are"
+    "P(final rank) of each model, best first. Models tied on the final score take the places they span in a "
+    "random order, so every row and every column sums to 1"
 )
-SIMULATE_LEGEND = (
+SIMULATE_LEGEND = (  # before the table's own legend (`ResultTable.legend`), which the terminal shows too
     "E[S]: the Expected Win Score, the mean final score over N simulated tournaments; SE: its Monte "
-    "Carlo standard error sd(S)/sqrt(N); P(champion): P(top final score, alone or tied; shared tops "
-    "make the column sum above 1); rank 90%: the central 90% interval of the simulated final rank."
+    "Carlo standard error sd(S)/sqrt(N)."
 )
 
 
@@ -104,13 +112,15 @@ class RunOutput:
 
     Attributes:
       results: the content of results.json.
+      arrays: the large arrays results.json refers to, written to the sidecar results.npz
+        (`csd._src.sidecar`; empty: no sidecar).
       csv: the text of results.csv.
       title: the report's title.
       summary: Markdown bullet lines (what was run on what).
       body: the report's sections after the summary (`csd._src.report.model` blocks: the
         ranked table and its notes; a str is one Markdown block).
       terminal: the text printed to the terminal.
-      plots: the plots to draw and embed in report.md.
+      plots: the plots to draw and embed in report.md and report.html.
     """
 
     results: dict
@@ -121,6 +131,7 @@ class RunOutput:
     terminal: str
     plots: list[Plot] = dataclasses.field(default_factory=list)
     written: tuple[Path, ...] = ()  # files the mode wrote itself (mode=report); nothing left to write
+    arrays: dict = dataclasses.field(default_factory=dict)
 
     def report_model(self, drawn: Sequence[Figure]) -> ReportModel:
         """The report (`csd._src.report.model`), with the figures `drawn`."""
@@ -139,12 +150,18 @@ def write_outputs(
     stage: Path,
     extra: dict[str, str] | None = None,
     warn: Callable[[str], None] | None = None,
+    before_publish: Callable[[list[str]], None] | None = None,
 ) -> list[Path]:
-    """Publishes the run's outputs into `folder`, all or nothing (`rundir.publish`): first
-    the results (results.json, results.csv, report.md, report.html and `extra`, {relative
-    path: text}, e.g. Hydra's .hydra files) from the staging folder `stage`, then the
-    figures with a report.md and report.html that embed them. A figure that fails is reported through `warn` in one line
-    and left out. Returns the paths published.
+    """Publishes the run's whole output set into `folder` in one step, all or nothing
+    (`rundir.publish`): everything the staging folder `stage` holds once results.json (with
+    its sidecar results.npz where it has large arrays),
+    results.csv, `extra` ({relative path: text}, e.g. Hydra's .hydra files), the figures,
+    report.md and report.html (embedding the figures drawn) are written into it, with
+    whatever else a mode or the caller put there (mode=report's own files, the run's log,
+    ...). A figure that fails is reported through `warn` in one line and left out; a disk that fails
+    while they are drawn fails the run, and nothing is published. `before_publish` is
+    called with the names staged (top level, sorted) just before the publish, e.g. to
+    write the log that goes with them. Returns the paths published.
 
     Raises:
       RunFolderError: when the folder cannot be written (full, read-only, ...), naming it.
@@ -153,24 +170,34 @@ def write_outputs(
         for relative, text in (extra or {}).items():
             atomic_write(stage / relative, text)
         if not output.written:  # a mode that wrote its own files (mode=report) wrote them into `stage`
+            drawn = _draw_figures(output.plots, stage, warn or _stderr_line)
             atomic_write(stage / "results.csv", output.csv)
-            _write_reports(output, [], stage)
-            atomic_write(stage / "results.json", to_json(output.results))
-    published = rundir.publish(folder, stage)
-    if output.written or not output.plots:
-        return published
-    figures = rundir.staging_folder(folder)
+            _write_reports(output, drawn, stage)
+            atomic_write(stage / "results.json", to_json(sidecar.describe(output.results, output.arrays)))
+            if output.arrays:
+                atomic_write(stage / sidecar.FILE, sidecar.pack(output.arrays))
+        if before_publish is not None:
+            before_publish(sorted(path.name for path in stage.iterdir() if path.is_file()))
+    return rundir.publish(folder, stage)
+
+
+def _draw_figures(plots: Sequence[Plot], stage: Path, warn: Callable[[str], None]) -> list[Figure]:
+    """Draws `plots` into `stage`; returns the report figures of those drawn (with their
+    interactive versions, built inside the same guard). A figure that fails is one `warn`
+    line; an OSError (a full or read-only disk) propagates."""
     drawn = []
-    for plot in output.plots:
+    for plot in plots:
         try:
             interactive_figure = plot.interactive() if plot.interactive else None
-            plot.draw(figures / plot.filename)
+            plot.draw(stage / plot.filename)
             drawn.append(Figure(plot.filename, "", plot.caption, interactive_figure))
+        except OSError as err:
+            if err.errno is not None:  # the disk's failure, not the figure's
+                raise
+            warn(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
         except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
-            (warn or _stderr_line)(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
-    with rundir.os_errors(folder):
-        _write_reports(output, drawn, figures)
-    return rundir.publish(folder, figures, keep=True)
+            warn(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
+    return drawn
 
 
 def _write_reports(output: RunOutput, drawn: Sequence[Figure], folder: Path) -> None:
@@ -199,7 +226,7 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed(TOURNAMENT_KEYS):
-        result = _with_bar(config, lambda bar: csd.simulate(
+        result = _with_bar(config, lambda bar: simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, target_se=config.target_se, max_runs=config.max_runs, progress=bar,
             estimator=config.estimator,
@@ -209,7 +236,8 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     win = functools.cache(lambda: _win_probabilities(result, prepared.table))  # for the PNG and the page
     plots = [
         Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
-             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top, formats=formats),
+             lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top,
+                                                     scores=result.expected_score[order], formats=formats),
              lambda: interactive.rank_distribution(result.models, result.rank_probs, result.expected_score, config.plot_top)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
              lambda p: _plot_win_probabilities(result, *win(), p, formats),
@@ -225,8 +253,9 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
-    legend = f"{SIMULATE_LEGEND} The most a model can score is {len(result.rounds)}."
-    output = _output(config, ctx, prepared, result, result.table(), line, [legend], plots)
+    table = result.table()
+    legend = f"{SIMULATE_LEGEND} {table.legend} The most a model can score is {len(result.rounds)}."
+    output = _output(config, ctx, prepared, result, table, line, [legend], plots)
     return _with_round_order(output, config, prepared, result)
 
 
@@ -235,7 +264,7 @@ def _win_probabilities(result: SimulationResult, table: ScoreTable) -> tuple[np.
     them, averaged over the benchmarks (B, B), from their rows only: the (M, M, K) tensor
     of a 4,576-model table would take gigabytes."""
     best = result.order()[:WIN_PROBABILITY_TOP]
-    return best, csd.win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
+    return best, win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
 
 
 def _plot_win_probabilities(result: SimulationResult, best, win_prob, path, formats) -> list[str]:
@@ -273,13 +302,14 @@ def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTa
                       reference: SimulationResult, recorded: dict | None = None) -> RunOutput:
     """`output` with what its CSD ranking (`reference`) can claim about the round order:
     the order played, its sensitivity over `config.order_sensitivity` random orders
-    (measured here unless `reference` carries it; with a `prepared` table only) and the
-    frozen-rounds warning, as lines under the headline and a section of report.md. The
-    sensitivity also goes into results.json. Without `prepared`, the order is described
-    from the table facts the runs `recorded` (`_table_info`), if given."""
+    (measured here unless `reference` carries it; with a `prepared` table only), as lines
+    under the headline and a section of report.md (with each round's share of tournaments
+    that played a game; the frozen rounds' warning is `_with_frozen`'s). The sensitivity
+    also goes into results.json. Without `prepared`, the order is described from the table
+    facts the runs `recorded` (`_table_info`), if given."""
     if reference.order_sensitivity is None and config.order_sensitivity and prepared is not None:
         with prefixed(TOURNAMENT_KEYS):
-            sensitivity = csd.order_sensitivity(
+            sensitivity = order_sensitivity(
                 prepared.table, reference.tournament, n_orders=config.order_sensitivity, seed=config.seed,
                 reference=reference, chunk_size=config.chunk_size)
         reference = dataclasses.replace(reference, order_sensitivity=sensitivity)
@@ -305,7 +335,7 @@ def run_sweep(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, "elimination": "sweep.schedules"}):
-        result = _with_bar(config, lambda bar: csd.sweep(
+        result = _with_bar(config, lambda bar: sweep(
             prepared.table, _sweep_schedules(config.sweep.schedules), tournament=tournament,
             n_runs=config.n_runs, seed=config.seed, chunk_size=config.chunk_size, progress=bar,
             estimator=config.estimator,
@@ -323,7 +353,7 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
     options = dataclasses.asdict(config.bootstrap)
     tiers = None if prepared.tiers is None else list(prepared.tiers.values())
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("bootstrap", BootstrapConfig)}):
-        result = _with_bar(config, lambda bar: csd.bootstrap(
+        result = _with_bar(config, lambda bar: bootstrap(
             prepared.table, tournament=tournament, tiers=tiers, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, progress=bar, estimator=config.estimator, **options,
         ))
@@ -358,7 +388,7 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("compare", CompareConfig)}):
-        result = _with_bar(config, lambda bar: csd.compare(
+        result = _with_bar(config, lambda bar: compare(
             prepared.table, methods=config.compare.methods, tournament=tournament, n_runs=config.n_runs,
             seed=config.seed, chunk_size=config.chunk_size, progress=bar, n_boot=config.compare.n_boot,
             tiers=None if prepared.tiers is None else list(prepared.tiers.values()),
@@ -386,11 +416,11 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
     prepared = prepare_table(config.data, config.seed)
     tournament = config.tournament(prepared)
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("outlier", OutlierConfig)}):
-        before = _with_bar(config, lambda bar: csd.simulate(
+        before = _with_bar(config, lambda bar: simulate(
             prepared.table, tournament=tournament, n_runs=config.n_runs, seed=config.seed,
             chunk_size=config.chunk_size, progress=bar, estimator=config.estimator,
         ))
-        result = _with_bar(config, lambda bar: csd.outlier_test(
+        result = _with_bar(config, lambda bar: outlier_test(
             prepared.table, config.outlier.model, benchmarks=config.outlier.benchmarks,
             value=config.outlier.value, csd_result=before, chunk_size=config.chunk_size, progress=bar,
         ))
@@ -402,13 +432,26 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
 def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=collect: merges the simulate runs of a multirun folder (one schedule each) into
     one sweep (`SweepResult`, coupling `collected`): E[S] per schedule and the drop
-    against the first job's schedule, with independent SEs."""
+    against the first job's schedule, with independent SEs. When `dir` holds the shards of
+    one run (shard.count > 1), it merges them instead (`_collect_shards`)."""
     if config.dir is None:
         raise InputError("mode=collect needs dir=FOLDER: the multirun folder to merge", "dir")
     root = Path(config.dir).expanduser().resolve()
     if not root.is_dir():
         raise InputError(f"dir={config.dir!r}: no such folder", "dir")
-    runs = sorted(_collected_runs(root), key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
+    found = shards.find(root)
+    if found:
+        return _collect_shards(ctx, root, found)
+    found, broken = _collected_runs(root)
+    runs = sorted(found, key=lambda run: (run[1]["job"]["num"] is None, run[1]["job"]["num"] or 0, str(run[0])))
+    skipped = [f"{path.relative_to(root)} ({reason})" for path, reason in broken]
+    if skipped and not config.collect.skip_broken:
+        raise InputError(
+            f"dir={config.dir!r}: {len(skipped)} run(s) cannot be merged: {'; '.join(skipped)}; repair or remove "
+            "them, or set collect.skip_broken=true to merge the others", "dir",
+        )
+    for line in skipped:
+        warnings.warn(f"collect: skipped {line}", RuntimeWarning, stacklevel=2)
     if not runs:
         raise InputError(f"dir={config.dir!r}: no results.json of a mode=simulate run under {root}", "dir")
     results = [result for _, _, result in runs]
@@ -416,20 +459,34 @@ def run_collect(config: RunConfig, ctx: Context) -> RunOutput:
     sweep = sweep_result(results, "collected")
     table_info = runs[0][1]["table"]
     merged = ", ".join(f"{label} ({path.parent.name})" for (path, _, _), label in zip(runs, sweep.labels))
-    extra = [f"merged {len(runs)} run(s) from `{root}`: {merged}"]
+    extra = [f"merged {len(runs)} run(s) from `{root}`: {merged}"] + [f"skipped {line}" for line in skipped]
     differing = _differing_options([data["config"] for _, data, _ in runs])
     if differing:
         extra.append("the runs also differ in: " + ", ".join(differing))
     output = _sweep_output(config, ctx, table_info, sweep, DROP_SE_INDEPENDENT, extra + ["rules: as recorded by each run"])
     output = _with_round_order(output, config, None, sweep.results[0], table_info)  # as the first run recorded it
-    output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing)
+    output.results.update(dir=str(root), runs=[str(path.relative_to(root)) for path, _, _ in runs], differing_options=differing,
+                          skipped=[{"run": str(path.relative_to(root)), "reason": reason} for path, reason in broken])
     return output
+
+
+def _collect_shards(ctx: Context, root: Path, found: list[tuple[Path, dict]]) -> RunOutput:
+    """mode=collect over the shards of one run: the run's own mode, replayed on the
+    shards' added totals (`shards.merged_shards`), so its outputs are the single job's."""
+    original = RunConfig.from_dict(shards.whole_config(root, found))
+    recordings = [shards.Shard.load(shards.sidecar(path.parent)) for path, _ in found]
+    with shards.merged_shards(recordings):
+        output = MODES[original.mode](original, ctx)
+    output.results["shards"] = {"dir": str(root), "count": len(found),
+                                "runs": [str(path.parent.relative_to(root)) for path, _ in found]}
+    summary = output.summary + [f"merged {len(found)} shards from `{root}`"]
+    return dataclasses.replace(output, summary=summary)
 
 
 def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=report: the paper's whole analysis (`csd.report`), written into ctx.out_dir:
-    report.md, results.json and the figures. The rounds are ordered as `data` says; the
-    sizes are `report.*`; the rules are the config's."""
+    report.md, report.html, results.json and the figures. The rounds are ordered as `data`
+    says; the sizes are `report.*`; the rules are the config's."""
     tournament = config.tournament()
     data = config.data
     if data.round_order() == "shuffle":
@@ -438,7 +495,7 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     given = prepare_table(dataclasses.replace(data, order="given", tiers=None), config.seed)
     log = (lambda line: print(f"  {line}", file=sys.stderr, flush=True)) if config.progress else None
     with prefixed({**TOURNAMENT_KEYS, **_section_keys("report", ReportConfig), **_section_keys("data", DataConfig)}):
-        report = csd.report(
+        report = report_api.report(
             given.table, out_dir=ctx.out_dir, order=data.round_order(), tiers=tiers_source(data),
             tier_order=data.tier_order,
             name=given.name, seed=config.seed, progress=log, command=ctx.command(), tournament=tournament,
@@ -446,8 +503,12 @@ def run_report(config: RunConfig, ctx: Context) -> RunOutput:
         )
     table = report.analysis.table
     terminal = (f"csd-run report: {given.name} ({len(table.models)} models x {len(table.benchmarks)} benchmarks)\n"
-                + order_line(report.analysis) + "\n" + report.analysis.ranking.format_table(top=config.top))
-    return RunOutput(report.to_dict(), "", "csd-run: report", [], report.markdown, terminal, written=report.files)
+                + report.analysis.ranking.format_table(top=config.top))
+    arrays: dict = {}
+    output = RunOutput(report.to_dict(arrays), "", "csd-run: report", [], report.markdown, terminal,
+                       written=report.files, arrays=arrays)
+    output = _with_frozen(output, frozen_in(report.analysis))
+    return dataclasses.replace(output, terminal=_with_notes(output.terminal, [order_line(report.analysis)]))
 
 
 MODES: dict[str, Callable[[RunConfig, Context], RunOutput]] = {
@@ -470,7 +531,31 @@ def run_mode(config: RunConfig, ctx: Context) -> RunOutput:
     check_choice("mode", config.mode, MODES)
     if config.top is not None and config.top < 1:
         raise InputError(f"top={config.top} must be >= 1 (the rows printed; top=null prints every row)", "top")
-    return MODES[config.mode](config, ctx)
+    shard = _shard(config)
+    with quiet():  # the outputs say where the tournaments froze (`_with_frozen`), not a Python warning
+        if shard is None:
+            return MODES[config.mode](config, ctx)
+        with shards.playing(shard):
+            output = MODES[config.mode](config, ctx)
+    shard.save(shards.sidecar(ctx.out_dir))  # the exact totals collect adds, beside results.json
+    note = (f"shard {shard.index} of {shard.count}: this result is of its share of the runs only; "
+            f"`csd-run mode=collect dir=PARENT` merges the {shard.count} shards into the whole run's")
+    return dataclasses.replace(output, summary=output.summary + [note], terminal=f"{output.terminal}\n{note}")
+
+
+SHARDED_MODES = ("simulate", "sweep", "bootstrap")
+
+
+def _shard(config: RunConfig) -> shards.Shard | None:
+    """The `Shard` this job plays (None: the whole run)."""
+    count, index = check_int("shard.count", config.shard.count, 1), config.shard.index
+    if count == 1 and index in (None, 0):
+        return None
+    if index is None:
+        raise InputError(f"shard.count={count} needs shard.index=0..{count - 1}: the shard this job plays", "shard.index")
+    if config.mode not in SHARDED_MODES:
+        raise InputError(f"mode={config.mode} cannot be split into shards; modes {', '.join(SHARDED_MODES)} can", "shard.count")
+    return shards.Shard(index, count)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -503,13 +588,29 @@ def _section_keys(section: str, cls) -> dict[str, str]:
 def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, line: str, legend: Sequence = (),
             plots=()) -> RunOutput:
     """The outputs of a result: results.json its `to_dict()` with the run's facts, and its
-    table in the terminal, the report (the leaderboard, then the `legend` blocks) and CSV."""
+    table in the terminal, the report (the leaderboard, report.md its top `REPORT_ROWS`
+    rows, then the `legend` blocks) and CSV."""
     info = _table_info(config, prepared)
-    results = {**_run_facts(config, ctx, info), **result.to_dict()}
+    arrays: dict = {}
+    results = {**_run_facts(config, ctx, info), **result.to_dict(arrays)}
     summary = _summary(ctx, info, prepared.tiers, config) + [line]
-    body = [Section("result", "Result", [result_table(table, leaderboard=True), *legend])]
+    body = [Section("result", "Result", [result_table(table, leaderboard=True, markdown_rows=REPORT_ROWS), *legend])]
     terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots))
+    output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
+                       arrays=arrays)
+    return _with_frozen(output, found_in(result))
+
+
+def _with_frozen(output: RunOutput, found: Sequence[FrozenRounds]) -> RunOutput:
+    """`output` with the frozen rounds of its result (`csd._src.frozen`): `frozen_rounds`
+    in results.json (None when nothing froze), and the message as a warning under the
+    terminal's headline and in the report's summary (report.md, report.html)."""
+    results = {**output.results, "frozen_rounds": record(found)}
+    text = message(found)
+    if text is None:
+        return dataclasses.replace(output, results=results)
+    return dataclasses.replace(output, results=results, summary=[*output.summary, f"**warning:** {text}"],
+                               terminal=_with_notes(output.terminal, [f"warning: {text}"]))
 
 
 def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: str, extra: Sequence[str]) -> RunOutput:
@@ -519,18 +620,21 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
     table = sweep.table()
     labels = sweep.labels
     named, named_what = _risk_labels(sweep)
+    profiled = len(sweep.models) >= MIN_PROFILE_MODELS
     plots = [
         Plot(
             "risk_profile.png",
-            f"Drop at {labels[-1]} against E[S] at {labels[0]}, coloured by risk profile"
+            f"Drop at {labels[-1]} against E[S] at {labels[0]}, "
+            + ("coloured by risk profile" if profiled else
+               f"without risk profiles (they take at least {MIN_PROFILE_MODELS} models)")
             + ("" if named is None else f"; named: {named_what}"),
             lambda p: plot_module.plot_risk_profile(
-                list(sweep.models), sweep.expected_score[0], sweep.drop[-1], p,
-                drop_stderr=sweep.drop_stderr[-1], labels=named, profiles=sweep.risk_profile, schedule=labels[-1],
+                list(sweep.models), sweep.expected_score[0], sweep.drop[-1], p, drop_stderr=sweep.drop_stderr[-1],
+                labels=named, profiles=sweep.risk_profile if profiled else None, schedule=labels[-1],
                 trend=sweep.risk_trend, formats=formats,
             ),
             lambda: interactive.risk_profile(list(sweep.models), sweep.expected_score[0], sweep.drop[-1], sweep.drop_stderr[-1],
-                                             sweep.risk_profile, sweep.risk_trend, labels[-1]),
+                                             sweep.risk_profile if profiled else None, sweep.risk_trend, labels[-1]),
         ),
         Plot("expected_scores.png", "E[S] per schedule",
              lambda p: plot_module.plot_expected_scores(
@@ -539,15 +643,18 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
              lambda: interactive.expected_scores(list(sweep.models), labels, sweep.expected_score, sweep.stderr,
                                                  config.plot_top)),
     ]
-    results = {**_run_facts(config, ctx, table_info), **sweep.to_dict()}
+    arrays: dict = {}
+    results = {**_run_facts(config, ctx, table_info), **sweep.to_dict(arrays)}
     summary = _summary(ctx, table_info, table_info.get("tiers"), config)
     body = [Section("sweep", f"Sweep table (ranked by E[S] under {labels[0]})", [
-        result_table(table, leaderboard=True),
+        result_table(table, leaderboard=True, markdown_rows=REPORT_ROWS),
         f"E[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}",
     ])]
     terminal = _headline(config.mode, table_info) + f"; N={sweep.n_runs:,}, " + ", ".join(labels)
     terminal += "\n" + table.text(config.top)
-    return RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots)
+    output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots,
+                       arrays=arrays)
+    return _with_frozen(output, found_in(sweep))
 
 
 RISK_LABELS_ALL = 25  # up to this many models, the risk plot names them all
@@ -570,25 +677,78 @@ def _risk_labels(sweep: SweepResult) -> tuple[list[str] | None, str]:
     return list(dict.fromkeys(named)), what
 
 
-def _collected_runs(root: Path):
-    """(path, data, SimulationResult) of every mode=simulate results.json under `root`.
-
-    Raises:
-      InputError: naming a results.json that cannot be read or is not a whole result.
-    """
-    for path in sorted(root.rglob("results.json")):
-        if any(part.startswith(".") for part in path.relative_to(root).parts[:-1]):
-            continue  # a run's staging or publishing folder (csd._src.rundir), not a result
+def _collected_runs(root: Path) -> tuple[list, list]:
+    """([(path, data, SimulationResult)] of the whole mode=simulate runs under `root`,
+    [(path, reason)] of the broken ones): every results.json outside the runs' dot folders
+    (their staging and publishing folders, `csd._src.rundir`) whose run folder has a
+    manifest that matches its files, no publish left half done, and a whole simulate
+    result. A whole run of another mode (e.g. an earlier collect) is neither."""
+    found, broken = [], []
+    for path in _results_files(root):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, ValueError) as err:
-            raise InputError(f"{path}: cannot read it as JSON: {err}") from None
-        if not isinstance(data, dict) or data.get("mode") != "simulate":
+            broken.append((path, f"cannot read it as JSON: {_one_line(err)}"))
             continue
-        try:
-            yield path, data, SimulationResult.from_dict(data)
-        except (KeyError, TypeError, ValueError) as err:
-            raise InputError(f"{path}: not a whole csd-run simulate result ({type(err).__name__}: {err})") from None
+        if not isinstance(data, dict):
+            broken.append((path, f"holds a JSON {type(data).__name__}, not a csd-run result"))
+            continue
+        mode = data.get("mode")
+        if mode != "simulate" and mode in MODES:
+            continue
+        reason = _run_folder_problem(path.parent) if mode == "simulate" else f"mode={mode!r}: not a csd-run result"
+        if reason is None:
+            try:
+                result = SimulationResult.from_dict(data, sidecar.arrays_of(path, data))
+                reason = _shape_problem(result)
+            except (OSError, KeyError, TypeError, ValueError) as err:
+                reason = f"not a whole csd-run simulate result ({type(err).__name__}: {_one_line(err)})"
+        if reason is None:
+            found.append((path, data, result))
+        else:
+            broken.append((path, reason))
+    return found, broken
+
+
+def _results_files(root: Path) -> list[Path]:
+    """Every entry named results.json under `root`, outside dot folders, whatever it is (a
+    broken or looping symlink too: `Path.rglob` leaves those out)."""
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        found += [Path(folder) / name for name in files if name == "results.json"]
+    return sorted(found)
+
+
+def _run_folder_problem(folder: Path) -> str | None:
+    """Why the outputs in `folder` are not one published set (`rundir.check_manifest`), or None."""
+    if (folder / rundir.PUBLISHING).exists():
+        return f"a publish was interrupted ({rundir.PUBLISHING} left over); run csd-run on the folder again"
+    try:
+        files = rundir.check_manifest(folder)
+    except RunFolderError as err:
+        return str(err).replace(f"{folder}: ", "").replace(f"{folder}/", "")
+    except (OSError, ValueError) as err:
+        return f"cannot check its {rundir.MANIFEST}: {_one_line(err)}"
+    return None if "results.json" in files else f"results.json is not in its {rundir.MANIFEST}"
+
+
+# The per-model arrays a collected result must hold, by their axes (M models, K rounds).
+_RESULT_AXES = {"expected_score": "M", "stderr": "M", "champion_prob": "M", "rank_probs": "MM", "survival": "MK",
+                "expected_score_by_round": "MK"}
+
+
+def _shape_problem(result: SimulationResult) -> str | None:
+    """What is wrong with a result's arrays (a cut-short or non-numeric field), or None."""
+    sizes = {"M": len(result.models), "K": len(result.rounds)}
+    for name, axes in _RESULT_AXES.items():
+        value = np.asarray(getattr(result, name))
+        shape = tuple(sizes[axis] for axis in axes)
+        if value.dtype.kind not in "fiu":
+            return f"{name} holds {value.dtype} values, not numbers"
+        if value.shape != shape:
+            return f"{name} has shape {value.shape}, not {shape} for {sizes['M']} models and {sizes['K']} rounds"
+    return None
 
 
 def _check_mergeable(runs) -> None:
@@ -679,7 +839,7 @@ def _headline(mode: str, info: dict) -> str:
     )
 
 
-def _rules(tournament: csd.Tournament) -> str:
+def _rules(tournament: Tournament) -> str:
     """The tournament in one line, for the report's summary."""
     options = [name for name in ("bye_once", "avoid_rematch") if getattr(tournament, name)]
     return (

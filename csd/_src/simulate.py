@@ -8,12 +8,16 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from csd._src import shards
 from csd._src.control import Tables
-from csd._src.driver import Prepared, Totals, prepare, run_engine, run_pilot
+from csd._src.driver import Prepared, Totals, check_run, prepare, run_engine, run_pilot
+from csd._src.baselines import kendall_tau
 from csd._src.errors import InputError, check_int
+from csd._src.frozen import warns_frozen
 from csd._src.estimator import (
     CHAMPION_SCALE,
     control_mean,
+    control_probability,
     control_stderr,
     fit_tables,
     mean_stderr,
@@ -21,7 +25,8 @@ from csd._src.estimator import (
     resolve,
     variance_reduction,
 )
-from csd._src.results import SimulationResult
+from csd._src.orders import random_orders, rounds_in_order
+from csd._src.results import OrderSensitivity, SimulationResult
 from csd._src.spec import Tournament, as_tournament
 
 
@@ -35,22 +40,31 @@ class Estimation(NamedTuple):
     pilot_runs: int = 0
 
 
-def estimation(prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs: int, seed: int) -> Estimation:
+def estimation(
+    prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs: int, seed: int, **run_options
+) -> Estimation:
     """The `Estimation` of `estimator` (`cv` or `plain`) for these schedules: cv fits its
     tables on a pilot of its own random stream (`streams.CV_PILOT`), where it applies.
 
+    Before the pilot, the runs to come are checked (`driver.check_run`: `n_runs` per
+    schedule and replicate, `seed`, and `run_options` as `run_engine` takes them) with the
+    memory they need, cv's tables included: a bad call is refused before any kernel runs.
+
     Raises:
-      InputError: for an unknown estimator.
+      InputError: for an unknown estimator, a bad option, or a call that would not fit.
     """
     used, note = resolve(estimator, prepared.rules)
+    n_runs, seed, _ = check_run(prepared, len(schedules), n_runs=n_runs, seed=seed, cv=used == "cv", **run_options)
     if used != "cv":
         return Estimation(note=note)
-    n_pilot = pilot_size(check_int("n_runs", n_runs, 1))
+    n_pilot = pilot_size(n_runs * (prepared.n_replicates or 1))
     if prepared.n_replicates is not None:  # the same pilot runs for every replicate
         n_pilot = -(-n_pilot // prepared.n_replicates) * prepared.n_replicates
     return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
 
 
+@warns_frozen()
+@shards.shardable
 def simulate(
     table_or_probs,
     *,
@@ -88,8 +102,14 @@ def simulate(
         `random` pairing with a random bye and a fixed round order, elsewhere `plain` runs
         and `result.estimator_note` says why) or `plain` (the average final score). E[S]
         and its SE use it, and P(champion) takes the last round's exact conditional
-        probability and control terms of its own; rank_probs and survival are plain
+        probability and control terms of its own, clipped to [0, 1] (its SE is the
+        unclipped estimate's; docs/variance.md); rank_probs and survival are plain
         averages.
+      shard: (i, S) plays only shard i of S, the global runs [i N / S, (i + 1) N / S)
+        (order sensitivity's too), and returns their result; a `csd.Shard(i, S)` also
+        keeps their exact totals, which `csd.merged_shards` adds back into the single
+        job's result bit for bit (`csd-run shard.index=i shard.count=S`, docs/cluster.md).
+        Not with target_se.
       **rules: fields of `csd.Tournament` (`elimination=1`, `pairing="float"`, ...), put
         into `tournament`.
 
@@ -104,12 +124,26 @@ def simulate(
       >>> table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
       ...     [[4.0, 4, 4], [3, 3, 3], [2, 2, 2], [1, 1, 1]]))
       >>> result = csd.simulate(table, n_runs=1000, seed=0)
-      >>> result.expected_score.tolist()
+      >>> result.expected_score.tolist()  # a, alone on 2 points in round 3, sits out a 0-point bye: b ties it
       [2.0, 2.0, 1.0, 0.0]
+
+      On six such benchmarks the tournament freezes: after round 4 every model is alone in
+      its score group, nobody plays again, and a `csd.FrozenRoundsWarning` says so.
+
+      >>> import warnings
+      >>> longer = csd.ScoreTable(table.models, tuple("uvwxyz"), np.repeat(table.scores[:, :1], 6, axis=1))
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     frozen = csd.simulate(longer, n_runs=1000, seed=0)
+      >>> print(caught[0].message)  # doctest: +NORMALIZE_WHITESPACE
+      rounds 5-6 (y, z) played no game in every tournament: each of the 4 active models was
+      alone in its score group, and `random` pairing pairs only inside a group; the byes,
+      worth 0, changed no score, so these 2 of 6 benchmarks did not count. For every round to
+      count, use pairing="float", which pairs a model alone in its score group with one from
+      the next group down (bye_points does not help: every model waiting alone gets the same bye).
     """
     prepared = prepare(table_or_probs, as_tournament(tournament, rules))
     schedules = prepared.schedules()
-    how = estimation(prepared, schedules, estimator, n_runs, seed)
     stop = None
     if target_se is not None:
         target = _positive("target_se", target_se)
@@ -118,6 +152,9 @@ def simulate(
         raise InputError(
             f"max_runs={max_runs!r} is the cap for target_se; give target_se too, or leave it out", "max_runs"
         )
+    n_orders = check_int("order_sensitivity", order_sensitivity, 0)
+    how = estimation(prepared, schedules, estimator, n_runs, seed, chunk_size=chunk_size, progress=progress,
+                     stopping=stop is not None, max_runs=max_runs)
     totals = run_engine(
         prepared,
         schedules,
@@ -138,13 +175,79 @@ def simulate(
             stacklevel=2,
         )
     result = schedule_result(prepared, totals, 0, how=how, seed=seed, target_se=target_se, target_met=met)
-    if check_int("order_sensitivity", order_sensitivity, 0):
-        from csd._src.orders import order_sensitivity as measure
+    return _with_order_sensitivity(result, table_or_probs, n_orders, chunk_size)
 
-        sensitivity = measure(table_or_probs, prepared.spec, n_orders=order_sensitivity, seed=seed,
-                              reference=result, chunk_size=chunk_size)
-        result = dataclasses.replace(result, order_sensitivity=sensitivity)
-    return result
+
+@warns_frozen()  # nothing to warn of (the other orders are alternatives), but its simulations stay quiet
+def order_sensitivity(
+    table_or_probs,
+    tournament: Tournament | None = None,
+    *,
+    n_orders: int = 8,
+    n_runs: int | None = None,
+    seed: int = 0,
+    reference: SimulationResult | None = None,
+    chunk_size: int | None = None,
+    **rules,
+) -> OrderSensitivity:
+    """The ranking under `n_orders` random round orders, against the reported one.
+
+    Args:
+      table_or_probs: a `ScoreTable` or an (M, M, K) tensor, as `csd.simulate` takes.
+      tournament, **rules: the rules (as `csd.simulate`); each random order is played with
+        them, in a fixed order. With `tournament.tiers` the rounds are shuffled inside each
+        tier and the tiers keep their order.
+      n_orders: R, the random orders, drawn from host stream `streams.ORDER_SENSITIVITY`.
+      n_runs: tournaments per order (default: the reference's N / R, at least 200, so the
+        R orders together cost about one main run). Each order uses the cv estimator
+        where its pilot is no longer than the order's runs, else the plain one.
+      seed: the seed of the orders and of their runs.
+      reference: the reported result (default: `csd.simulate` of the tournament with
+        `n_runs` or 10,000 runs).
+      chunk_size: runs per kernel call.
+
+    Returns:
+      An `OrderSensitivity`.
+
+    Raises:
+      InputError: for an invalid option, as `csd.simulate`.
+    """
+    tournament = as_tournament(tournament, rules)
+    n_orders = check_int("order_sensitivity", n_orders, 1)
+    if reference is None:
+        reference = simulate(table_or_probs, tournament=tournament, n_runs=n_runs or 10_000, seed=seed,
+                             chunk_size=chunk_size)
+    runs = n_runs or max(200, shards.whole_runs(reference.n_runs) // n_orders)
+    fixed = tournament.replace(order="given", tiers=None)
+    orders = random_orders(reference.rounds, tournament.tiers, n_orders, seed)
+    # cv's pilot is at least 1,024 runs: below that many runs per order it would cost more
+    # than the orders themselves, so plain runs.
+    how = "cv" if pilot_size(runs) <= runs else "plain"
+    scores = np.array([
+        simulate(rounds_in_order(table_or_probs, order), tournament=fixed, n_runs=runs, seed=seed,
+                 chunk_size=chunk_size, estimator=how).expected_score
+        for order in orders
+    ])
+    leaders = tuple(reference.models[int(np.argmax(row))] for row in scores)
+    return OrderSensitivity(
+        orders=tuple(tuple(order) for order in orders),
+        expected_score=scores,
+        kendall_tau=np.array([kendall_tau(reference.expected_score, row) for row in scores]),
+        leaders=leaders,
+        reported_leader=reference.models[int(reference.order()[0])],
+        n_runs=runs,
+        within_tiers=tournament.tiers is not None and len(tournament.tiers) > 1,
+    )
+
+
+def _with_order_sensitivity(result: SimulationResult, table_or_probs, n_orders: int,
+                            chunk_size: int | None) -> SimulationResult:
+    """`result` with `order_sensitivity` over `n_orders` random round orders (0: as it is)."""
+    if not n_orders:
+        return result
+    sensitivity = order_sensitivity(table_or_probs, result.tournament, n_orders=n_orders, seed=result.seed,
+                                    reference=result, chunk_size=chunk_size)
+    return dataclasses.replace(result, order_sensitivity=sensitivity)
 
 
 def schedule_result(
@@ -167,8 +270,8 @@ def schedule_result(
         expected_score=totals.score_sum[schedule] / n / tick,
         stderr=_stderr(totals, prepared)[schedule],
         rank_probs=rank_probs,
-        champion_prob=rank_probs[:, 0].copy(),
-        champion_stderr=mean_stderr(totals.rank_count[schedule, :, 0], totals.rank_count[schedule, :, 0], n),
+        champion_prob=totals.champion_count[schedule] / n,
+        champion_stderr=mean_stderr(totals.champion_count[schedule], totals.champion_count[schedule], n),
         survival=(totals.survival_count[schedule] / n).T,
         expected_score_by_round=(totals.round_score_sum[schedule] / n / tick).T,
         n_runs=int(n),
@@ -185,7 +288,7 @@ def schedule_result(
         result,
         expected_score=control_mean(totals.control, int(n), tick)[schedule],
         stderr=stderr,
-        champion_prob=control_mean(totals.champion, int(n), CHAMPION_SCALE)[schedule],
+        champion_prob=control_probability(totals.champion, int(n))[schedule],
         champion_stderr=champion_stderr,
         estimator="cv",
         variance_reduction=variance_reduction(result.stderr, stderr),

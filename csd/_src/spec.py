@@ -28,10 +28,10 @@ from fractions import Fraction
 import numpy as np
 
 from csd._src.errors import InputError, check_choice, check_int, check_unit_interval
+from csd._src.outcomes import TIES
 from csd._src.pairing import BYES, RULES, PairingRule
+from csd._src.rounds import ORDERS, as_tiers
 
-TIES = ("coin", "draw")  # what an exact tie on a benchmark is: a fair coin, or a draw
-ORDERS = ("given", "easy-first", "random", "shuffle")  # the round orders a tournament plays
 MAX_DENOMINATOR = 64  # points are fractions with at most this denominator (integer ticks)
 MAX_ELIMINATION = np.iinfo(np.int32).max  # a larger T eliminates as many as this does: all
 
@@ -101,7 +101,7 @@ class Tournament:
         _set(self, "elimination", _elimination(self.elimination))
         _set(self, "min_active", check_int("min_active", self.min_active, 1))
         check_choice("order", self.order, ORDERS)
-        _set(self, "tiers", _tiers(self.tiers))
+        _set(self, "tiers", as_tiers(self.tiers))
 
     @property
     def rule(self) -> PairingRule:
@@ -229,26 +229,6 @@ def _elimination(value, name: str = "elimination") -> Schedule:
         return tuple(min(check_int(f"{name}, round {k + 1} (T)", v, 0), MAX_ELIMINATION) for k, v in enumerate(values))
     except InputError as error:
         raise InputError(str(error), "elimination") from None
-
-
-def _tiers(value) -> tuple[tuple[str, ...], ...] | None:
-    """None, or the tiers as a tuple of tuples of benchmark names (each named once)."""
-    if value is None:
-        return None
-    if isinstance(value, Mapping):
-        value = list(value.values())
-    shaped = isinstance(value, Sequence) and not isinstance(value, str)
-    if not shaped or not all(
-        isinstance(tier, Sequence) and not isinstance(tier, str) and all(isinstance(b, str) for b in tier)
-        for tier in value
-    ):
-        raise InputError(f"tiers={value!r} must be None or a list of tiers, each a list of benchmark names", "tiers")
-    tiers = tuple(tuple(tier) for tier in value if len(tier))
-    names = [b for tier in tiers for b in tier]
-    if len(set(names)) < len(names):
-        repeated = sorted({b for b in names if names.count(b) > 1})
-        raise InputError(f"tiers: benchmark(s) {', '.join(repeated)} are in more than one tier", "tiers")
-    return tiers
 
 
 def _is_number(value) -> bool:

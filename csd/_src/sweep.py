@@ -23,19 +23,23 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from csd._src import streams
+from csd._src import shards, streams
 from csd._src.driver import PER_RUN_SUMS, Totals, prepare, run_engine
 from csd._src.errors import InputError, check_choice
 from csd._src.results import SimulationResult, SweepResult
 from csd._src.control import Tables
 from csd._src.estimator import ControlTotals, control_drop_stderr, mean_stderr
+from csd._src.frozen import warns_frozen
 from csd._src.simulate import estimation, schedule_result
 from csd._src.spec import Tournament, as_tournament
 
 COUPLINGS = ("common", "independent")
 RISK_PROFILES = ("robust generalist", "in between", "aggressive specialist")
+MIN_PROFILE_MODELS = 8  # fewer models have too few peers for a trend: nobody is flagged
 
 
+@warns_frozen()
+@shards.shardable
 def sweep(
     table_or_probs,
     schedules: Sequence = (0, 1, 2),
@@ -66,7 +70,7 @@ def sweep(
         number >= 0 each.
       estimator: as in `simulate`; with `cv` the drops, their SEs and the risk profiles
         come from the per-run control-variate scores (tables fitted per schedule).
-      The other options are those of `simulate`.
+      n_runs, seed, chunk_size, progress, shard: as in `simulate` (n_runs per schedule).
 
     Returns:
       A `SweepResult`.
@@ -75,7 +79,13 @@ def sweep(
       >>> import numpy as np, csd
       >>> table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
       ...     [[4.0, 4, 4], [3, 3, 3], [2, 2, 2], [1, 1, 1]]))
-      >>> result = csd.sweep(table, schedules=[0, 1], n_runs=1000)
+      >>> import warnings
+      >>> with warnings.catch_warnings(record=True) as caught:
+      ...     warnings.simplefilter("always")
+      ...     result = csd.sweep(table, schedules=[0, 1], n_runs=1000)
+      >>> # the two models left after round 2 differ in score, so nobody plays round 3:
+      >>> str(caught[0].message).split(":")[0]
+      'under T=1, round 3 (z) played no game in every tournament'
       >>> result.labels, result.expected_score[0].tolist()
       (('T=0', 'T=1'), [2.0, 2.0, 1.0, 0.0])
       >>> result.expected_score[1].round(1).tolist()  # d is out after round 1; b and c split
@@ -87,8 +97,8 @@ def sweep(
     risk_z, risk_spread = (_threshold(name, value) for name, value in (("risk_z", risk_z), ("risk_spread", risk_spread)))
     prepared = prepare(table_or_probs, as_tournament(tournament, rules))
     matrix = prepared.schedules(list(schedules))
-    how = estimation(prepared, matrix, estimator, n_runs, seed)
     options = dict(n_runs=n_runs, seed=seed, chunk_size=chunk_size, progress=progress)
+    how = estimation(prepared, matrix, estimator, **options)
     if coupling == "common":
         totals = run_engine(prepared, matrix, tables=how.tables, **options)
     else:
@@ -169,6 +179,8 @@ def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z
     noise) and |residual| > spread * the field's robust residual spread (1.4826 * MAD; not
     a negligible difference). A positive residual (it loses less than its peers) is a
     `robust generalist`, a negative one an `aggressive specialist`, the rest `in between`.
+    With fewer than `MIN_PROFILE_MODELS` models every model is `in between`: a trend through
+    a handful of peers says nothing about the field (the residuals are still returned).
 
     Args:
       base, drop, drop_stderr: (M,) arrays.
@@ -178,6 +190,7 @@ def risk_profiles(base: np.ndarray, drop: np.ndarray, drop_stderr: np.ndarray, z
     residual = drop - peer_trend(base, drop)
     field_spread = 1.4826 * np.median(np.abs(residual - np.median(residual)))
     differs = (np.abs(residual) > z * drop_stderr) & (np.abs(residual) > spread * field_spread)
+    differs &= len(base) >= MIN_PROFILE_MODELS
     labels = np.where(differs & (residual > 0), RISK_PROFILES[0], RISK_PROFILES[1])
     labels = np.where(differs & (residual < 0), RISK_PROFILES[2], labels)
     return tuple(labels.tolist()), residual

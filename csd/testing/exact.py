@@ -56,8 +56,9 @@ def exact_expectations(
     Other arguments as in `reference.simulate_reference`.
 
     Returns a dict of numpy object arrays of Fraction:
-      expected_score (M,); rank_probs (M, M), [m, r] = P(rank of m == r + 1);
-      champion_prob (M,); survival (M, K), P(active after the elimination following
+      expected_score (M,); rank_probs (M, M), [m, r] = P(place of m == r + 1), the g
+      models tied on a score sharing the g places they span equally (1/g each);
+      champion_prob (M,), P(top final score, alone or tied); survival (M, K), P(active after the elimination following
       round k); expected_score_by_round (M, K).
     """
     win = [[[Fraction(p) for p in row] for row in plane] for plane in np.asarray(P).tolist()]
@@ -88,11 +89,10 @@ def exact_expectations(
         score_by_round.append(expected_scores(states, scale * unit))
         survival_by_round.append(survival(states, scale))
 
-    rank_probs = rank_distribution(states, scale)
     return {
         "expected_score": np.array(score_by_round[-1], dtype=object),
-        "rank_probs": rank_probs,
-        "champion_prob": rank_probs[:, 0],
+        "rank_probs": rank_distribution(states, scale),
+        "champion_prob": champion_probabilities(states, scale),
         "survival": np.array(survival_by_round, dtype=object).T,
         "expected_score_by_round": np.array(score_by_round, dtype=object).T,
     }
@@ -540,10 +540,20 @@ def survival(states, scale):
 
 
 def rank_distribution(states, scale):
-    """(M, M) object array, [m, r] = P(1 + #{j: S_j > S_m} == r + 1)."""
+    """(M, M) object array, [m, r] = P(place of m == r + 1): a model with a models above
+    it and g - 1 others on its score has each place a + 1 .. a + g with probability 1/g
+    (a uniformly random order of the tied models), so every column sums to 1."""
     n_models = len(next(iter(states))[0])
-    weights = np.zeros((n_models, n_models), dtype=object)
+    weights = np.full((n_models, n_models), Fraction(0), dtype=object)
     for (scores, *_), w in states.items():
         for model, score in enumerate(scores):
-            weights[model, sum(s > score for s in scores)] += w
-    return np.vectorize(lambda w: Fraction(w, scale), otypes=[object])(weights)
+            above, tied = sum(s > score for s in scores), sum(s == score for s in scores)
+            weights[model, above : above + tied] += Fraction(w, tied)
+    return weights / scale
+
+
+def champion_probabilities(states, scale):
+    """(M,) object array of P(m has the top final score, alone or tied)."""
+    n_models = len(next(iter(states))[0])
+    totals = [sum(w for (scores, *_), w in states.items() if scores[m] == max(scores)) for m in range(n_models)]
+    return np.array([Fraction(total, scale) for total in totals], dtype=object)

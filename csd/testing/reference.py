@@ -60,8 +60,9 @@ def simulate_reference(
 
     Returns a dict of numpy arrays:
       expected_score (M,): mean final score; stderr (M,): its standard error
-      (sample sd, ddof=1, over sqrt(n_runs)); rank_probs (M, M): [m, r] = P(rank of m
-      == r + 1) with rank = 1 + #{j: S_j > S_m}; champion_prob (M,) = rank_probs[:, 0];
+      (sample sd, ddof=1, over sqrt(n_runs)); rank_probs (M, M): [m, r] = P(place of m
+      == r + 1), the g models tied on a score in a run sharing the g places they span
+      equally (1/g each); champion_prob (M,): P(top final score, alone or tied);
       survival (M, K): P(active after the elimination following round k);
       expected_score_by_round (M, K): mean score after round k; n_runs (int).
     """
@@ -402,14 +403,16 @@ def summarize(final, mean_score_by_round, survival):
     """The dict of simulate_reference from the (N, M) final scores and the (K, M) means
     of the scores and active flags after each round."""
     n_runs, n_models = final.shape
-    # rank[n, m] = 1 + #{j : S_j > S_m}
-    rank = 1 + (final[:, None, :] > final[:, :, None]).sum(axis=2)  # (N, M)
-    rank_probs = (rank[:, :, None] == np.arange(1, n_models + 1)).mean(axis=0)  # (M, M)
+    above = (final[:, None, :] > final[:, :, None]).sum(axis=2)  # (N, M): #{j : S_j > S_m}
+    tied = (final[:, None, :] == final[:, :, None]).sum(axis=2)  # (N, M): #{j : S_j == S_m}, m too
+    place = np.arange(n_models)  # 0-based
+    spans = (above[:, :, None] <= place) & (place < (above + tied)[:, :, None])  # (N, M, M)
+    rank_probs = (spans / tied[:, :, None]).mean(axis=0)  # (M, M)
     return {
         "expected_score": final.mean(axis=0),
         "stderr": final.std(axis=0, ddof=1) / np.sqrt(n_runs),
         "rank_probs": rank_probs,
-        "champion_prob": rank_probs[:, 0],
+        "champion_prob": (above == 0).mean(axis=0),
         "survival": survival.T,  # (M, K)
         "expected_score_by_round": mean_score_by_round.T,  # (M, K)
         "n_runs": n_runs,

@@ -21,6 +21,7 @@ from csd._src import baselines
 from csd._src.bootstrap import bootstrap
 from csd._src.compare import compare, comparison_of, outlier_test
 from csd._src.errors import InputError, check_int
+from csd._src.frozen import FrozenRounds, frozen_rounds, present
 from csd._src.orders import random_orders
 from csd._src.results import BootstrapResult, Comparison, OrderSensitivity, OutlierResult, SimulationResult, SweepResult
 from csd._src.rounds import order_rounds
@@ -31,7 +32,7 @@ from csd._src.table import ScoreTable
 
 SCHEDULES = (0, 1, 2)  # the paper's elimination sweep
 PROFILES = ("robust generalist", "in between", "aggressive specialist")
-BASELINES = ("mean", "normalized_mean", "mean_rank", "borda", "bradley_terry", "elo")
+BASELINES = tuple(baselines.STATIC_METHODS)
 Log = Callable[[str], None]
 
 
@@ -246,6 +247,14 @@ def run_analyses(
     comparison = comparison_of(table.models, scores)
     return Analysis(name, rounds, settings, tournament, ranking, fsa, boot, comparison, outlier, outlier_float,
                     orders, rank_spread(table), timings)
+
+
+def frozen_in(a: Analysis) -> list[FrozenRounds]:
+    """The rounds that played no game in (nearly) every tournament of the T = 0 ranking or
+    of the sweep's other schedules (`csd._src.frozen`); the outlier test's perturbed tables
+    and the other round orders are what-ifs, not looked at."""
+    sweep = (frozen_rounds(r, f"in the sweep under {label}") for label, r in zip(a.fsa.labels[1:], a.fsa.results[1:]))
+    return present([frozen_rounds(a.ranking, "in the ranking (T=0)"), *sweep])
 
 
 def outlier_choice(

@@ -8,11 +8,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from csd._src.outputs import atomic_write, to_json
-from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, run_analyses
+from csd._src import sidecar
+from csd._src.frozen import record, warns_frozen
+from csd._src.outputs import atomic_write
+from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, frozen_in, run_analyses
 from csd._src.report.figures import draw_figures
 from csd._src.report import html, markdown as md
-from csd._src.report.sections import report_model
+from csd._src.report.sections import appendix_table, report_model
 from csd._src.errors import InputError
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -28,15 +30,18 @@ class Report:
       analysis: every result the report is made from (`csd._src.report.analysis.Analysis`:
         ranking, fsa, boot, comparison, outlier, outlier_float, orders, spread, timings).
       markdown: the text of report.md.
-      files: the paths written: the figures, then results.json, report.md and report.html.
+      files: the paths written: the figures, then results.npz, results.json, results.csv,
+        report.md and report.html.
     """
 
     analysis: Analysis
     markdown: str
     files: tuple[Path, ...]
 
-    def to_dict(self) -> dict:
-        """The content of results.json: plain lists, numbers and strings, ready for JSON."""
+    def to_dict(self, arrays: dict | None = None) -> dict:
+        """The content of results.json: plain lists, numbers and strings, ready for JSON;
+        with `arrays`, the large arrays of the results inside go there instead, as in
+        `SimulationResult.to_dict` (results.npz)."""
         a = self.analysis
         ranking = a.ranking
         return {
@@ -49,8 +54,8 @@ class Report:
             "tournament": a.tournament.to_dict(),
             "ranking": ranking.ranking(),
             "rank_interval_90": [list(map(int, pair)) for pair in zip(*ranking.rank_interval(0.9))],
-            "sweep": a.fsa.to_dict(),
-            "bootstrap": {k: v for k, v in a.boot.to_dict().items() if k != "replicate_scores"},
+            "sweep": a.fsa.to_dict(arrays, "sweep."),
+            "bootstrap": a.boot.to_dict(arrays, "bootstrap."),
             "ranks_by_method": {k: v.tolist() for k, v in a.comparison.ranks.items()},
             "kendall_tau": a.comparison.kendall_tau,
             "outlier": a.outlier.to_dict(),
@@ -59,9 +64,11 @@ class Report:
                              for name, o in a.orders.items()},
             "rank_spread": a.spread.to_dict(),
             "timings_s": a.timings,
+            "frozen_rounds": record(frozen_in(a)),
         }
 
 
+@warns_frozen(lambda written: frozen_in(written.analysis))
 def report(
     table: ScoreTable,
     *,
@@ -100,10 +107,12 @@ def report(
 
     It writes into `out_dir` (made if needed; each file atomically, the figures first):
     seven PNG figures (risk_profile, expected_scores, survival, rank_heatmap, bootstrap,
-    bump, round_orders), `results.json` (`Report.to_dict`), `report.md`, which embeds
-    each figure with a caption that gives its numbers, and `report.html`, the same report
-    as one self-contained page (a sortable, searchable leaderboard of every model and
-    interactive figures; `csd._src.report.html`).
+    bump, round_orders), `results.json` (`Report.to_dict`) with its large arrays (rank
+    distributions, survival, bootstrap replicates) in `results.npz` (`csd._src.sidecar`),
+    `results.csv` (the appendix table, every model), `report.md`, which embeds each
+    figure with a caption that gives its numbers and shows the top 100 rows of the appendix,
+    and `report.html`, the same report as one self-contained page (a sortable, searchable
+    leaderboard of every model and interactive figures; `csd._src.report.html`).
 
     Args:
       table: the score table, columns in their given order.
@@ -161,6 +170,7 @@ def report(
                          n_boot=n_boot, boot_runs=boot_runs, order_runs=order_runs,
                          n_random_orders=n_random_orders)
     rounds = arrange_rounds(table, order, tiers, tier_order, settings.seed)
+    _check_folder(Path(out_dir))
     analysis = run_analyses(name or _name_of(table), rounds, settings, outlier_model, tournament, chunk_size, progress)
     out = Path(out_dir)
     drawing = time.perf_counter()
@@ -172,9 +182,20 @@ def report(
     model = report_model(analysis, command or "csd.report", time.perf_counter() - start)
     markdown = md.render(model)
     written = Report(analysis, markdown, ())
-    files = (*pictures, atomic_write(out / "results.json", to_json(written.to_dict())),
+    arrays: dict = {}
+    files = (*pictures, *sidecar.save(out / "results.json", written.to_dict(arrays), arrays),
+             atomic_write(out / "results.csv", appendix_table(analysis).csv()),
              atomic_write(out / "report.md", markdown), atomic_write(out / "report.html", html.render(model, out)))
     return dataclasses.replace(written, files=files)
+
+
+def _check_folder(out: Path) -> None:
+    """InputError, before the analyses run, when `out` or a folder above it is a file."""
+    for path in (out, *out.parents):
+        if path.exists():
+            if not path.is_dir():
+                raise InputError(f"out_dir={str(out)!r}: {str(path)!r} is a file, not a folder", "out_dir")
+            return
 
 
 def _settings(quick: bool, seed: int, outlier_rank: int, outlier_count: int, **sizes) -> Settings:

@@ -11,6 +11,7 @@ from typing import Sequence
 
 from csd._src.baselines import places
 from csd._src.report.analysis import Analysis, merged_ranks, notable_models
+from csd._src.sweep import MIN_PROFILE_MODELS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,12 +49,14 @@ def draw_figures(a: Analysis, out_dir: Path, formats: Sequence[str] = ("png",)) 
         "risk_profile.png": lambda path: plots.plot_risk_profile(
             models, fsa.expected_score[0], fsa.drop[-1], path, formats=formats, drop_stderr=fsa.drop_stderr[-1],
             labels=notable,
-            profiles=fsa.risk_profile, schedule=fsa.labels[-1], trend=fsa.risk_trend),
+            profiles=fsa.risk_profile if len(models) >= MIN_PROFILE_MODELS else None, schedule=fsa.labels[-1],
+            trend=fsa.risk_trend),
         "expected_scores.png": lambda path: plots.plot_expected_scores(
             models, list(fsa.labels), fsa.expected_score, fsa.stderr, path, formats=formats),
         "survival.png": lambda path: plots.plot_survival(
             models, list(ranking.rounds), fsa.results[-1].survival, path, formats=formats, models_shown=notable),
-        "rank_heatmap.png": lambda path: plots.plot_rank_heatmap(models, ranking.rank_probs, path, formats=formats),
+        "rank_heatmap.png": lambda path: plots.plot_rank_heatmap(
+            models, ranking.rank_probs, path, formats=formats, scores=ranking.expected_score),
         "bootstrap.png": lambda path: plots.plot_bootstrap(
             models, ranking.expected_score, boot.ci_low, boot.ci_high, path, formats=formats, tiers=boot.tiers,
             rank_low=boot.rank_low, rank_high=boot.rank_high,
@@ -81,7 +84,8 @@ def interactive_figures(a: Analysis) -> dict[str, dict]:
     order_ranks.update({name: places(other.expected_score) for name, other in a.orders.items()})
     return {
         "risk_profile.png": interactive.risk_profile(models, fsa.expected_score[0], fsa.drop[-1], fsa.drop_stderr[-1],
-                                                     fsa.risk_profile, fsa.risk_trend, fsa.labels[-1]),
+                                                     fsa.risk_profile if len(models) >= MIN_PROFILE_MODELS else None,
+                                                     fsa.risk_trend, fsa.labels[-1]),
         "expected_scores.png": interactive.expected_scores(models, list(fsa.labels), fsa.expected_score, fsa.stderr),
         "survival.png": interactive.survival(models, list(ranking.rounds), fsa.results[-1].survival, shown),
         "rank_heatmap.png": interactive.rank_distribution(models, ranking.rank_probs, ranking.expected_score),

@@ -74,14 +74,16 @@ def win_probabilities(models: Sequence[str], win_prob, of_models: int) -> dict:
     }
 
 
-def risk_profile(models: Sequence[str], base_score, drop, drop_stderr, profiles: Sequence[str], trend,
+def risk_profile(models: Sequence[str], base_score, drop, drop_stderr, profiles: Sequence[str] | None, trend,
                  schedule: str) -> dict:
     """The drop under `schedule` against E[S] without elimination, one point per model with
-    ±1 SE, coloured by risk profile, and the peers' trend as a line."""
+    ±1 SE, coloured by risk profile (`profiles` None: omitted, one colour), and the peers'
+    trend as a line."""
     base, drop, se, trend = (np.asarray(v, dtype=float) for v in (base_score, drop, drop_stderr, trend))
     data = []
-    for profile, colour in PROFILE_COLOURS.items():
-        members = [m for m in range(len(models)) if profiles[m] == profile]
+    groups = PROFILE_COLOURS if profiles is not None else {"model": PROFILE_COLOURS["in between"]}
+    for profile, colour in groups.items():
+        members = [m for m in range(len(models)) if profiles is None or profiles[m] == profile]
         if not members:
             continue
         data.append({

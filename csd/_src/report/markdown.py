@@ -2,12 +2,13 @@
 
 The blocks of a report are separated by blank lines; a figure is embedded by its file
 name with its caption under it (a figure without a file is the page's only: left out); a
-table shows the columns `Table.markdown_columns` names.
+table shows the columns `Table.markdown_columns` names and its first `Table.markdown_rows`
+rows.
 """
 
 from __future__ import annotations
 
-from csd._src.outputs import markdown_table
+from csd._src.outputs import markdown_table, markdown_top
 from csd._src.report.model import Block, Details, Figure, ReportModel, Section, Table, resolve
 
 
@@ -29,7 +30,10 @@ def _block(block: Block, numbers: dict, model: ReportModel, level: int) -> str:
         return resolve(block, numbers)
     if isinstance(block, Table):
         view = block.markdown_view()
-        return markdown_table([str(h).replace("|", "\\|") for h in view.header], view.rows, view.align)
+        header = [str(h).replace("|", "\\|") for h in view.header]
+        if view.markdown_rows is None:
+            return markdown_table(header, view.rows, view.align)
+        return markdown_top(header, view.rows, view.align, where="results.csv", top=view.markdown_rows)
     if isinstance(block, Figure):
         if not block.file:
             return ""

@@ -30,6 +30,9 @@ class Table:
         shows every column.
       leaderboard: the HTML makes it sortable, searchable by model name, paged, with a
         CSV download of the rows shown.
+      markdown_rows: report.md shows the first this many rows, then a line that says how
+        many more there are and that results.csv has them all (`outputs.markdown_top`);
+        None: every row. The HTML shows every row.
     """
 
     header: tuple[str, ...]
@@ -37,6 +40,7 @@ class Table:
     align: str | None = None
     markdown_columns: tuple[int, ...] | None = None
     leaderboard: bool = False
+    markdown_rows: int | None = None
 
     def markdown_view(self) -> Table:
         """The columns report.md shows."""
@@ -45,7 +49,7 @@ class Table:
         keep = self.markdown_columns
         align = self.align or "l" + "r" * (len(self.header) - 1)
         return Table(tuple(self.header[c] for c in keep), [[row[c] for c in keep] for row in self.rows],
-                     "".join(align[c] for c in keep), None, self.leaderboard)
+                     "".join(align[c] for c in keep), None, self.leaderboard, self.markdown_rows)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +158,7 @@ def build(builders: dict[str, SectionBuilder], *args) -> list[Section]:
     return [s for s in sections if s is not None]
 
 
-def result_table(table, leaderboard: bool = False) -> Table:
+def result_table(table, leaderboard: bool = False, markdown_rows: int | None = None) -> Table:
     """A result's `csd._src.results.ResultTable` (its `columns`, `shown` rows and `align`)
-    as a report table."""
-    return Table(tuple(table.columns), table.shown, table.align, leaderboard=leaderboard)
+    as a report table (`markdown_rows`: as `Table`'s)."""
+    return Table(tuple(table.columns), table.shown, table.align, leaderboard=leaderboard, markdown_rows=markdown_rows)
