@@ -225,8 +225,9 @@ def test_the_whole_set_is_published_once_with_the_figures_drawn_into_staging(tmp
 
     monkeypatch.setattr(rundir, "publish", publish)
     publish_run(tmp_path, "one", plots=[Plot("fig.png", "fig", lambda p: Path(p).write_bytes(b"png"))])
-    assert staged == [[".hydra/config.yaml", "fig.png", "report.md", "results.csv", "results.json"]]
+    assert staged == [[".hydra/config.yaml", "fig.png", "report.html", "report.md", "results.csv", "results.json"]]
     assert "fig.png" in (tmp_path / "report.md").read_text()
+    assert "fig.png" in (tmp_path / "report.html").read_text()
 
 
 def test_a_disk_that_fills_while_the_figures_are_drawn_publishes_nothing(small_disk):
