@@ -25,7 +25,7 @@ from csd.testing.cli import run_cli_in_process as run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 N_RUNS = "n_runs=2000"
-OUTPUTS = ("results.json", "results.npz", "results.csv", "report.md")
+OUTPUTS = ("results.json", "results.npz", "results.csv", "report.md", "report.html")
 
 
 def run_subprocess(*args: str, cwd: Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:

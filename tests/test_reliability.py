@@ -61,7 +61,7 @@ def test_publish_writes_the_manifest_last_and_replaces_the_whole_set(tmp_path):
     draw = lambda p: Path(p).write_bytes(b"png")  # noqa: E731
     publish_run(tmp_path, "one", plots=[Plot("old.png", "old", draw)])
     assert set(rundir.check_manifest(tmp_path)) == {
-        ".hydra/config.yaml", "old.png", "report.md", "results.csv", "results.json"}
+        ".hydra/config.yaml", "old.png", "report.md", "report.html", "results.csv", "results.json"}
     publish_run(tmp_path, "two")
     files = rundir.check_manifest(tmp_path)
     assert "old.png" not in files and not (tmp_path / "old.png").exists()
@@ -80,8 +80,9 @@ def test_a_failing_figure_is_one_line_and_the_rest_lands(tmp_path):
     assert lines == ["figure huge.png not drawn: MemoryError: cannot allocate 7 GiB"]
     files = rundir.check_manifest(tmp_path)
     assert "good.png" in files and "huge.png" not in files
-    report = (tmp_path / "report.md").read_text()
-    assert "good.png" in report and "huge.png" not in report
+    for name in ("report.md", "report.html"):
+        report = (tmp_path / name).read_text()
+        assert "good.png" in report and "huge.png" not in report
 
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
@@ -224,8 +225,9 @@ def test_the_whole_set_is_published_once_with_the_figures_drawn_into_staging(tmp
 
     monkeypatch.setattr(rundir, "publish", publish)
     publish_run(tmp_path, "one", plots=[Plot("fig.png", "fig", lambda p: Path(p).write_bytes(b"png"))])
-    assert staged == [[".hydra/config.yaml", "fig.png", "report.md", "results.csv", "results.json"]]
+    assert staged == [[".hydra/config.yaml", "fig.png", "report.html", "report.md", "results.csv", "results.json"]]
     assert "fig.png" in (tmp_path / "report.md").read_text()
+    assert "fig.png" in (tmp_path / "report.html").read_text()
 
 
 def test_a_disk_that_fills_while_the_figures_are_drawn_publishes_nothing(small_disk):

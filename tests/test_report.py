@@ -78,7 +78,7 @@ def test_report_says_what_reading_the_table_changed(small):
 @pytest.mark.slow
 def test_report_writes_the_figures_results_and_report_and_nothing_else(small):
     out, result, steps = small
-    files = ["report.md", "results.json", "results.npz", "results.csv", *FIGURES]
+    files = ["report.md", "report.html", "results.json", "results.npz", "results.csv", *FIGURES]
     assert sorted(p.name for p in out.iterdir()) == sorted(files)
     assert sorted(p.name for p in result.files) == sorted(p.name for p in out.iterdir())
     for name in FIGURES:
@@ -261,7 +261,7 @@ def test_cli_mode_report_writes_the_report_into_the_run_folder(tmp_path, small):
     with pytest.warns(csd.FrozenRoundsWarning):  # run_report outside csd-run's run_mode, which quiets it
         output = run_report(config, Context(tmp_path / "run", overrides=("mode=report",)))
     assert sorted(p.name for p in output.written) == sorted(
-        ["report.md", "results.json", "results.npz", "results.csv", *FIGURES])
+        ["report.md", "report.html", "results.json", "results.npz", "results.csv", *FIGURES])
     stored = json.loads((tmp_path / "run" / "results.json").read_text(encoding="utf-8"))
     library = small[1].to_dict()
     assert stored["ranking"] == library["ranking"] and stored["rounds"] == library["rounds"]
@@ -280,7 +280,8 @@ def test_csd_run_report_quick_on_livebench_reproduces_the_papers_settings(tmp_pa
                           timeout=900)
     assert proc.returncode == 0, proc.stderr
     listed = [p.name for p in out.iterdir() if not p.name.startswith(".") and p.suffix != ".log"]
-    assert sorted(listed) == sorted(["report.md", "results.json", "results.npz", "results.csv", "manifest.json", *FIGURES])
+    assert sorted(listed) == sorted(["report.md", "report.html", "results.json", "results.npz", "results.csv",
+                                     "manifest.json", *FIGURES])
     report = (out / "report.md").read_text(encoding="utf-8")
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert f"**{results['ranking'][0]['model']}** leads" in report

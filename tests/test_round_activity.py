@@ -149,6 +149,8 @@ def test_report_warns_once_and_says_it_in_the_headline_and_results_json(tmp_path
     assert "; in the sweep under T=1, rounds 2-7" in text and "; in the sweep under T=2, rounds 2-7" in text
     headline = (tmp_path / "report.md").read_text().split("## Headline\n\n")[1]
     assert headline.startswith(f"- **Frozen rounds:** {text}\n")
+    page = (tmp_path / "report.html").read_text()  # the same model: the page says it too
+    assert "<li><strong>Frozen rounds:</strong> in the ranking (T=0), rounds 4-7 (g, h, i, j) played no game" in page
     stored = json.loads((tmp_path / "results.json").read_text())["frozen_rounds"]
     assert stored["message"] == text and stored == report.to_dict()["frozen_rounds"]
     assert [entry["where"] for entry in stored["results"]] == [
@@ -170,3 +172,4 @@ def test_csd_run_prints_the_warning_and_writes_it_into_results_json_and_report_m
     assert re.search(r"(^|, )rounds 4-7 \(g, h, i, j\) played no game", text)
     assert f"\nwarning: {text}\n" in proc.stdout and "rounds 4-7" not in proc.stderr  # said once, in the output
     assert f"- **warning:** {text}\n" in (out / "report.md").read_text()
+    assert "<li><strong>warning:</strong> " in (out / "report.html").read_text()

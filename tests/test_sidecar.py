@@ -158,8 +158,8 @@ def test_write_outputs_publishes_the_sidecar_with_the_results(tmp_path):
     folder = tmp_path / "run"
     folder.mkdir()
     written = write_outputs(output, folder, rundir.staging_folder(folder))
-    assert {p.name for p in written} == {"results.json", "results.npz", "results.csv", "report.md"}
-    assert "results.npz" in rundir.check_manifest(folder)
+    assert {p.name for p in written} == {"results.json", "results.npz", "results.csv", "report.md", "report.html"}
+    assert {"results.npz", "report.html"} <= set(rundir.check_manifest(folder))
     assert_same(csd.SimulationResult.load(folder / "results.json"), result)
 
 

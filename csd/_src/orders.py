@@ -24,6 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from csd._src import streams
+from csd._src.baselines import places
+from csd._src.report import interactive
+from csd._src.report.model import Figure, Section, bullets, result_table
 from csd._src.results import SimulationResult
 from csd._src.table import ScoreTable
 
@@ -77,16 +80,21 @@ def order_notes(result: SimulationResult, order: str | None = None) -> list[str]
     return lines
 
 
-def order_section(result: SimulationResult, order: str | None = None) -> str:
-    """report.md's section on the round order and the rounds that matter."""
-    parts = ["## Round order and frozen rounds", "\n".join(f"- {line}" for line in order_notes(result, order))]
+def order_section(result: SimulationResult, order: str | None = None) -> Section:
+    """The report's section on the round order and the rounds that matter."""
+    parts = [bullets(order_notes(result, order))]
     if result.order_sensitivity is not None:
         sensitivity = result.order_sensitivity
-        parts.append(
+        parts += [
             f"E[S] under {len(sensitivity.orders)} random orders ({sensitivity.n_runs:,} tournaments each), "
-            "Kendall tau-b against the reported ranking:\n\n" + sensitivity.table().markdown()
-        )
+            "Kendall tau-b against the reported ranking:", result_table(sensitivity.table()),
+            Figure("", "The ranking under other round orders", "Each line is one of the best models by E[S]: its "
+                   "rank under the reported order and under each random order in the table above.",
+                   interactive.bump(result.models, {"reported": places(result.expected_score), **{
+                       f"order {r + 1}": places(scores) for r, scores in enumerate(sensitivity.expected_score)}},
+                       "Rank of each model under other round orders", "round order")),
+        ]
     if result.round_activity is not None:
         cells = ", ".join(f"{name} {share:.2f}" for name, share in zip(result.rounds, result.round_activity))
         parts.append(f"Share of tournaments with at least one game, by round (in play order): {cells}.")
-    return "\n\n".join(parts)
+    return Section("round_order", "Round order and frozen rounds", parts)

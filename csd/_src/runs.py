@@ -12,6 +12,7 @@ an earlier run untouched and a failing figure costs nothing else.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import sys
@@ -46,7 +47,11 @@ from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
 from csd._src.rundir import RunFolderError
 from csd._src.results import ResultTable, SimulationResult, SweepResult
 from csd._src.report import api as report_api
+from csd._src.report import interactive
 from csd._src.report.analysis import frozen_in, order_line
+from csd._src.report.html import render as render_html
+from csd._src.report.markdown import render as render_markdown
+from csd._src.report.model import Figure, ReportModel, Section, bullets, result_table
 from csd._src.simulate import order_sensitivity, simulate
 from csd._src.spec import Tournament
 from csd._src.sweep import MIN_PROFILE_MODELS, sweep, sweep_result
@@ -91,11 +96,14 @@ class Context:
 
 @dataclasses.dataclass(frozen=True)
 class Plot:
-    """A plot to draw: `draw(path)` writes the PNG (and returns its path or paths)."""
+    """A plot to draw: `draw(path)` writes the PNG (and returns its path or paths);
+    `interactive()` gives the same figure for report.html (`csd._src.report.interactive`),
+    or is None."""
 
     filename: str
     caption: str
     draw: Callable[[Path], object]
+    interactive: Callable[[], dict] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -109,30 +117,31 @@ class RunOutput:
       csv: the text of results.csv.
       title: the report's title.
       summary: Markdown bullet lines (what was run on what).
-      body: Markdown sections (the ranked table and its notes).
+      body: the report's sections after the summary (`csd._src.report.model` blocks: the
+        ranked table and its notes; a str is one Markdown block).
       terminal: the text printed to the terminal.
-      plots: the plots to draw and embed in report.md.
+      plots: the plots to draw and embed in report.md and report.html.
     """
 
     results: dict
     csv: str
     title: str
     summary: list[str]
-    body: str
+    body: Sequence | str
     terminal: str
     plots: list[Plot] = dataclasses.field(default_factory=list)
     written: tuple[Path, ...] = ()  # files the mode wrote itself (mode=report); nothing left to write
     arrays: dict = dataclasses.field(default_factory=dict)
 
-    def report(self, drawn: Sequence[tuple[str, str]]) -> str:
-        """report.md, embedding the plots `drawn` as (filename, caption)."""
-        parts = [f"# {self.title}", "\n".join(f"- {line}" for line in self.summary), self.body]
-        if drawn:
-            parts.append(
-                "## Plots\n\n"
-                + "\n\n".join(f"![{caption}]({name})\n\n*{caption}*" for name, caption in drawn)
-            )
-        return "\n\n".join(part for part in parts if part) + "\n"
+    def report_model(self, drawn: Sequence[Figure]) -> ReportModel:
+        """The report (`csd._src.report.model`), with the figures `drawn`."""
+        body = [self.body] if isinstance(self.body, str) else list(self.body)
+        plots = [Section("plots", "Plots", list(drawn))] if drawn else []
+        config = self.results.get("config") or {}
+        job = self.results.get("job") or {}
+        reproduce = {"command": " ".join(["csd-run", *job.get("overrides", [])]), "seed": config.get("seed"),
+                     "estimator": config.get("estimator"), "config": config} if config else {}
+        return ReportModel(self.title, [bullets(self.summary)] if self.summary else [], [*body, *plots], reproduce)
 
 
 def write_outputs(
@@ -146,10 +155,10 @@ def write_outputs(
     """Publishes the run's whole output set into `folder` in one step, all or nothing
     (`rundir.publish`): everything the staging folder `stage` holds once results.json (with
     its sidecar results.npz where it has large arrays),
-    results.csv, `extra` ({relative path: text}, e.g. Hydra's .hydra files), the figures
-    and report.md (embedding the figures drawn) are written into it, with whatever else a
-    mode or the caller put there (mode=report's own files, the run's log, ...). A figure
-    that fails is reported through `warn` in one line and left out; a disk that fails
+    results.csv, `extra` ({relative path: text}, e.g. Hydra's .hydra files), the figures,
+    report.md and report.html (embedding the figures drawn) are written into it, with
+    whatever else a mode or the caller put there (mode=report's own files, the run's log,
+    ...). A figure that fails is reported through `warn` in one line and left out; a disk that fails
     while they are drawn fails the run, and nothing is published. `before_publish` is
     called with the names staged (top level, sorted) just before the publish, e.g. to
     write the log that goes with them. Returns the paths published.
@@ -163,7 +172,7 @@ def write_outputs(
         if not output.written:  # a mode that wrote its own files (mode=report) wrote them into `stage`
             drawn = _draw_figures(output.plots, stage, warn or _stderr_line)
             atomic_write(stage / "results.csv", output.csv)
-            atomic_write(stage / "report.md", output.report(drawn))
+            _write_reports(output, drawn, stage)
             atomic_write(stage / "results.json", to_json(sidecar.describe(output.results, output.arrays)))
             if output.arrays:
                 atomic_write(stage / sidecar.FILE, sidecar.pack(output.arrays))
@@ -172,14 +181,16 @@ def write_outputs(
     return rundir.publish(folder, stage)
 
 
-def _draw_figures(plots: Sequence[Plot], stage: Path, warn: Callable[[str], None]) -> list[tuple[str, str]]:
-    """Draws `plots` into `stage`; returns the (filename, caption) of those drawn. A figure
-    that fails is one `warn` line; an OSError (a full or read-only disk) propagates."""
+def _draw_figures(plots: Sequence[Plot], stage: Path, warn: Callable[[str], None]) -> list[Figure]:
+    """Draws `plots` into `stage`; returns the report figures of those drawn (with their
+    interactive versions, built inside the same guard). A figure that fails is one `warn`
+    line; an OSError (a full or read-only disk) propagates."""
     drawn = []
     for plot in plots:
         try:
+            interactive_figure = plot.interactive() if plot.interactive else None
             plot.draw(stage / plot.filename)
-            drawn.append((plot.filename, plot.caption))
+            drawn.append(Figure(plot.filename, "", plot.caption, interactive_figure))
         except OSError as err:
             if err.errno is not None:  # the disk's failure, not the figure's
                 raise
@@ -187,6 +198,14 @@ def _draw_figures(plots: Sequence[Plot], stage: Path, warn: Callable[[str], None
         except Exception as err:  # noqa: BLE001 - a figure never costs the other outputs
             warn(f"figure {plot.filename} not drawn: {type(err).__name__}: {_one_line(err)}")
     return drawn
+
+
+def _write_reports(output: RunOutput, drawn: Sequence[Figure], folder: Path) -> None:
+    """report.md and report.html of `output` with the figures `drawn`, into `folder` (where
+    their files are)."""
+    model = output.report_model(drawn)
+    atomic_write(folder / "report.md", render_markdown(model))
+    atomic_write(folder / "report.html", render_html(model, folder))
 
 
 def _stderr_line(line: str) -> None:
@@ -214,33 +233,42 @@ def run_simulate(config: RunConfig, ctx: Context) -> RunOutput:
         ))
     order = result.order()
     names = [result.models[m] for m in order]
+    win = functools.cache(lambda: _win_probabilities(result, prepared.table))  # for the PNG and the page
     plots = [
         Plot("rank_heatmap.png", RANK_HEATMAP_CAPTION,
              lambda p: plot_module.plot_rank_heatmap(names, result.rank_probs[order], p, top=config.plot_top,
-                                                     scores=result.expected_score[order], formats=formats)),
+                                                     scores=result.expected_score[order], formats=formats),
+             lambda: interactive.rank_distribution(result.models, result.rank_probs, result.expected_score, config.plot_top)),
         Plot("win_probabilities.png", "P(row beats column), averaged over the benchmarks, models by E[S]",
-             lambda p: _plot_win_probabilities(result, prepared.table, p, formats)),
+             lambda p: _plot_win_probabilities(result, *win(), p, formats),
+             lambda: interactive.win_probabilities([result.models[m] for m in win()[0]], win()[1], len(result.models))),
     ]
     if result.survival.min() < 1:  # nothing is eliminated at T = 0: no survival plot
         shown = survival_models(result)
         plots.append(Plot(
             "survival.png", "P(still active after round k): the top models by E[S] and the largest one-round drops",
             lambda p: plot_module.plot_survival(result.models, result.rounds, result.survival, p,
-                                                models_shown=[result.models[m] for m in shown], formats=formats)))
+                                                models_shown=[result.models[m] for m in shown], formats=formats),
+            lambda: interactive.survival(result.models, result.rounds, result.survival, shown)))
     line = f"N = {result.n_runs:,} runs, seed {config.seed}; {_rules(result.tournament)}"
     if result.target_met is False:
         line += f"\n- **target_se={result.target_se:g} was not reached**: max_runs ended the run first"
     table = result.table()
     legend = f"{SIMULATE_LEGEND} {table.legend} The most a model can score is {len(result.rounds)}."
-    output = _output(config, ctx, prepared, result, table, line, legend, plots)
+    output = _output(config, ctx, prepared, result, table, line, [legend], plots)
     return _with_round_order(output, config, prepared, result)
 
 
-def _plot_win_probabilities(result: SimulationResult, table: ScoreTable, path, formats) -> list[str]:
-    """The win-probability heatmap of the best `WIN_PROBABILITY_TOP` models by E[S], from
-    their rows only: the (M, M, K) tensor of a 4,576-model table would take gigabytes."""
+def _win_probabilities(result: SimulationResult, table: ScoreTable) -> tuple[np.ndarray, np.ndarray]:
+    """The best `WIN_PROBABILITY_TOP` models by E[S] (B,) and P(row beats column) among
+    them, averaged over the benchmarks (B, B), from their rows only: the (M, M, K) tensor
+    of a 4,576-model table would take gigabytes."""
     best = result.order()[:WIN_PROBABILITY_TOP]
-    win_prob = win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
+    return best, win_probabilities(table.with_models(best), result.tournament.tie).mean(axis=2)
+
+
+def _plot_win_probabilities(result: SimulationResult, best, win_prob, path, formats) -> list[str]:
+    """The win-probability heatmap of `_win_probabilities`."""
     return plot_module.plot_win_probabilities([result.models[m] for m in best], win_prob, path, top=None,
                                               scores=result.expected_score[best], of_models=len(result.models),
                                               formats=formats)
@@ -292,7 +320,7 @@ def _with_round_order(output: RunOutput, config: RunConfig, prepared: PreparedTa
     results = dict(output.results)
     if reference.order_sensitivity is not None:
         results["order_sensitivity"] = reference.order_sensitivity.to_dict()
-    return dataclasses.replace(output, results=results, body=output.body + "\n\n" + order_section(reference, words),
+    return dataclasses.replace(output, results=results, body=[*output.body, order_section(reference, words)],
                                terminal=_with_notes(output.terminal, order_notes(reference, words)))
 
 
@@ -342,13 +370,15 @@ def run_bootstrap(config: RunConfig, ctx: Context) -> RunOutput:
                 f"replicates (bar); rank: its {coverage} rank interval",
                 title=f"Bootstrap intervals ({result.scheme}) and tiers", top=config.plot_top, formats=formats,
             ),
+            lambda: interactive.bootstrap(list(result.models), result.expected_score, result.ci_low, result.ci_high,
+                                          result.tiers, result.rank_low, result.rank_high, result.coverage, config.plot_top),
         )
     ]
     line = (
         f"B = {result.n_boot} replicates ({result.scheme}, {result.interval} intervals) x N = "
         f"{result.n_runs:,} runs; {_rules(tournament)}"
     )
-    output = _output(config, ctx, prepared, result, result.table(), line, "", plots)
+    output = _output(config, ctx, prepared, result, result.table(), line, (), plots)
     return _with_round_order(output, config, prepared, result.point)
 
 
@@ -366,13 +396,14 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
         ))
     plots = [
         Plot("bump.png", "Rank of each model under each method",
-             lambda p: plot_module.plot_bump(list(result.models), result.ranks, p, formats=formats))
+             lambda p: plot_module.plot_bump(list(result.models), result.ranks, p, formats=formats),
+             lambda: interactive.bump(list(result.models), result.ranks, "Rank of each model under each method", "method"))
     ]
     line = f"methods: {', '.join(result.methods)}; N = {config.n_runs:,} runs; {_rules(tournament)}"
     if result.intervals:
         line += (f"; [a-b]: the {100 * result.coverage:g}% bootstrap rank interval over {config.compare.n_boot} "
                  "tables resampled inside the tiers")
-    legend = "Kendall tau-b between the methods' scores:\n\n" + result.tau_table().markdown()
+    legend = ["Kendall tau-b between the methods' scores:", result_table(result.tau_table())]
     output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
     return output if result.csd is None else _with_round_order(output, config, prepared, result.csd)
 
@@ -394,7 +425,7 @@ def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
             value=config.outlier.value, csd_result=before, chunk_size=config.chunk_size, progress=bar,
         ))
     line = f"{result.title()}; N = {config.n_runs:,} runs; {_rules(tournament)}"
-    output = _output(config, ctx, prepared, result, result.table(), line, "")
+    output = _output(config, ctx, prepared, result, result.table(), line)
     return _with_round_order(output, config, prepared, before)
 
 
@@ -454,8 +485,8 @@ def _collect_shards(ctx: Context, root: Path, found: list[tuple[Path, dict]]) ->
 
 def run_report(config: RunConfig, ctx: Context) -> RunOutput:
     """mode=report: the paper's whole analysis (`csd.report`), written into ctx.out_dir:
-    report.md, results.json and the figures. The rounds are ordered as `data` says; the
-    sizes are `report.*`; the rules are the config's."""
+    report.md, report.html, results.json and the figures. The rounds are ordered as `data`
+    says; the sizes are `report.*`; the rules are the config's."""
     tournament = config.tournament()
     data = config.data
     if data.round_order() == "shuffle":
@@ -554,14 +585,16 @@ def _section_keys(section: str, cls) -> dict[str, str]:
     return {field.name: f"{section}.{field.name}" for field in dataclasses.fields(cls)}
 
 
-def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, line: str, legend: str, plots=()) -> RunOutput:
+def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, line: str, legend: Sequence = (),
+            plots=()) -> RunOutput:
     """The outputs of a result: results.json its `to_dict()` with the run's facts, and its
-    table in the terminal, Markdown and CSV."""
+    table in the terminal, the report (the leaderboard, report.md its top `REPORT_ROWS`
+    rows, then the `legend` blocks) and CSV."""
     info = _table_info(config, prepared)
     arrays: dict = {}
     results = {**_run_facts(config, ctx, info), **result.to_dict(arrays)}
     summary = _summary(ctx, info, prepared.tiers, config) + [line]
-    body = "## Result\n\n" + table.markdown(REPORT_ROWS) + (f"\n\n{legend}" if legend else "")
+    body = [Section("result", "Result", [result_table(table, leaderboard=True, markdown_rows=REPORT_ROWS), *legend])]
     terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
     output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
                        arrays=arrays)
@@ -571,7 +604,7 @@ def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, li
 def _with_frozen(output: RunOutput, found: Sequence[FrozenRounds]) -> RunOutput:
     """`output` with the frozen rounds of its result (`csd._src.frozen`): `frozen_rounds`
     in results.json (None when nothing froze), and the message as a warning under the
-    terminal's headline and in report.md's summary."""
+    terminal's headline and in the report's summary (report.md, report.html)."""
     results = {**output.results, "frozen_rounds": record(found)}
     text = message(found)
     if text is None:
@@ -600,19 +633,23 @@ def _sweep_output(config, ctx, table_info: dict, sweep: SweepResult, se_note: st
                 labels=named, profiles=sweep.risk_profile if profiled else None, schedule=labels[-1],
                 trend=sweep.risk_trend, formats=formats,
             ),
+            lambda: interactive.risk_profile(list(sweep.models), sweep.expected_score[0], sweep.drop[-1], sweep.drop_stderr[-1],
+                                             sweep.risk_profile if profiled else None, sweep.risk_trend, labels[-1]),
         ),
         Plot("expected_scores.png", "E[S] per schedule",
              lambda p: plot_module.plot_expected_scores(
                  list(sweep.models), labels, sweep.expected_score, sweep.stderr, p, top=config.plot_top,
-                 formats=formats)),
+                 formats=formats),
+             lambda: interactive.expected_scores(list(sweep.models), labels, sweep.expected_score, sweep.stderr,
+                                                 config.plot_top)),
     ]
     arrays: dict = {}
     results = {**_run_facts(config, ctx, table_info), **sweep.to_dict(arrays)}
     summary = _summary(ctx, table_info, table_info.get("tiers"), config)
-    body = (
-        f"## Sweep table (ranked by E[S] under {labels[0]})\n\n" + table.markdown(REPORT_ROWS)
-        + f"\n\nE[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}"
-    )
+    body = [Section("sweep", f"Sweep table (ranked by E[S] under {labels[0]})", [
+        result_table(table, leaderboard=True, markdown_rows=REPORT_ROWS),
+        f"E[S] ± SE per schedule; drop = E[S | schedule] - E[S | {labels[0]}] ± its SE. {se_note}",
+    ])]
     terminal = _headline(config.mode, table_info) + f"; N={sweep.n_runs:,}, " + ", ".join(labels)
     terminal += "\n" + table.text(config.top)
     output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary + list(extra), body, terminal, plots,

@@ -1,2 +1,3 @@
 """The report of a score table: the paper's analyses (analysis.py), their figures
-(figures.py), report.md (markdown.py), and `csd.report`, which runs and writes them (api.py)."""
+(figures.py), the report model (model.py) and its sections (sections.py), rendered as
+report.md (markdown.py), and `csd.report`, which runs and writes them (api.py)."""

@@ -12,8 +12,9 @@ from csd._src import sidecar
 from csd._src.frozen import record, warns_frozen
 from csd._src.outputs import atomic_write
 from csd._src.report.analysis import QUICK, Analysis, Settings, arrange_rounds, frozen_in, run_analyses
-from csd._src.report.figures import draw_figures, figures
-from csd._src.report.markdown import appendix_table, report_markdown
+from csd._src.report.figures import draw_figures
+from csd._src.report import html, markdown as md
+from csd._src.report.sections import appendix_table, report_model
 from csd._src.errors import InputError
 from csd._src.spec import Tournament, as_tournament
 from csd._src.table import ScoreTable
@@ -22,12 +23,15 @@ from csd._src.table import ScoreTable
 class Report:
     """A written report: the analysis, the text of report.md and the files.
 
+    report.md and report.html are two renderings of one `ReportModel`
+    (`csd._src.report.sections.report_model`).
+
     Attributes:
       analysis: every result the report is made from (`csd._src.report.analysis.Analysis`:
         ranking, fsa, boot, comparison, outlier, outlier_float, orders, spread, timings).
       markdown: the text of report.md.
-      files: the paths written: the figures, then results.npz, results.json, results.csv
-        and report.md.
+      files: the paths written: the figures, then results.npz, results.json, results.csv,
+        report.md and report.html.
     """
 
     analysis: Analysis
@@ -105,8 +109,10 @@ def report(
     seven PNG figures (risk_profile, expected_scores, survival, rank_heatmap, bootstrap,
     bump, round_orders), `results.json` (`Report.to_dict`) with its large arrays (rank
     distributions, survival, bootstrap replicates) in `results.npz` (`csd._src.sidecar`),
-    `results.csv` (the appendix table, every model) and `report.md`, which embeds each
-    figure with a caption that gives its numbers and shows the top 100 rows of the appendix.
+    `results.csv` (the appendix table, every model), `report.md`, which embeds each
+    figure with a caption that gives its numbers and shows the top 100 rows of the appendix,
+    and `report.html`, the same report as one self-contained page (a sortable, searchable
+    leaderboard of every model and interactive figures; `csd._src.report.html`).
 
     Args:
       table: the score table, columns in their given order.
@@ -173,12 +179,13 @@ def report(
     analysis.timings["figures"] = time.perf_counter() - drawing
     if progress is not None:
         progress(f"figures: {analysis.timings['figures']:.1f} s")
-    markdown = report_markdown(analysis, figures(analysis), command or "csd.report", time.perf_counter() - start)
+    model = report_model(analysis, command or "csd.report", time.perf_counter() - start)
+    markdown = md.render(model)
     written = Report(analysis, markdown, ())
     arrays: dict = {}
     files = (*pictures, *sidecar.save(out / "results.json", written.to_dict(arrays), arrays),
              atomic_write(out / "results.csv", appendix_table(analysis).csv()),
-             atomic_write(out / "report.md", markdown))
+             atomic_write(out / "report.md", markdown), atomic_write(out / "report.html", html.render(model, out)))
     return dataclasses.replace(written, files=files)
 
 

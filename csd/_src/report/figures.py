@@ -71,3 +71,28 @@ def draw_figures(a: Analysis, out_dir: Path, formats: Sequence[str] = ("png",)) 
             title="Rank of each model (CSD, T = 0) under other round orders"),
     }
     return [Path(p) for figure in figures(a) for p in draw[figure.file](out_dir / figure.file)]
+
+
+def interactive_figures(a: Analysis) -> dict[str, dict]:
+    """{file: the Plotly figure of report.html} of the figures of `figures(a)`."""
+    from csd._src.report import interactive
+
+    fsa, ranking, boot = a.fsa, a.ranking, a.boot
+    models = list(ranking.models)
+    shown = [models.index(name) for name in notable_models(a)]
+    order_ranks = {"used": places(ranking.expected_score)}
+    order_ranks.update({name: places(other.expected_score) for name, other in a.orders.items()})
+    return {
+        "risk_profile.png": interactive.risk_profile(models, fsa.expected_score[0], fsa.drop[-1], fsa.drop_stderr[-1],
+                                                     fsa.risk_profile if len(models) >= MIN_PROFILE_MODELS else None,
+                                                     fsa.risk_trend, fsa.labels[-1]),
+        "expected_scores.png": interactive.expected_scores(models, list(fsa.labels), fsa.expected_score, fsa.stderr),
+        "survival.png": interactive.survival(models, list(ranking.rounds), fsa.results[-1].survival, shown),
+        "rank_heatmap.png": interactive.rank_distribution(models, ranking.rank_probs, ranking.expected_score),
+        "bootstrap.png": interactive.bootstrap(models, ranking.expected_score, boot.ci_low, boot.ci_high, boot.tiers,
+                                               boot.rank_low, boot.rank_high, boot.coverage),
+        "bump.png": interactive.bump(models, merged_ranks(a.comparison.ranks),
+                                     "Rank of each model: CSD and the static methods", "method"),
+        "round_orders.png": interactive.bump(models, order_ranks, "Rank of each model (CSD, T = 0) under other round orders",
+                                             "round order"),
+    }
