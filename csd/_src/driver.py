@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from csd._src import engine, estimator, rng, streams
+from csd._src import compile_cache, engine, estimator, rng, streams
 from csd._src.errors import InputError, check_choice, check_int
 from csd._src.ordering import PAIRS_MAX_MODELS, RANKINGS, choose_layout, choose_ranking, model_slots
 from csd._src.outcomes import check_probabilities, table_outcomes, tensor_outcomes
@@ -337,6 +337,7 @@ def _compiled_pilot(replicated: bool):
     """`engine.pilot_stats`, or for replicates, vmapped over their outcome tables and
     streams and summed over them in int32 (a call adds about max(PILOT_CHUNK, B) runs,
     see `run_pilot`)."""
+    compile_cache.enable()
     if not replicated:
         return jax.jit(engine.pilot_stats, static_argnums=0)
     over_replicates = jax.vmap(engine.pilot_stats, in_axes=(None, 0, None, None, None, 0, None, None))
@@ -416,6 +417,7 @@ def replicate(tournament: Prepared, outcomes, random_games: bool) -> Prepared:
 def _compiled_kernel(replicated: bool):
     """The one jitted entry point: `engine.chunk_stats`, vmapped over replicate outcome
     tables and their streams when `replicated`."""
+    compile_cache.enable()
     if not replicated:
         return jax.jit(engine.chunk_stats, static_argnums=0)
     over_replicates = jax.vmap(engine.chunk_stats, in_axes=(None, 0, None, None, None, 0, None, None, None))

@@ -1,0 +1,124 @@
+"""JAX's persistent compilation cache, on by default (`csd._src.compile_cache`).
+
+The suite itself runs with a cache of its own (`JAX_COMPILATION_CACHE_DIR`, conftest.py),
+which `enable` must leave alone; what `enable` does in a user's process is checked in
+fresh subprocesses without that variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from csd._src import compile_cache
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_python(code: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
+    """`python -c code` with the working tree on the path, `env` over an environment with
+    no JAX cache settings of the suite's."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_", "CSD_COMPILATION"))}
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        env={**base, "PYTHONPATH": str(REPO), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_a_folder_below_a_file_is_unwritable_and_named(tmp_path):
+    regular = tmp_path / "file"
+    regular.write_text("")
+    problem = compile_cache.unwritable(regular / "jax")
+    assert problem is not None and str(regular / "jax") in problem
+    assert compile_cache.unwritable(tmp_path / "new" / "jax") is None and (tmp_path / "new" / "jax").is_dir()
+
+
+def test_prune_deletes_the_entries_used_longest_ago(tmp_path):
+    for age, name in enumerate(["newest", "middle", "oldest"]):
+        path = tmp_path / name
+        path.write_bytes(b"x" * 100)
+        os.utime(path, (1_000_000 - age * 1000, 1_000_000 - age * 1000))
+    assert compile_cache.prune(tmp_path, 250) == [tmp_path / "oldest"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["middle", "newest"]
+    assert compile_cache.prune(tmp_path, 200) == []
+
+
+def test_enable_in_a_fresh_process(tmp_path):
+    """Default folder under XDG_CACHE_HOME with min compile time 0; opt-out; an
+    unwritable folder is one RuntimeWarning and no cache; a user's own JAX cache is kept."""
+    regular = tmp_path / "file"
+    regular.write_text("")
+    code = f"""
+        import json, os, warnings
+        import jax
+        from csd._src import compile_cache
+
+        def case(setting):
+            compile_cache.enable.cache_clear()
+            jax.config.update("jax_compilation_cache_dir", None)
+            os.environ.pop("CSD_COMPILATION_CACHE", None)
+            if setting is not None:
+                os.environ["CSD_COMPILATION_CACHE"] = setting
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                folder = compile_cache.enable()
+            return [str(folder) if folder else None, jax.config.jax_compilation_cache_dir,
+                    jax.config.jax_persistent_cache_min_compile_time_secs, [str(w.message) for w in caught]]
+
+        cases = {{"default": case(None), "off": case("0"), "unwritable": case({str(regular / "jax")!r})}}
+        compile_cache.enable.cache_clear()
+        jax.config.update("jax_compilation_cache_dir", "/users/own")
+        cases["user"] = [compile_cache.enable(), jax.config.jax_compilation_cache_dir]
+        print(json.dumps(cases))
+    """
+    proc = run_python(code, {"XDG_CACHE_HOME": str(tmp_path / "xdg")})
+    assert proc.returncode == 0, proc.stderr
+    cases = json.loads(proc.stdout)
+    default = str(tmp_path / "xdg" / "csd-swiss" / "jax")
+    assert cases["default"] == [default, default, 0.0, []]
+    assert cases["off"][:2] == [None, None] and cases["off"][3] == []
+    folder, in_use, _, caught = cases["unwritable"]
+    assert folder is None and in_use is None and len(caught) == 1
+    assert "compilation cache is off" in caught[0] and str(regular / "jax") in caught[0]
+    assert cases["user"] == [None, "/users/own"]
+
+
+SIMULATE = """
+    import json, jax.monitoring, numpy as np, csd
+    events = {}
+    def count(event, *args, **kwargs):
+        events[event] = events.get(event, 0) + 1
+    jax.monitoring.register_event_listener(count)
+    table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
+        [[4.0, 1, 4], [3, 3, 3], [2, 2, 2], [1, 4, 1]]))
+    print(json.dumps({"score": csd.simulate(table, n_runs=300, seed=1).expected_score.tolist(),
+                      "hits": events.get("/jax/compilation_cache/cache_hits", 0),
+                      "written": events.get("/jax/compilation_cache/cache_misses", 0)}))
+"""
+
+
+@pytest.mark.slow
+def test_a_second_process_loads_every_kernel_and_an_unwritable_cache_only_warns(tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    first, second = (run_python(SIMULATE, env) for _ in range(2))
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    first, second = json.loads(first.stdout), json.loads(second.stdout)
+    assert first["written"] > 0 and first["hits"] == 0
+    assert second["written"] == 0 and second["hits"] >= 1
+    assert second["score"] == first["score"]
+    assert any((tmp_path / "xdg" / "csd-swiss" / "jax").glob("jit_chunk_stats-*"))
+
+    regular = tmp_path / "file"
+    regular.write_text("")
+    blocked = run_python(SIMULATE, {"CSD_COMPILATION_CACHE": str(regular / "jax")})
+    assert blocked.returncode == 0, blocked.stderr
+    assert json.loads(blocked.stdout)["score"] == first["score"]
+    assert blocked.stderr.count("compilation cache is off") == 1
