@@ -122,3 +122,18 @@ def test_a_second_process_loads_every_kernel_and_an_unwritable_cache_only_warns(
     assert blocked.returncode == 0, blocked.stderr
     assert json.loads(blocked.stdout)["score"] == first["score"]
     assert blocked.stderr.count("compilation cache is off") == 1
+
+
+def test_n_runs_and_n_over_a_power_of_two_share_one_chunk_shape():
+    """csd-run's default main run (100k) and its 8 orders (12,500 each) compile one kernel
+    of the runs, not two; the chunks stay near the memory-sized default and pad little."""
+    import csd
+    from csd._src import driver
+
+    rules = driver.prepare(csd.load_table(csd.shipped_table("livebench")), csd.Tournament()).rules
+    default = driver.CPU_CHUNK_ELEMENTS // rules.n_models  # the tests run on the CPU
+    chunks = {n: driver._chunk_size(rules, 1, n, None) for n in (100_000, 50_000, 25_000, 12_500)}
+    assert len(set(chunks.values())) == 1
+    for n, chunk in chunks.items():
+        n_chunks = -(-n // chunk)
+        assert default // 2 < chunk <= default and n_chunks * chunk - n < n_chunks

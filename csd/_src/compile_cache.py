@@ -2,7 +2,8 @@
 
 A kernel compiles in seconds (5-10 s for LiveBench's on two CPU cores); loading it from
 the cache takes a fraction of that. `enable` points JAX's cache at the user's cache folder
-before csd's first kernel compiles (`driver` calls it when it builds a jitted kernel):
+before csd's first kernel compiles (`driver` calls it in `prepare`, which every call passes
+through first, and where it builds a jitted kernel):
 
 - where: `$CSD_COMPILATION_CACHE` if it names a folder, else
   `$XDG_CACHE_HOME/csd-swiss/jax` (default `~/.cache/csd-swiss/jax`);
