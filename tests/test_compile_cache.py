@@ -92,36 +92,55 @@ def test_enable_in_a_fresh_process(tmp_path):
 
 
 SIMULATE = """
-    import json, jax.monitoring, numpy as np, csd
+    import json, sys, jax.monitoring, numpy as np, csd
+    from csd._src import compile_cache
+    if "--full-disk" in sys.argv:
+        def full(path, data):
+            raise OSError(28, "No space left on device")
+        compile_cache.write_whole = full
     events = {}
     def count(event, *args, **kwargs):
         events[event] = events.get(event, 0) + 1
     jax.monitoring.register_event_listener(count)
-    table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array(
-        [[4.0, 1, 4], [3, 3, 3], [2, 2, 2], [1, 4, 1]]))
-    print(json.dumps({"score": csd.simulate(table, n_runs=300, seed=1).expected_score.tolist(),
-                      "hits": events.get("/jax/compilation_cache/cache_hits", 0),
-                      "written": events.get("/jax/compilation_cache/cache_misses", 0)}))
+    jax.monitoring.register_event_duration_secs_listener(count)
+    print(json.dumps({"score": csd.simulate(TABLE, n_runs=300, seed=1).expected_score.tolist(),
+                      "jax_entries_written": events.get("/jax/compilation_cache/cache_misses", 0),
+                      "kernels_built": events.get("/jax/core/compile/backend_compile_duration", 0)}))
 """
+TABLE = 'csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array([[4.0, 1, 4], [3, 3, 3], [2, 2, 2], [1, 4, 1]]))'
 
 
 @pytest.mark.slow
 def test_a_second_process_loads_every_kernel_and_an_unwritable_cache_only_warns(tmp_path):
+    import numpy as np
+
+    import csd
+
+    code = SIMULATE.replace("TABLE", TABLE)
     env = {"XDG_CACHE_HOME": str(tmp_path / "xdg")}
-    first, second = (run_python(SIMULATE, env) for _ in range(2))
+    folder = tmp_path / "xdg" / "csd-swiss" / "jax"
+    first = run_python(code, env)
+    stored = sorted(folder.glob("csd-*"))
+    second = run_python(code, env)
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     first, second = json.loads(first.stdout), json.loads(second.stdout)
-    assert first["written"] > 0 and first["hits"] == 0
-    assert second["written"] == 0 and second["hits"] >= 1
-    assert second["score"] == first["score"]
-    assert any((tmp_path / "xdg" / "csd-swiss" / "jax").glob("jit_chunk_stats-*"))
+    # the runs' kernel and the pilot's, stored by the first process and loaded by the second
+    assert len(stored) == 2 and sorted(folder.glob("csd-*")) == stored and first["jax_entries_written"] > 0
+    assert second["jax_entries_written"] == 0 and second["kernels_built"] < first["kernels_built"]
+    in_process = csd.simulate(eval(TABLE), n_runs=300, seed=1).expected_score.tolist()  # plain jit: bit-identical
+    assert first["score"] == second["score"] == in_process
 
     regular = tmp_path / "file"
     regular.write_text("")
-    blocked = run_python(SIMULATE, {"CSD_COMPILATION_CACHE": str(regular / "jax")})
-    assert blocked.returncode == 0, blocked.stderr
-    assert json.loads(blocked.stdout)["score"] == first["score"]
-    assert blocked.stderr.count("compilation cache is off") == 1
+    blocked = run_python(code, {"CSD_COMPILATION_CACHE": str(regular / "jax")})
+    full = subprocess.run([sys.executable, "-c", textwrap.dedent(code), "--full-disk"], capture_output=True, text=True,
+                          env={**{k: v for k, v in os.environ.items() if not k.startswith("JAX_")},
+                               "PYTHONPATH": str(REPO), "CSD_COMPILATION_CACHE": str(tmp_path / "full")}, timeout=300)
+    for proc, says in ((blocked, "compilation cache is off"), (full, "could not store a compiled kernel")):
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["score"] == in_process
+        assert proc.stderr.count("RuntimeWarning") == 1 and says in proc.stderr
+    assert not list((tmp_path / "full").glob(".tmp-*"))
 
 
 def test_n_runs_and_n_over_a_power_of_two_share_one_chunk_shape():

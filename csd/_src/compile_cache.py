@@ -1,45 +1,61 @@
-"""Compile once per machine: JAX's persistent compilation cache, on by default.
+"""Compile once per machine: csd's kernels are kept on disk, on by default.
 
-A kernel compiles in seconds (5-10 s for LiveBench's on two CPU cores); loading it from
-the cache takes a fraction of that. `enable` points JAX's cache at the user's cache folder
-before csd's first kernel compiles (`driver` calls it in `prepare`, which every call passes
-through first, and where it builds a jitted kernel):
+A kernel compiles in seconds (5-10 s for LiveBench's on two CPU cores). Two caches keep
+that to the first process on a machine, both in the user's cache folder:
 
+- JAX's persistent compilation cache, which `enable` turns on before csd's first kernel
+  compiles (`driver.prepare`, which every call passes through first, calls it). It keys an
+  entry by a hash of the compiled computation, its compile options, the JAX and jaxlib
+  versions and the backend (platform, version, devices), so an upgrade or another machine
+  sharing the folder never loads a stale executable. It still traces and lowers a
+  kernel in every process (about 1 s each for LiveBench's on two cores) to compute its key.
+- csd's own executables (`stored`, on the jitted kernels of `driver`): looked up by csd's
+  source code, JAX's and jaxlib's versions, the backend, the kernel, its static `Rules`
+  and its argument shapes, and loaded without tracing, lowering or compiling (0.2 s).
+  Single-device backends only (elsewhere JAX's cache alone).
+
+Settings:
 - where: `$CSD_COMPILATION_CACHE` if it names a folder, else
   `$XDG_CACHE_HOME/csd-swiss/jax` (default `~/.cache/csd-swiss/jax`);
 - off: `CSD_COMPILATION_CACHE=0` (or `off`, `false`, `no`);
 - left alone: a cache the user set up for JAX itself (`JAX_COMPILATION_CACHE_DIR`,
   `jax.config.update("jax_compilation_cache_dir", ...)`, or the cache switched off with
-  `jax_enable_compilation_cache`) is used as the user set it, thresholds included;
-- keyed by JAX: an entry's key hashes the compiled computation, its compile options, the
-  JAX and jaxlib versions and the backend (platform, version, devices), so an upgrade or
-  another machine sharing the folder never loads a stale executable;
+  `jax_enable_compilation_cache`) is used as the user set it, thresholds included, and
+  csd keeps no executables of its own;
 - bounded: at most `MAX_BYTES`; when `enable` finds more, it deletes the entries used
   longest ago (JAX's own bound, `jax_compilation_cache_max_size`, needs the `filelock`
   package, which csd does not depend on);
 - every kernel is cached, however fast it compiled (JAX's default skips those under 1 s):
-  min compile time 0.
+  min compile time 0;
 - a folder that cannot be written (read-only home, full disk) is one warning and no
   cache, never a failure.
 
-The cache is JAX's, for the whole process: other JAX code in the process compiles into
-the same folder.
+JAX's cache is for the whole process: other JAX code in the process compiles into the
+same folder. Loading an executable runs what it holds, as JAX's own cache does: the
+folder must be the user's own.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import pickle
 import stat
 import tempfile
 import warnings
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
 import jax
+import jaxlib
+from jax.experimental import serialize_executable
 
 VARIABLE = "CSD_COMPILATION_CACHE"
 OFF = ("0", "off", "false", "no")
-MAX_BYTES = 512 << 20  # LiveBench's kernels take about 0.1 MB each (compressed): thousands fit
+MAX_BYTES = 512 << 20  # LiveBench's kernels take 0.1 MB (JAX's entry) + 0.2 MB (csd's), compressed
+PREFIX = "csd-"  # csd's own executables; JAX's entries start with the kernel's name (`jit_...`)
 
 
 def cache_folder(environ=os.environ) -> Path | None:
@@ -125,3 +141,120 @@ def prune(folder: Path, max_bytes: int) -> list[Path]:
         total -= size
         deleted.append(path)
     return deleted
+
+
+def stored(builder):
+    """Decorates a builder of jitted kernels whose first argument is static (`driver`'s):
+    the kernels it returns keep their executables in memory and, where `enable` turned
+    the cache on, on disk (`StoredKernel`)."""
+
+    @functools.wraps(builder)
+    def build(*options):
+        return StoredKernel(f"{builder.__name__}{options}", builder(*options))
+
+    return build
+
+
+class StoredKernel:
+    """A jitted kernel `jitted(rules, *args)` (`rules` static) whose compiled executables
+    are looked up in memory, then in the cache folder, and compiled (and stored) only
+    where neither has them. Calls it as `jitted` does where the cache is off or several
+    devices play. The executable is the one `jitted` compiles: results are bit-identical.
+    """
+
+    def __init__(self, name: str, jitted):
+        self.name, self.jitted = name, jitted
+        self.loaded = {}  # (rules, argument tree, shapes) -> jax.stages.Compiled
+
+    def __call__(self, rules, *args):
+        folder = enable()
+        if folder is None or len(jax.devices()) != 1:
+            return self.jitted(rules, *args)
+        leaves, tree = jax.tree_util.tree_flatten(args)
+        signature = (rules, tree, tuple((x.shape, str(x.dtype), bool(getattr(x, "weak_type", False))) for x in leaves))
+        compiled = self.loaded.get(signature)
+        if compiled is None:
+            name = self._file_name(signature)
+            if name is None:
+                return self.jitted(rules, *args)
+            compiled = self.loaded[signature] = self._load_or_compile(folder / name, rules, args)
+        return compiled(*args)
+
+    def _file_name(self, signature) -> str | None:
+        """The file of the executable for `signature` (a hash of everything it depends on),
+        or None where the signature has no text that is the same in every process."""
+        device = jax.devices()[0]
+        text = stable_text((self.name, source_digest(), jax.__version__, jaxlib.__version__, device.client.platform,
+                            device.client.platform_version, device.device_kind, signature))
+        if " at 0x" in text:  # an object known by its address
+            return None
+        return f"{PREFIX}{self.name.split('(')[0].strip('_')}-{hashlib.sha256(text.encode()).hexdigest()}"
+
+    def _load_or_compile(self, path: Path, rules, args):
+        try:
+            payload, in_tree, out_tree = pickle.loads(zlib.decompress(path.read_bytes()))
+            compiled = serialize_executable.deserialize_and_load(payload, in_tree, out_tree)
+            os.utime(path)  # used now, for `prune`
+            return compiled
+        except Exception:  # noqa: BLE001 - none yet, or unreadable: compile it
+            pass
+        compiled = self.jitted.lower(rules, *args).compile()
+        try:
+            write_whole(path, zlib.compress(pickle.dumps(serialize_executable.serialize(compiled)), 1))
+        except Exception as err:  # noqa: BLE001 - a full disk, a backend that cannot serialize
+            if not _STORE_FAILURES:
+                warnings.warn(
+                    f"csd: could not store a compiled kernel in {path.parent} ({type(err).__name__}: "
+                    f"{' '.join(str(err).split())}); kernels compile again in the next process",
+                    RuntimeWarning,
+                    stacklevel=4,
+                )
+            _STORE_FAILURES.append(path)
+        return compiled
+
+
+_STORE_FAILURES: list[Path] = []  # kernels this process could not store: one warning for all
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Writes `data` to `path` through a temporary file and a rename, so that another
+    process reads the whole file or none; leaves no temporary file behind."""
+    file = tempfile.NamedTemporaryFile(dir=path.parent, prefix=".tmp-", delete=False)
+    try:
+        with file:
+            file.write(data)
+        os.replace(file.name, path)
+    except BaseException:
+        Path(file.name).unlink(missing_ok=True)
+        raise
+
+
+def stable_text(value) -> str:
+    """`repr(value)`, with functions named by module and qualified name instead of their
+    address (the pairing rules in `engine.Rules` hold functions), inside tuples too.
+
+    Example:
+      >>> import math
+      >>> stable_text(("a", (1, math.floor)))
+      "('a', (1, math.floor))"
+    """
+    if isinstance(value, tuple):
+        items = [stable_text(item) for item in value]
+        if hasattr(value, "_fields"):
+            return f"{type(value).__name__}({', '.join(f'{f}={i}' for f, i in zip(value._fields, items))})"
+        return f"({', '.join(items)}{',' if len(items) == 1 else ''})"
+    if callable(value) and not isinstance(value, type) and hasattr(value, "__qualname__"):
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
+
+
+@lru_cache(maxsize=1)
+def source_digest() -> str:
+    """A hash of csd's engine source (every module of `csd/_src`): a change of the code
+    never loads an executable compiled from the old one."""
+    digest = hashlib.sha256()
+    root = Path(__file__).parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+

@@ -334,11 +334,11 @@ def run_pilot(tournament: Prepared, schedules: np.ndarray, *, n_runs: int, seed:
 
 
 @lru_cache(maxsize=2)
+@compile_cache.stored
 def _compiled_pilot(replicated: bool):
     """`engine.pilot_stats`, or for replicates, vmapped over their outcome tables and
     streams and summed over them in int32 (a call adds about max(PILOT_CHUNK, B) runs,
     see `run_pilot`)."""
-    compile_cache.enable()
     if not replicated:
         return jax.jit(engine.pilot_stats, static_argnums=0)
     over_replicates = jax.vmap(engine.pilot_stats, in_axes=(None, 0, None, None, None, 0, None, None))
@@ -422,10 +422,10 @@ def replicate(tournament: Prepared, outcomes, random_games: bool) -> Prepared:
 
 
 @lru_cache(maxsize=2)
+@compile_cache.stored
 def _compiled_kernel(replicated: bool):
     """The one jitted entry point: `engine.chunk_stats`, vmapped over replicate outcome
     tables and their streams when `replicated`."""
-    compile_cache.enable()
     if not replicated:
         return jax.jit(engine.chunk_stats, static_argnums=0)
     over_replicates = jax.vmap(engine.chunk_stats, in_axes=(None, 0, None, None, None, 0, None, None, None))
