@@ -6,6 +6,7 @@ fresh subprocesses without that variable."""
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import subprocess
@@ -156,3 +157,27 @@ def test_n_runs_and_n_over_a_power_of_two_share_one_chunk_shape():
     for n, chunk in chunks.items():
         n_chunks = -(-n // chunk)
         assert default // 2 < chunk <= default and n_chunks * chunk - n < n_chunks
+
+
+def test_a_second_call_with_the_same_pilot_reuses_its_tables_and_gives_the_same_result(monkeypatch):
+    import numpy as np
+
+    import csd
+    from csd._src import driver, pilot_cache
+
+    pilots = []
+
+    def counted(*args, **kwargs):
+        pilots.append(kwargs)
+        return driver.run_pilot(*args, **kwargs)
+
+    monkeypatch.setattr(pilot_cache, "run_pilot", counted)
+    monkeypatch.setattr(pilot_cache, "_FITTED", collections.OrderedDict())
+    table = csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array([[4.0, 1, 4], [3, 3, 3], [2, 2, 2], [1, 4, 1]]))
+    first = csd.simulate(table, n_runs=2000, seed=3)
+    again = csd.simulate(table, n_runs=2000, seed=3)
+    assert first.estimator == "cv" and len(pilots) == 1
+    assert np.array_equal(first.expected_score, again.expected_score) and np.array_equal(first.stderr, again.stderr)
+    csd.simulate(table, n_runs=2000, seed=4)  # another seed: another pilot
+    csd.simulate(table.with_benchmarks(("y", "x", "z")), n_runs=2000, seed=3)  # another round order: another pilot
+    assert len(pilots) == 3

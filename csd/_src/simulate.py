@@ -9,18 +9,18 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from csd._src.control import Tables
-from csd._src.driver import Prepared, Totals, prepare, run_engine, run_pilot
+from csd._src.driver import Prepared, Totals, prepare, run_engine
 from csd._src.errors import InputError, check_int
 from csd._src.estimator import (
     CHAMPION_SCALE,
     control_mean,
     control_stderr,
-    fit_tables,
     mean_stderr,
     pilot_size,
     resolve,
     variance_reduction,
 )
+from csd._src.pilot_cache import fitted_tables
 from csd._src.results import SimulationResult
 from csd._src.spec import Tournament, as_tournament
 
@@ -37,7 +37,8 @@ class Estimation(NamedTuple):
 
 def estimation(prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs: int, seed: int) -> Estimation:
     """The `Estimation` of `estimator` (`cv` or `plain`) for these schedules: cv fits its
-    tables on a pilot of its own random stream (`streams.CV_PILOT`), where it applies.
+    tables on a pilot of its own random stream (`streams.CV_PILOT`), where it applies
+    (reused within the process where the same pilot was played: `pilot_cache`).
 
     Raises:
       InputError: for an unknown estimator.
@@ -48,7 +49,7 @@ def estimation(prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs
     n_pilot = pilot_size(check_int("n_runs", n_runs, 1))
     if prepared.n_replicates is not None:  # the same pilot runs for every replicate
         n_pilot = -(-n_pilot // prepared.n_replicates) * prepared.n_replicates
-    return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
+    return Estimation(fitted_tables(prepared, schedules, n_runs=n_pilot, seed=seed), None, n_pilot)
 
 
 def simulate(
