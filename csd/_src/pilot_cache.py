@@ -43,6 +43,11 @@ def fitted_tables(prepared: Prepared, schedules: np.ndarray, *, n_runs: int, see
     return tables
 
 
+def clear() -> None:
+    """Forgets every fitted table (a benchmark timing a pilot calls it before each call)."""
+    _FITTED.clear()
+
+
 def pilot_key(prepared: Prepared, schedules: np.ndarray, n_runs: int, seed: int) -> tuple:
     """What a pilot's sums depend on: the static rules, the replicate count, a hash of the
     outcome arrays, seed priorities and schedules, the pilot's runs and the seed."""
