@@ -53,8 +53,8 @@ def test_prune_deletes_the_entries_used_longest_ago(tmp_path):
 
 
 def test_enable_in_a_fresh_process(tmp_path):
-    """Default folder under XDG_CACHE_HOME with min compile time 0; opt-out; an
-    unwritable folder is one RuntimeWarning and no cache; a user's own JAX cache is kept."""
+    """Default folder under XDG_CACHE_HOME; opt-out; an unwritable folder is one
+    RuntimeWarning and no cache; a user's own JAX cache is kept."""
     regular = tmp_path / "file"
     regular.write_text("")
     code = f"""
@@ -84,7 +84,7 @@ def test_enable_in_a_fresh_process(tmp_path):
     assert proc.returncode == 0, proc.stderr
     cases = json.loads(proc.stdout)
     default = str(tmp_path / "xdg" / "csd-swiss" / "jax")
-    assert cases["default"] == [default, default, 0.0, []]
+    assert cases["default"] == [default, None, 1.0, []]  # one CPU device: csd's executables, not JAX's cache
     assert cases["off"][:2] == [None, None] and cases["off"][3] == []
     folder, in_use, _, caught = cases["unwritable"]
     assert folder is None and in_use is None and len(caught) == 1
@@ -105,7 +105,6 @@ SIMULATE = """
     jax.monitoring.register_event_listener(count)
     jax.monitoring.register_event_duration_secs_listener(count)
     print(json.dumps({"score": csd.simulate(TABLE, n_runs=300, seed=1).expected_score.tolist(),
-                      "jax_entries_written": events.get("/jax/compilation_cache/cache_misses", 0),
                       "kernels_built": events.get("/jax/core/compile/backend_compile_duration", 0)}))
 """
 TABLE = 'csd.ScoreTable(("a", "b", "c", "d"), ("x", "y", "z"), np.array([[4.0, 1, 4], [3, 3, 3], [2, 2, 2], [1, 4, 1]]))'
@@ -126,8 +125,8 @@ def test_a_second_process_loads_every_kernel_and_an_unwritable_cache_only_warns(
     assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
     first, second = json.loads(first.stdout), json.loads(second.stdout)
     # the runs' kernel and the pilot's, stored by the first process and loaded by the second
-    assert len(stored) == 2 and sorted(folder.glob("csd-*")) == stored and first["jax_entries_written"] > 0
-    assert second["jax_entries_written"] == 0 and second["kernels_built"] < first["kernels_built"]
+    assert len(stored) == 2 and sorted(folder.glob("csd-*")) == stored
+    assert second["kernels_built"] <= first["kernels_built"] - 2
     in_process = csd.simulate(eval(TABLE), n_runs=300, seed=1).expected_score.tolist()  # plain jit: bit-identical
     assert first["score"] == second["score"] == in_process
 

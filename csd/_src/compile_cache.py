@@ -1,18 +1,21 @@
 """Compile once per machine: csd's kernels are kept on disk, on by default.
 
-A kernel compiles in seconds (5-10 s for LiveBench's on two CPU cores). Two caches keep
-that to the first process on a machine, both in the user's cache folder:
+A kernel compiles in seconds (5-10 s for LiveBench's on two CPU cores). csd keeps its
+kernels in the user's cache folder (`enable` finds it, `driver.prepare` calls it first):
 
-- JAX's persistent compilation cache, which `enable` turns on before csd's first kernel
-  compiles (`driver.prepare`, which every call passes through first, calls it). It keys an
-  entry by a hash of the compiled computation, its compile options, the JAX and jaxlib
+- on a single device (a CPU, one GPU), csd's own executables (`stored`, on the jitted
+  kernels of `driver`): looked up by a hash of csd's source, JAX's and jaxlib's
+  versions, the backend, the kernel, its static `Rules` and its argument shapes, and
+  loaded without tracing, lowering or compiling (0.1-0.2 s; JAX's persistent cache
+  would still trace and lower each kernel in every process, about 1 s for LiveBench's
+  on two cores, to compute its key). JAX's persistent cache stays off there: an
+  executable XLA:CPU loaded from it does not serialize again whole (running the copy
+  fails with `Function ... not found`), so csd's executables are always fresh compiles.
+- on several devices, JAX's persistent compilation cache in the same folder, which keys
+  an entry by a hash of the compiled computation, its compile options, the JAX and jaxlib
   versions and the backend (platform, version, devices), so an upgrade or another machine
-  sharing the folder never loads a stale executable. It still traces and lowers a
-  kernel in every process (about 1 s each for LiveBench's on two cores) to compute its key.
-- csd's own executables (`stored`, on the jitted kernels of `driver`): looked up by csd's
-  source code, JAX's and jaxlib's versions, the backend, the kernel, its static `Rules`
-  and its argument shapes, and loaded without tracing, lowering or compiling (0.2 s).
-  Single-device backends only (elsewhere JAX's cache alone).
+  sharing the folder never loads a stale executable; min compile time 0, so that every
+  kernel is cached (JAX's default skips those under 1 s).
 
 Settings:
 - where: `$CSD_COMPILATION_CACHE` if it names a folder, else
@@ -25,14 +28,12 @@ Settings:
 - bounded: at most `MAX_BYTES`; when `enable` finds more, it deletes the entries used
   longest ago (JAX's own bound, `jax_compilation_cache_max_size`, needs the `filelock`
   package, which csd does not depend on);
-- every kernel is cached, however fast it compiled (JAX's default skips those under 1 s):
-  min compile time 0;
 - a folder that cannot be written (read-only home, full disk) is one warning and no
   cache, never a failure.
 
-JAX's cache is for the whole process: other JAX code in the process compiles into the
-same folder. Loading an executable runs what it holds, as JAX's own cache does: the
-folder must be the user's own.
+JAX's cache (several devices) is for the whole process: other JAX code in the process
+compiles into the same folder. Loading an executable runs what it holds, as JAX's own
+cache does: the folder must be the user's own.
 """
 
 from __future__ import annotations
@@ -79,8 +80,8 @@ def cache_folder(environ=os.environ) -> Path | None:
 @lru_cache(maxsize=1)
 def enable() -> Path | None:
     """Turns the cache on at `cache_folder()` unless the user configured JAX's cache
-    (or switched csd's off); once per process. Returns the folder in use by csd's
-    choice, or None.
+    (or switched csd's off); once per process: csd's own executables, and with several
+    devices JAX's cache. Returns the folder in use by csd's choice, or None.
 
     Warns (RuntimeWarning, one line) and leaves the cache off when the folder cannot be
     created or written."""
@@ -99,8 +100,9 @@ def enable() -> Path | None:
         )
         return None
     prune(folder, MAX_BYTES)
-    jax.config.update("jax_compilation_cache_dir", str(folder))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    if len(jax.devices()) > 1:  # where `StoredKernel` leaves the kernels to `jax.jit`
+        jax.config.update("jax_compilation_cache_dir", str(folder))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     return folder
 
 
@@ -158,8 +160,8 @@ def stored(builder):
 class StoredKernel:
     """A jitted kernel `jitted(rules, *args)` (`rules` static) whose compiled executables
     are looked up in memory, then in the cache folder, and compiled (and stored) only
-    where neither has them. Calls it as `jitted` does where the cache is off or several
-    devices play. The executable is the one `jitted` compiles: results are bit-identical.
+    where neither has them. Calls `jitted` itself where csd's cache is off or JAX's is on.
+    The executable is the one `jitted` compiles: results are bit-identical.
     """
 
     def __init__(self, name: str, jitted):
@@ -168,7 +170,9 @@ class StoredKernel:
 
     def __call__(self, rules, *args):
         folder = enable()
-        if folder is None or len(jax.devices()) != 1:
+        # JAX's cache on (several devices, or set by the user since): `jax.jit`, as its
+        # executables do not serialize again whole
+        if folder is None or jax.config.jax_compilation_cache_dir is not None:
             return self.jitted(rules, *args)
         leaves, tree = jax.tree_util.tree_flatten(args)
         signature = (rules, tree, tuple((x.shape, str(x.dtype), bool(getattr(x, "weak_type", False))) for x in leaves))
