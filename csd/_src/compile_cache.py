@@ -93,7 +93,7 @@ def enable() -> Path | None:
     problem = unwritable(folder)
     if problem is not None:
         warnings.warn(
-            f"csd: JAX's compilation cache is off: {problem}; kernels compile again in every process "
+            f"csd: the compilation cache is off: {problem}; kernels compile again in every process "
             f"(set {VARIABLE} to a writable folder, or to 0 to silence this)",
             RuntimeWarning,
             stacklevel=3,
