@@ -286,6 +286,12 @@ def replayed_pilot():
     return active.pilot[active.pilot_calls - 1]
 
 
+def in_play() -> bool:
+    """Whether a shard is being played or merged: then every `run_pilot` call is recorded
+    or replayed in order, so none may be skipped (`pilot_cache` plays them all)."""
+    return _ACTIVE[-1] is not None
+
+
 def record_pilot(sums: np.ndarray) -> None:
     if isinstance(_ACTIVE[-1], Shard):
         _ACTIVE[-1].pilot.append(sums)

@@ -10,7 +10,7 @@ import numpy as np
 
 from csd._src import shards
 from csd._src.control import Tables
-from csd._src.driver import Prepared, Totals, check_run, prepare, run_engine, run_pilot
+from csd._src.driver import Prepared, Totals, check_run, prepare, run_engine
 from csd._src.baselines import kendall_tau
 from csd._src.errors import InputError, check_int
 from csd._src.frozen import warns_frozen
@@ -19,13 +19,13 @@ from csd._src.estimator import (
     control_mean,
     control_probability,
     control_stderr,
-    fit_tables,
     mean_stderr,
     pilot_size,
     resolve,
     variance_reduction,
 )
 from csd._src.orders import random_orders, rounds_in_order
+from csd._src.pilot_cache import fitted_tables
 from csd._src.results import OrderSensitivity, SimulationResult
 from csd._src.spec import Tournament, as_tournament
 
@@ -44,7 +44,8 @@ def estimation(
     prepared: Prepared, schedules: np.ndarray, estimator: str, n_runs: int, seed: int, **run_options
 ) -> Estimation:
     """The `Estimation` of `estimator` (`cv` or `plain`) for these schedules: cv fits its
-    tables on a pilot of its own random stream (`streams.CV_PILOT`), where it applies.
+    tables on a pilot of its own random stream (`streams.CV_PILOT`), where it applies
+    (reused within the process where the same pilot was played: `pilot_cache`).
 
     Before the pilot, the runs to come are checked (`driver.check_run`: `n_runs` per
     schedule and replicate, `seed`, and `run_options` as `run_engine` takes them) with the
@@ -60,7 +61,7 @@ def estimation(
     n_pilot = pilot_size(n_runs * (prepared.n_replicates or 1))
     if prepared.n_replicates is not None:  # the same pilot runs for every replicate
         n_pilot = -(-n_pilot // prepared.n_replicates) * prepared.n_replicates
-    return Estimation(fit_tables(run_pilot(prepared, schedules, n_runs=n_pilot, seed=seed), prepared.rules), None, n_pilot)
+    return Estimation(fitted_tables(prepared, schedules, n_runs=n_pilot, seed=seed), None, n_pilot)
 
 
 @warns_frozen()
