@@ -34,6 +34,7 @@ def test_ci_runs_the_readme_test_command():
     first_block = code_blocks("bash")[0].strip().splitlines()
     assert len(first_block) == 2 and "csd-run" in first_block[0]
     ci_commands = [line for line in (REPO / ".ci" / "run").read_text().splitlines() if line and not line.startswith(("#", "set ", "cd "))]
-    os_packages = 'if [ "$(id -u)" = 0 ]; then apt-get'  # as root: the Slurm of the tests marked slurm
-    assert [line for line in ci_commands if not line.startswith(os_packages)] == [first_block[1]]
-    assert any(line.startswith(os_packages) and "slurm-wlm munge" in line for line in ci_commands)
+    os_packages = 'if [ "$(id -u)" = 0 ]; then apt-get'  # as root: the OS packages of the slurm and browser tests
+    assert [line for line in ci_commands if not line.startswith((os_packages, "export "))] == [first_block[1]]
+    for packages in ("slurm-wlm munge", "chromium chromium-driver"):
+        assert any(line.startswith(os_packages) and packages in line and "|| echo" in line for line in ci_commands)

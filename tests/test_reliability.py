@@ -192,12 +192,13 @@ def test_a_lock_naming_a_live_pid_started_at_another_time_is_taken_over(tmp_path
 
 @pytest.fixture
 def small_disk(tmp_path):
-    """A real 1 MiB tmpfs at tmp_path / "disk" (root only), unmounted afterwards."""
+    """A real 16 MiB tmpfs at tmp_path / "disk" (root only; room for one run's outputs, report.html's
+    inlined plotly bundle among them), unmounted afterwards."""
     if os.geteuid() != 0:
         pytest.skip("mounting a tmpfs for a real full or read-only disk needs root")
     disk = tmp_path / "disk"
     disk.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(disk)], check=True)
     try:
         yield disk
     finally:
