@@ -141,6 +141,33 @@ def test_a_run_folder_gets_report_html_with_each_drawn_figure_and_its_interactiv
     assert "## Plots\n\n![one](one.png)\n\n*one*\n" in (tmp_path / "report.md").read_text(encoding="utf-8")
 
 
+def test_a_compare_page_adds_each_baselines_delta_rank_to_the_leaderboard_and_report_md_does_not(tmp_path):
+    """mode=compare on 5 models: report.html's leaderboard has `Δrank x (x - CSD)` per
+    static baseline, its rank minus CSD's in each row; report.md and results.csv keep one
+    rank column per method. Model a tops the mean score (its one huge score) but wins few
+    games (Borda 4th), so CSD cannot agree with both and some Δrank is not +0."""
+    from csd.testing.cli import run_cli_in_process
+
+    (tmp_path / "t.csv").write_text("model,x,y,z\na,100,1,1\nb,5,5,5\nc,4,4,4\nd,3,3,3\ne,2,2,2\n")
+    out = tmp_path / "run"
+    proc = run_cli_in_process("mode=compare", "compare.methods=[csd,mean,borda]", "data.path=t.csv", "n_runs=200",
+                              "order_sensitivity=0", "estimator=plain", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads((out / "results.json").read_text())
+    ranks = {method: dict(zip(results["models"], places)) for method, places in results["ranks"].items()}
+    assert ranks["mean"]["a"] == 1 and ranks["borda"]["a"] == 4
+    board = next(block for block in data_blocks((out / "report.html").read_text(encoding="utf-8")) if "header" in block)
+    assert board["header"] == ["model", "csd", "mean", "borda", "Δrank mean (mean - CSD)", "Δrank borda (borda - CSD)"]
+    assert [row[0] for row in board["rows"]] == sorted(results["models"], key=lambda name: ranks["csd"][name])
+    for name, *cells in board["rows"]:
+        assert cells == [str(ranks[x][name]) for x in ("csd", "mean", "borda")] + [
+            f"{ranks[x][name] - ranks['csd'][name]:+d}" for x in ("mean", "borda")]
+    assert any(cell != "+0" for row in board["rows"] for cell in row[4:])
+    report_md = (out / "report.md").read_text(encoding="utf-8")
+    assert "| model | csd | mean | borda |" in report_md and "Δrank" not in report_md
+    assert "Δrank" not in (out / "results.csv").read_text()
+
+
 # --------------------------------------------------------------------------- browser
 
 BROWSER_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -269,7 +296,7 @@ def test_a_report_page_draws_every_figure_without_an_error(browser, tmp_path):
     drawn = browser.execute_script("return Array.from(document.querySelectorAll('div.plot'), d => d.querySelector('svg.main-svg') !== null)")
     assert drawn == [True] * 8  # the seven of report.md and the win probabilities
     header = browser.execute_script("return Array.from(document.querySelectorAll('table.leaderboard th'), th => th.textContent)")
-    assert {"P(champion)", "profile", "E[S] interval", "bootstrap rank", "tier", "elo rank", "Δrank elo"} <= set(header)
+    assert {"P(champion)", "profile", "E[S] interval", "bootstrap rank", "tier", "elo rank", "Δrank elo (elo - CSD)"} <= set(header)
     assert sorted(shown_names(browser)) == sorted(table.models)
     md_sections = re.findall(r"^## (.+)$", result.markdown, re.M)
     html_sections = browser.execute_script("return Array.from(document.querySelectorAll('h2'), h => h.textContent)")

@@ -659,12 +659,17 @@ class Comparison(_Plotted):
         """The method names, in the order they were asked for."""
         return tuple(self.scores)
 
+    def order(self) -> np.ndarray:
+        """(M,) model indices as `table()` lists them: by the `csd` rank (or the first
+        method's), ties in table order."""
+        key = "csd" if "csd" in self.ranks else self.methods[0]
+        return np.lexsort((np.arange(len(self.models)), self.ranks[key]))
+
     def table(self) -> ResultTable:
         """One row per model, best `csd` rank (or first method's) first: each method's
         rank, with its rank interval where there is one (shown), and score and rank, with
         the score and rank intervals where there are any (CSV)."""
-        key = "csd" if "csd" in self.ranks else self.methods[0]
-        order = np.lexsort((np.arange(len(self.models)), self.ranks[key]))
+        order = self.order()
         bounds = ("ci_low", "ci_high", "rank_low", "rank_high")
         kinds = {method: ("score", "rank") + (bounds if method in self.intervals else ()) for method in self.methods}
         header = ["model"] + [f"{kind}[{method}]" for method in self.methods for kind in kinds[method]]

@@ -45,13 +45,22 @@ from csd._src.orders import ORDER_WORDS, order_notes, order_section
 from csd._src.outcomes import win_probabilities
 from csd._src.outputs import REPORT_ROWS, ProgressBar, atomic_write, to_json
 from csd._src.rundir import RunFolderError
-from csd._src.results import ResultTable, SimulationResult, SweepResult
+from csd._src.results import Comparison, ResultTable, SimulationResult, SweepResult
 from csd._src.report import api as report_api
 from csd._src.report import interactive
 from csd._src.report.analysis import frozen_in, order_line
 from csd._src.report.html import render as render_html
 from csd._src.report.markdown import render as render_markdown
-from csd._src.report.model import Figure, ReportModel, Section, bullets, result_table
+from csd._src.report.model import (
+    Figure,
+    ReportModel,
+    Section,
+    Table,
+    bullets,
+    delta_rank,
+    delta_rank_header,
+    result_table,
+)
 from csd._src.simulate import order_sensitivity, simulate
 from csd._src.spec import Tournament
 from csd._src.sweep import MIN_PROFILE_MODELS, sweep, sweep_result
@@ -404,8 +413,24 @@ def run_compare(config: RunConfig, ctx: Context) -> RunOutput:
         line += (f"; [a-b]: the {100 * result.coverage:g}% bootstrap rank interval over {config.compare.n_boot} "
                  "tables resampled inside the tiers")
     legend = ["Kendall tau-b between the methods' scores:", result_table(result.tau_table())]
-    output = _output(config, ctx, prepared, result, result.table(), line, legend, plots)
+    table = result.table()
+    output = _output(config, ctx, prepared, result, table, line, legend, plots, _compare_board(result, table))
     return output if result.csd is None else _with_round_order(output, config, prepared, result.csd)
+
+
+def _compare_board(result: Comparison, table: ResultTable) -> Table:
+    """mode=compare's leaderboard: `table` (result.table()) and, in report.html only, each
+    static baseline's Δrank against CSD (`delta_rank`: the baseline's rank - the CSD rank,
+    as on `csd.report`'s page); without `csd` among the methods, `table` alone."""
+    board = result_table(table, leaderboard=True, markdown_rows=REPORT_ROWS)
+    if "csd" not in result.ranks:
+        return board
+    csd_rank = result.ranks["csd"]
+    baselines = [method for method in result.methods if method != "csd"]
+    rows = [[*row, *(delta_rank(result.ranks[x][m], csd_rank[m]) for x in baselines)]
+            for row, m in zip(board.rows, result.order())]
+    return dataclasses.replace(board, header=(*board.header, *map(delta_rank_header, baselines)), rows=rows,
+                               align=board.align + "r" * len(baselines), markdown_columns=tuple(range(len(board.header))))
 
 
 def run_outlier(config: RunConfig, ctx: Context) -> RunOutput:
@@ -586,15 +611,18 @@ def _section_keys(section: str, cls) -> dict[str, str]:
 
 
 def _output(config, ctx, prepared: PreparedTable, result, table: ResultTable, line: str, legend: Sequence = (),
-            plots=()) -> RunOutput:
+            plots=(), board: Table | None = None) -> RunOutput:
     """The outputs of a result: results.json its `to_dict()` with the run's facts, and its
     table in the terminal, the report (the leaderboard, report.md its top `REPORT_ROWS`
-    rows, then the `legend` blocks) and CSV."""
+    rows, then the `legend` blocks) and CSV. `board`: the report's leaderboard, where it
+    adds columns to `table` (default: `table`'s)."""
     info = _table_info(config, prepared)
     arrays: dict = {}
     results = {**_run_facts(config, ctx, info), **result.to_dict(arrays)}
     summary = _summary(ctx, info, prepared.tiers, config) + [line]
-    body = [Section("result", "Result", [result_table(table, leaderboard=True, markdown_rows=REPORT_ROWS), *legend])]
+    if board is None:
+        board = result_table(table, leaderboard=True, markdown_rows=REPORT_ROWS)
+    body = [Section("result", "Result", [board, *legend])]
     terminal = _headline(config.mode, info) + "\n" + table.text(config.top)
     output = RunOutput(results, table.csv(), f"csd-run: {config.mode}", summary, body, terminal, list(plots),
                        arrays=arrays)

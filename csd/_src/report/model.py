@@ -162,3 +162,14 @@ def result_table(table, leaderboard: bool = False, markdown_rows: int | None = N
     """A result's `csd._src.results.ResultTable` (its `columns`, `shown` rows and `align`)
     as a report table (`markdown_rows`: as `Table`'s)."""
     return Table(tuple(table.columns), table.shown, table.align, leaderboard=leaderboard, markdown_rows=markdown_rows)
+
+
+def delta_rank_header(method: str) -> str:
+    """The header of `method`'s Δrank column, which says its sign: `Δrank elo (elo - CSD)`."""
+    return f"Δrank {method} ({method} - CSD)"
+
+
+def delta_rank(rank: int, csd_rank: int) -> str:
+    """A Δrank cell: a baseline's rank - the CSD rank, signed (`+3`: the baseline places the
+    model 3 lower than CSD does, `-2`: 2 higher, `+0`: the same place)."""
+    return f"{int(rank) - int(csd_rank):+d}"

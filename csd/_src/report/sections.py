@@ -31,7 +31,7 @@ from csd._src.report.analysis import (
 )
 from csd._src.report import interactive
 from csd._src.report.figures import figures, interactive_figures
-from csd._src.report.model import Details, ReportModel, Section, Table, build, bullets
+from csd._src.report.model import Details, ReportModel, Section, Table, build, bullets, delta_rank, delta_rank_header
 from csd._src.report.model import Figure as ModelFigure
 from csd._src.results import ResultTable
 from csd._src.sweep import MIN_PROFILE_MODELS
@@ -578,19 +578,21 @@ def full_table(a: Analysis) -> Table:
     """The leaderboard: every model by E[S | T=0]. report.md shows its first columns (the
     rows of `appendix_table`) and its top `REPORT_ROWS` rows; the HTML shows every row and
     adds P(champion), the simulated 90% rank interval and each baseline's rank with
-    Δrank = the baseline's rank - the CSD rank (positive: the baseline places it lower)."""
+    Δrank = the baseline's rank - the CSD rank (positive: the baseline places it lower;
+    `delta_rank`, its header says the sign)."""
     ranking = a.ranking
     rank = places(ranking.expected_score)
     low, high = ranking.rank_interval(0.9)
     ranks = a.comparison.ranks
     rows = []
     for m, row in zip(ranking.order(), appendix_table(a).shown):
-        baselines = [cell for x in BASELINES for cell in ([] if x == "mean" else [ranks[x][m]]) + [f"{ranks[x][m] - rank[m]:+d}"]]
+        baselines = [cell for x in BASELINES
+                     for cell in ([] if x == "mean" else [ranks[x][m]]) + [delta_rank(ranks[x][m], rank[m])]]
         rows.append([*row, f"{ranking.champion_prob[m]:.3f}", span(low[m], high[m]), *baselines])
     header = ("rank", "model", "E[S|T=0] ± SE", "E[S|T=1]", "E[S|T=2]", "drop T=2", "residual",
               "profile", "E[S] interval", "bootstrap rank", "tier", "mean bench. rank",
               "bench. rank SD", "mean-score rank", "P(champion)", "simulated rank (90%)",
-              *(h for x in BASELINES for h in ([] if x == "mean" else [f"{x} rank"]) + [f"Δrank {x}"]))
+              *(h for x in BASELINES for h in ([] if x == "mean" else [f"{x} rank"]) + [delta_rank_header(x)]))
     shown = 14  # the columns of report.md
     return Table(header, rows, "rlrrrrrlrrrrrr" + "r" * (len(header) - shown), tuple(range(shown)), leaderboard=True,
                  markdown_rows=REPORT_ROWS)
