@@ -113,6 +113,7 @@ def cv_case():
     return table, dict(n_boot=2, n_runs=20_000, tournament=csd.Tournament(elimination=[0, 1, 0], bye_points=0.5), seed=6)
 
 
+@pytest.mark.slow  # over 4 s on two cores: the fast tier stays quick
 def test_cv_replicates_agree_with_the_exact_value_of_each_replicate_table():
     # One set of cv tables, fitted on pilot runs of the replicates, serves every replicate
     # with its own conditional means: each replicate's E[S] is still unbiased.

@@ -177,6 +177,7 @@ def test_outlier_replays_a_csd_result_with_its_estimator(monkeypatch):
         assert result.score_after["csd"] == float(perturbed.expected_score[-1])
 
 
+@pytest.mark.slow  # over 4 s on two cores: the fast tier stays quick
 def test_compare_estimates_csd_and_its_intervals_with_the_estimator_asked_for(monkeypatch):
     table = _star_table()
     calls = _record_calls(monkeypatch, "bootstrap")

@@ -349,6 +349,7 @@ def _results():
     }
 
 
+@pytest.mark.slow  # over 4 s on two cores: the fast tier stays quick
 def test_every_result_plots_each_of_its_kinds_as_a_figure_and_into_given_axes():
     from matplotlib.axes import Axes
 

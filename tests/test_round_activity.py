@@ -117,6 +117,7 @@ def test_sweep_warns_once_naming_each_schedule_and_its_reason():
     assert 'use pairing="float"' in text and "eliminate fewer models" in text
 
 
+@pytest.mark.slow  # over 4 s on two cores: the fast tier stays quick
 def test_bootstrap_and_compare_warn_once_of_their_point_ranking():
     with pytest.warns(csd.FrozenRoundsWarning) as record:
         csd.bootstrap(ISSUE, n_boot=4, n_runs=100)

@@ -83,6 +83,7 @@ def comparable(folder: Path) -> dict:
     return {key: value for key, value in results.items() if key not in NOT_COMPARED}
 
 
+@pytest.mark.slow  # over 4 s on two cores: the fast tier stays quick
 def test_csd_run_shards_a_lost_one_rerun_then_collect_equals_the_single_job(tmp_path):
     (tmp_path / "my.csv").write_text(CSV)
     parent = tmp_path / "parent"
@@ -106,6 +107,7 @@ def test_csd_run_shards_a_lost_one_rerun_then_collect_equals_the_single_job(tmp_
     assert (parent / "collect" / "report.md").read_text().count("merged 3 shards") == 1
 
 
+@pytest.mark.slow  # over 4 s on two cores: the fast tier stays quick
 def test_csd_run_collect_names_a_duplicated_shard(tmp_path):
     (tmp_path / "my.csv").write_text(CSV)
     for folder, index in (("a", 0), ("b", 0), ("c", 1)):
