@@ -31,12 +31,13 @@ def fitted_tables(prepared: Prepared, schedules: np.ndarray, *, n_runs: int, see
     """`estimator.fit_tables` of `driver.run_pilot(prepared, schedules, n_runs=n_runs,
     seed=seed)`, from memory where this process fitted them already (the `MAX_ENTRIES`
     used last are kept), except while a shard is played or merged."""
+    fit = lambda: fit_tables(run_pilot(prepared, schedules, n_runs=n_runs, seed=seed), prepared.rules)  # noqa: E731
     if shards.in_play():  # a shard records (and a merge replays) every pilot call in order
-        return fit_tables(run_pilot(prepared, schedules, n_runs=n_runs, seed=seed), prepared.rules)
+        return fit()
     key = pilot_key(prepared, schedules, n_runs, seed)
     tables = _FITTED.get(key)
     if tables is None:
-        tables = fit_tables(run_pilot(prepared, schedules, n_runs=n_runs, seed=seed), prepared.rules)
+        tables = fit()
         for table in tables:
             table.setflags(write=False)  # shared by the calls that reuse it
         _FITTED[key] = tables

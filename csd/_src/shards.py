@@ -237,9 +237,9 @@ def add_totals(parts: Sequence):
 def engine_range(n_runs: int, stop) -> tuple[int, int, object]:
     """For a `run_engine` call of `n_runs` runs: (first run, runs to play, merged totals
     or None). Raises InputError for a stopping rule inside a shard or a merge."""
-    active = _ACTIVE[-1]
-    if active is None:
+    if not in_play():
         return 0, n_runs, None
+    active = _ACTIVE[-1]
     if stop is not None:
         raise InputError("target_se cannot be split into shards (it stops on all the runs so far); give n_runs",
                          "target_se")
